@@ -1,0 +1,72 @@
+"""symnet: define a numerical graph, differentiate it, compile it.
+
+>>> import symnet as sn
+>>> x = sn.vector("x")
+>>> f = sn.function([x], sn.sum(x * x))
+"""
+
+from symnet import nn
+from symnet.autodiff import grad
+from symnet.config import config
+from symnet.errors import DisconnectedInputError, ShapeError
+from symnet.function import Function, function
+from symnet.graph import Constant, SharedVariable, Variable
+from symnet.printing import debugprint, to_dot
+from symnet.expr import (
+    abs,
+    argmax,
+    as_tensor,
+    cast,
+    clip,
+    concatenate,
+    constant,
+    cos,
+    dot,
+    elementwise,
+    elu,
+    eq,
+    erf,
+    exp,
+    expm1,
+    gelu,
+    leaky_relu,
+    log,
+    log1p,
+    log_softmax,
+    logsumexp,
+    matmul,
+    matrix,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    neq,
+    one_hot,
+    ones_like,
+    relu,
+    reshape,
+    scalar,
+    shared,
+    sigmoid,
+    sin,
+    softmax,
+    softplus,
+    sqrt,
+    square,
+    stack,
+    stop_gradient,
+    sum,
+    tanh,
+    tensor,
+    tensor3,
+    tensor4,
+    transpose,
+    vector,
+    where,
+    zeros_like,
+)
+from symnet.tensor_type import TensorType
+from symnet.verify import verify
+
+__version__ = "0.1.0"

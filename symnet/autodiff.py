@@ -1,0 +1,86 @@
+"""Reverse-mode differentiation over the graph: each op's pullback adds nodes, cotangents add up."""
+
+from __future__ import annotations
+
+from symnet import expr as T
+from symnet.errors import DisconnectedInputError
+from symnet.graph import Variable, toposort
+from symnet.tensor_type import is_float
+
+
+def grad(cost, wrt, disconnected: str = "raise"):
+    """Gradient of the scalar ``cost`` with respect to ``wrt`` (a variable or a list).
+
+    The cost is first stabilized (``log(sigmoid(x))`` → ``-softplus(-x)``, …), so gradients
+    of stable forms are differentiated. ``disconnected="zero"`` returns zeros for variables
+    the cost does not depend on instead of raising ``DisconnectedInputError``.
+    """
+    from symnet.rewrite.passes import stabilize_for_grad
+
+    if disconnected not in ("raise", "zero"):
+        raise ValueError(f"disconnected must be 'raise' or 'zero', not {disconnected!r}")
+    single = isinstance(wrt, Variable)
+    wrt_list = [wrt] if single else list(wrt)
+    cost = T.as_tensor(cost)
+    if cost.ndim != 0:
+        raise TypeError(f"grad needs a scalar cost, got {cost.type} (take .sum() or .mean() first)")
+    if not is_float(cost.dtype):
+        raise TypeError(f"grad needs a float cost, got {cost.dtype}")
+    for v in wrt_list:
+        if not isinstance(v, Variable):
+            raise TypeError(f"wrt must hold symbolic variables, got {type(v).__name__}")
+        if not is_float(v.dtype):
+            raise TypeError(f"cannot differentiate with respect to {v.label()} of dtype {v.dtype}")
+    cost = stabilize_for_grad(cost, wrt_list)
+    cotangents = backprop(cost, T.constant(1.0, cost.dtype), wrt_list)
+    grads = []
+    for v in wrt_list:
+        g = cotangents.get(v)
+        if g is None:
+            if disconnected == "raise":
+                raise DisconnectedInputError(
+                    f"cost does not depend on {v.label()}; pass disconnected='zero' to get zeros"
+                )
+            g = T.zeros_like(v)
+        grads.append(g)
+    return grads[0] if single else grads
+
+
+def backprop(cost: Variable, seed: Variable, wrt) -> dict:
+    """Cotangents of every variable between ``wrt`` and ``cost``, seeded with ``seed``."""
+    nodes = _nodes_between(cost, wrt)
+    cotangents = {cost: seed}
+    for node in reversed(nodes):
+        outs = [cotangents.get(v) for v in node.outputs]
+        if all(g is None for g in outs):
+            continue
+        input_cotangents = node.op.pullback(node, outs)
+        for x, g in zip(node.inputs, input_cotangents):
+            if g is None or not is_float(x.dtype):
+                continue
+            g = _fit(g, x)
+            cotangents[x] = g if x not in cotangents else cotangents[x] + g
+    return cotangents
+
+
+def _nodes_between(cost: Variable, wrt) -> list:
+    """Nodes on a path from some ``wrt`` to ``cost``: only these need a pullback.
+
+    A wrt variable is a leaf here even if it has an owner: gradients stop at it.
+    """
+    targets = set(wrt)
+    order = toposort([cost])
+    reaches = set(targets)
+    on_path = []
+    for node in order:
+        if any(v in reaches for v in node.inputs):
+            on_path.append(node)
+            reaches.update(v for v in node.outputs if v not in targets)
+    return on_path
+
+
+def _fit(g: Variable, x: Variable) -> Variable:
+    """A cotangent with exactly x's type (a pullback may return a broadcast or wider dtype)."""
+    if g.ndim > x.ndim or any(t == 1 and s != 1 for t, s in zip(x.type.shape, g.type.shape)):
+        g = T.sum_to(g, x.type)
+    return T.cast(g, x.dtype)

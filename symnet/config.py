@@ -1,0 +1,18 @@
+"""Global settings read once from the environment: the default float dtype and target."""
+
+import os
+
+
+class Config:
+    """Process-wide settings; change attributes directly (``sn.config.floatX = "float64"``)."""
+
+    def __init__(self) -> None:
+        self.floatX: str = os.environ.get("SYMNET_FLOATX", "float32")
+        if self.floatX not in ("float32", "float64"):
+            raise ValueError(f"SYMNET_FLOATX must be float32 or float64, not {self.floatX!r}")
+        # The compiled CPU backend (issue 3) is not built yet; until it lands the
+        # NumPy reference interpreter is the default target.
+        self.target: str = os.environ.get("SYMNET_TARGET", "interp")
+
+
+config = Config()

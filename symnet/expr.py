@@ -1,0 +1,411 @@
+"""User-facing expression builders: inputs, constants, NumPy-like math, shapes (``sn.*``)."""
+
+from __future__ import annotations
+
+import builtins
+import numbers
+from typing import Callable, Sequence
+
+import numpy as np
+
+from symnet.config import config
+from symnet.errors import ShapeError
+from symnet.graph import Constant, SharedVariable, Variable
+from symnet.ops import elementwise as ew
+from symnet.ops.linalg import Matmul
+from symnet.ops.nnet import LogSoftmax, OneHot, Softmax
+from symnet.ops.reduction import Argmax, Reduce, ShapeI
+from symnet.ops.shape import (
+    BroadcastLike,
+    Concatenate,
+    DimShuffle,
+    Reshape,
+    StopGradient,
+    Subtensor,
+    Take,
+    TakeAlongAxis,
+)
+from symnet.tensor_type import TensorType, is_float, normalize_dtype
+
+# -- inputs, constants, state ------------------------------------------------------------------
+
+
+def tensor(name=None, dtype=None, ndim=None, shape=None) -> Variable:
+    """A symbolic input; ``shape`` may give known sizes (None where unknown)."""
+    if shape is None:
+        if ndim is None:
+            raise TypeError("tensor() needs ndim= or shape=")
+        shape = (None,) * ndim
+    elif ndim is not None and ndim != len(shape):
+        raise TypeError(f"ndim={ndim} does not match shape={shape}")
+    return Variable(TensorType(dtype or config.floatX, tuple(shape)), name=name)
+
+
+def scalar(name=None, dtype=None) -> Variable:
+    return tensor(name, dtype, ndim=0)
+
+
+def vector(name=None, dtype=None) -> Variable:
+    return tensor(name, dtype, ndim=1)
+
+
+def matrix(name=None, dtype=None) -> Variable:
+    return tensor(name, dtype, ndim=2)
+
+
+def tensor3(name=None, dtype=None) -> Variable:
+    return tensor(name, dtype, ndim=3)
+
+
+def tensor4(name=None, dtype=None) -> Variable:
+    return tensor(name, dtype, ndim=4)
+
+
+def constant(value, dtype=None, name=None) -> Constant:
+    if isinstance(value, Variable):
+        raise TypeError("constant() takes a number or an array, not a symbolic variable")
+    return Constant(value, dtype, name)
+
+
+def shared(value, name=None) -> SharedVariable:
+    return SharedVariable(value, name)
+
+
+def as_tensor(value, like: Variable | None = None) -> Variable:
+    """A Variable for ``value``; Python numbers take the dtype of ``like`` where their kind
+    fits (NumPy's weak-scalar rule: ``x_float32 * 2.0`` stays float32)."""
+    if isinstance(value, Variable):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return Constant(value, "bool")
+    if isinstance(value, numbers.Integral):
+        if like is not None and like.dtype != "bool":
+            return Constant(value, like.dtype)
+        return Constant(value, "int64")
+    if isinstance(value, numbers.Real) and not isinstance(value, np.floating):
+        return Constant(value, like.dtype if like is not None and is_float(like.dtype) else config.floatX)
+    return Constant(np.asarray(value))
+
+
+def _pair(a, b):
+    a_var = a if isinstance(a, Variable) else None
+    b_var = b if isinstance(b, Variable) else None
+    return as_tensor(a, b_var), as_tensor(b, a_var)
+
+
+def _binary(op):
+    def build(a, b):
+        return op(*_pair(a, b))
+
+    build.__name__ = op.name
+    return build
+
+
+# -- elementwise -------------------------------------------------------------------------------
+
+add = _binary(ew.add)
+sub = _binary(ew.sub)
+mul = _binary(ew.mul)
+true_div = _binary(ew.true_div)
+power = _binary(ew.power)
+lt = _binary(ew.lt)
+le = _binary(ew.le)
+gt = _binary(ew.gt)
+ge = _binary(ew.ge)
+eq = _binary(ew.eq)
+neq = _binary(ew.neq)
+maximum = _binary(ew.maximum)
+minimum = _binary(ew.minimum)
+
+
+def neg(x):
+    return ew.neg(as_tensor(x))
+
+
+def where(condition, a, b):
+    a, b = _pair(a, b)
+    return ew.where(as_tensor(condition), a, b)
+
+
+def clip(x, lo, hi):
+    x = as_tensor(x)
+    return ew.clip(x, as_tensor(lo, x), as_tensor(hi, x))
+
+
+def _unary(op):
+    def build(x):
+        return op(as_tensor(x))
+
+    build.__name__ = op.name
+    return build
+
+
+exp = _unary(ew.exp)
+log = _unary(ew.log)
+log1p = _unary(ew.log1p)
+expm1 = _unary(ew.expm1)
+sqrt = _unary(ew.sqrt)
+square = _unary(ew.square)
+sin = _unary(ew.sin)
+cos = _unary(ew.cos)
+tanh = _unary(ew.tanh)
+erf = _unary(ew.erf)
+sigmoid = _unary(ew.sigmoid)
+softplus = _unary(ew.softplus)
+relu = _unary(ew.relu)
+gelu = _unary(ew.gelu)
+abs = _unary(ew.abs_)
+zeros_like = _unary(ew.zeros_like)
+ones_like = _unary(ew.ones_like)
+
+
+def leaky_relu(x, alpha: float = 0.01):
+    return ew.leaky_relu(alpha)(as_tensor(x))
+
+
+def elu(x, alpha: float = 1.0):
+    return ew.elu(alpha)(as_tensor(x))
+
+
+def cast(x, dtype):
+    x = as_tensor(x)
+    dtype = normalize_dtype(dtype)
+    return x if x.dtype == dtype else ew.cast(dtype)(x)
+
+
+def elementwise(fn: Callable, name: str = "elementwise") -> Callable:
+    """A new elementwise function from a sympy formula; its gradient and fusion come for free.
+
+    ``swish = sn.elementwise(lambda z: z / (1 + sympy.exp(-z)), name="swish")``
+    """
+    op = ew.user_elementwise(fn, name)
+
+    def apply(*args):
+        if len(args) != op.nin:
+            raise TypeError(f"{name} takes {op.nin} arguments, got {len(args)}")
+        like = next((a for a in args if isinstance(a, Variable)), None)
+        return op(*(as_tensor(a, like) for a in args))
+
+    apply.__name__ = name
+    apply.op = op
+    return apply
+
+
+def stop_gradient(x):
+    """``x``, treated as a constant by ``grad``."""
+    return StopGradient()(as_tensor(x))
+
+
+# -- reductions --------------------------------------------------------------------------------
+
+
+def _axes(x: Variable, axis) -> tuple:
+    if axis is None:
+        return tuple(range(x.ndim))
+    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -x.ndim <= a < builtins.max(x.ndim, 1):
+            raise np.exceptions.AxisError(f"axis {a} is out of bounds for a {x.ndim}-d tensor")
+        out.append(a % x.ndim if x.ndim else 0)
+    if len(set(out)) != len(out):
+        raise ValueError(f"repeated axis in {axis}")
+    return tuple(sorted(out))
+
+
+def _reduce(kind: str, x, axis, keepdims):
+    x = as_tensor(x)
+    return Reduce(kind, _axes(x, axis), keepdims)(x)
+
+
+def sum(x, axis=None, keepdims=False):
+    return _reduce("sum", x, axis, keepdims)
+
+
+def max(x, axis=None, keepdims=False):
+    return _reduce("max", x, axis, keepdims)
+
+
+def min(x, axis=None, keepdims=False):
+    return _reduce("min", x, axis, keepdims)
+
+
+def mean(x, axis=None, keepdims=False):
+    x = as_tensor(x)
+    total = sum(x, axis, keepdims)
+    return true_div(total, cast(size(x, axis), total.dtype if is_float(total.dtype) else config.floatX))
+
+
+def size(x, axis=None):
+    """Number of elements over ``axis`` (all axes by default), an int64 scalar."""
+    x = as_tensor(x)
+    n = as_tensor(1, None)
+    for a in _axes(x, axis):
+        n = n * shape_i(x, a)
+    return n
+
+
+def argmax(x, axis=None, keepdims=False):
+    x = as_tensor(x)
+    return Argmax(None if axis is None else _axes(x, axis)[0], keepdims)(x)
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """log(sum(exp(x))) computed with the max shifted out, so it neither overflows nor underflows."""
+    x = as_tensor(x)
+    axes = _axes(x, axis)
+    shift = stop_gradient(max(x, axes, keepdims=True))
+    out = log(sum(exp(x - shift), axes, keepdims=True)) + shift
+    return out if keepdims else squeeze(out, axes)
+
+
+def shape_i(x, i: int):
+    x = as_tensor(x)
+    if x.type.shape[i] is not None:
+        return Constant(x.type.shape[i], "int64")
+    return ShapeI(i)(x)
+
+
+# -- shapes ---------------------------------------------------------------------------------------
+
+
+def dimshuffle(x, *order):
+    return DimShuffle(tuple(order))(as_tensor(x))
+
+
+def transpose(x, *axes):
+    x = as_tensor(x)
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = tuple(axes[0])
+    axes = axes or tuple(reversed(range(x.ndim)))
+    if sorted(a % builtins.max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+        raise ValueError(f"axes {axes} are not a permutation of {x.ndim} axes")
+    return DimShuffle(tuple(a % x.ndim for a in axes))(x)
+
+
+def swapaxes(x, a: int = -2, b: int = -1):
+    x = as_tensor(x)
+    order = list(range(x.ndim))
+    order[a], order[b] = order[b], order[a]
+    return DimShuffle(tuple(order))(x)
+
+
+def expand_dims(x, axes: Sequence[int]):
+    """Insert size-1 axes so that they sit at ``axes`` of the result."""
+    x = as_tensor(x)
+    ndim = x.ndim + len(axes)
+    new = {a % ndim for a in axes}
+    inputs = iter(range(x.ndim))
+    return DimShuffle(tuple("x" if j in new else next(inputs) for j in range(ndim)))(x)
+
+
+def squeeze(x, axes: Sequence[int]):
+    x = as_tensor(x)
+    drop = {a % x.ndim for a in axes}
+    return DimShuffle(tuple(a for a in range(x.ndim) if a not in drop))(x)
+
+
+def reshape(x, *shape):
+    x = as_tensor(x)
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    if any(isinstance(s, Variable) for s in shape):
+        raise TypeError("reshape takes int sizes (and at most one -1); symbolic sizes are not supported yet")
+    return Reshape(tuple(int(s) for s in shape))(x)
+
+
+def broadcast_like(x, ref):
+    return BroadcastLike()(as_tensor(x), as_tensor(ref))
+
+
+def sum_to(x: Variable, target: TensorType) -> Variable:
+    """Sum ``x`` over the axes that broadcasting added to reach it from ``target``: the one
+    un-broadcasting helper every pullback uses."""
+    lead = x.ndim - target.ndim
+    if lead < 0:
+        raise ShapeError(f"cannot sum {x.type} down to {target}")
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, t in enumerate(target.shape) if t == 1 and x.type.shape[lead + i] != 1
+    )
+    if axes:
+        x = Reduce("sum", axes, keepdims=True)(x)
+    if lead:
+        x = DimShuffle(tuple(range(lead, x.ndim)))(x)
+    return x
+
+
+# -- products, indexing, joining ---------------------------------------------------------------------
+
+
+def matmul(a, b):
+    return Matmul()(*_pair(a, b))
+
+
+def dot(a, b):
+    """``np.dot`` for operands of at most 2 dims (a scalar operand multiplies)."""
+    a, b = _pair(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        return mul(a, b)
+    if a.ndim > 2 or b.ndim > 2:
+        raise TypeError("dot supports up to 2-d operands; use matmul for batches")
+    return Matmul()(a, b)
+
+
+def getitem(x, index):
+    x = as_tensor(x)
+    if isinstance(index, Variable) or (isinstance(index, (list, np.ndarray)) and np.asarray(index).dtype.kind == "i"):
+        return Take(0)(x, as_tensor(index))
+    return Subtensor(_index_spec(x, index if isinstance(index, tuple) else (index,)))(x)
+
+
+def _index_spec(x, index: tuple) -> tuple:
+    if builtins.sum(e is Ellipsis for e in index) > 1:
+        raise IndexError("an index can only have a single ellipsis")
+    consumed = builtins.sum(e is not None and e is not Ellipsis for e in index)
+    spec = []
+    for e in index:
+        if e is Ellipsis:
+            spec.extend([(None, None, None)] * (x.ndim - consumed))
+        elif e is None:
+            spec.append(None)
+        elif isinstance(e, slice):
+            bounds = (e.start, e.stop, e.step)
+            if any(isinstance(v, Variable) for v in bounds):
+                raise TypeError("slice bounds must be Python ints; symbolic bounds are not supported yet")
+            if e.step == 0:
+                raise ValueError("slice step cannot be zero")
+            spec.append(tuple(None if v is None else int(v) for v in bounds))
+        elif isinstance(e, numbers.Integral):
+            spec.append(int(e))
+        else:
+            raise TypeError(f"unsupported index {e!r}: use ints, slices, None, ... or one int array")
+    return tuple(spec)
+
+
+def take_along_axis(x, idx, axis: int):
+    x = as_tensor(x)
+    return TakeAlongAxis(axis % x.ndim)(x, as_tensor(idx))
+
+
+def concatenate(xs, axis: int = 0):
+    xs = [as_tensor(x) for x in xs]
+    return Concatenate(axis % xs[0].ndim)(*xs)
+
+
+def stack(xs, axis: int = 0):
+    xs = [as_tensor(x) for x in xs]
+    return concatenate([expand_dims(x, (axis,)) for x in xs], axis)
+
+
+def one_hot(idx, n: int, dtype=None):
+    return OneHot(int(n), normalize_dtype(dtype or config.floatX))(as_tensor(idx))
+
+
+def softmax(x, axis: int = -1):
+    x = as_tensor(x)
+    return Softmax(axis % x.ndim)(x)
+
+
+def log_softmax(x, axis: int = -1):
+    x = as_tensor(x)
+    return LogSoftmax(axis % x.ndim)(x)

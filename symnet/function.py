@@ -1,0 +1,165 @@
+"""``function()``: the pipeline driver (check, optimize, build for a target) and Function."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from symnet import interp
+from symnet.config import config
+from symnet.errors import ShapeError
+from symnet.graph import Constant, SharedVariable, Variable, graph_inputs
+from symnet.rewrite.passes import optimize
+from symnet.expr import as_tensor
+from symnet.tensor_type import TensorType, broadcast_shapes
+
+TARGETS = ("cpu", "cuda", "interp")
+
+
+@dataclass
+class Graph:
+    """The optimized graph a Function runs: its inputs, outputs and shared-variable updates."""
+
+    inputs: list
+    outputs: list
+    updates: list  # (shared variable, new value) pairs
+
+    @property
+    def results(self) -> list:
+        return self.outputs + [new for _, new in self.updates]
+
+
+def function(inputs, outputs, updates=None, target=None, name=None) -> Function:
+    """Compile ``outputs`` (one expression or a list) as a function of ``inputs``.
+
+    ``updates`` are ``(shared_variable, new_value)`` pairs applied after each call, all
+    computed from the old values. ``target``: "cpu", "cuda" or "interp".
+    """
+    target = target or config.target
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
+    inputs = _check_inputs(inputs)
+    single = not isinstance(outputs, (list, tuple))
+    outputs = [as_tensor(o) for o in ([outputs] if single else outputs)]
+    updates = _check_updates(updates)
+    _check_closed(inputs, outputs + [new for _, new in updates])
+
+    start = time.perf_counter()
+    optimized = optimize(outputs + [new for _, new in updates])
+    graph = Graph(inputs, optimized[: len(outputs)], [(s, new) for (s, _), new in zip(updates, optimized[len(outputs) :])])
+    compile_time = {"rewrite": time.perf_counter() - start}
+    if target != "interp":
+        raise NotImplementedError(
+            f"target {target!r} is not built yet (the Numba backends are open issues); use target='interp'"
+        )
+    return Function(graph, single, target, name, compile_time)
+
+
+class Function:
+    """A compiled graph: call it with arrays; inspect ``graph``, ``source``, ``compile_time``."""
+
+    def __init__(self, graph: Graph, single: bool, target: str, name, compile_time: dict):
+        self.graph = graph
+        self.single = single
+        self.target = target
+        self.name = name
+        self.compile_time = dict(compile_time, cache_hit=False)
+        self._shared = [v for v in graph_inputs(graph.results) if isinstance(v, SharedVariable)]
+
+    @property
+    def source(self) -> str:
+        """For the interpreter: the optimized graph, one line per node."""
+        from symnet.printing import graph_text
+
+        return graph_text(self.graph.results)
+
+    def __call__(self, *args):
+        inputs = self.graph.inputs
+        if len(args) != len(inputs):
+            raise TypeError(f"{self.name or 'function'} takes {len(inputs)} arguments, got {len(args)}")
+        env = {v: _check_argument(v, a, i) for i, (v, a) in enumerate(zip(inputs, args))}
+        env.update({s: s.container for s in self._shared})
+        results = interp.evaluate(self.graph.results, env)
+        n = len(self.graph.outputs)
+        for (s, _), new in zip(self.graph.updates, results[n:]):
+            if new.shape != s.type.shape:
+                raise ShapeError(f"update of {s.label()} computed shape {new.shape}, expected {s.type.shape}")
+        # Commit only once everything is computed: a failed call updates nothing.
+        for (s, _), new in zip(self.graph.updates, results[n:]):
+            s.container = np.array(new, dtype=s.dtype)
+        outputs = results[:n]
+        return outputs[0] if self.single else outputs
+
+
+def _check_inputs(inputs) -> list:
+    if isinstance(inputs, Variable):
+        raise TypeError("inputs must be a list of symbolic variables, e.g. [x]")
+    inputs = list(inputs)
+    for v in inputs:
+        if not isinstance(v, Variable):
+            raise TypeError(f"inputs must be symbolic variables, got {type(v).__name__}")
+        if isinstance(v, (Constant, SharedVariable)) or v.owner is not None:
+            raise TypeError(
+                f"input {v.label()} is not a free input (a constant, shared variable or computed "
+                "expression); inputs come from sn.scalar/vector/matrix/tensor"
+            )
+    if len(set(inputs)) != len(inputs):
+        raise ValueError("an input is listed twice")
+    return inputs
+
+
+def _check_updates(updates) -> list:
+    if updates is None:
+        return []
+    pairs = list(updates.items() if isinstance(updates, dict) else updates)
+    out, seen = [], set()
+    for pair in pairs:
+        shared, new = pair
+        if not isinstance(shared, SharedVariable):
+            raise TypeError(f"update target {getattr(shared, 'label', lambda: shared)()} is not a shared variable")
+        if shared in seen:
+            raise ValueError(f"shared variable {shared.label()} is updated twice")
+        seen.add(shared)
+        new = as_tensor(new, shared)
+        if new.dtype != shared.dtype:
+            raise TypeError(
+                f"update of {shared.label()} ({shared.dtype}) has dtype {new.dtype}; "
+                f"use .astype({shared.dtype!r}) if that is intended"
+            )
+        if new.ndim > shared.ndim:
+            raise ShapeError(f"update of {shared.label()} {shared.type} has type {new.type}")
+        try:
+            shape = broadcast_shapes(new.type.shape, shared.type.shape)
+        except ShapeError:
+            shape = None
+        if shape != shared.type.shape or new.ndim != shared.ndim:
+            raise ShapeError(f"update of {shared.label()} {shared.type} has type {new.type}")
+        out.append((shared, new))
+    return out
+
+
+def _check_closed(inputs, results) -> None:
+    given = set(inputs)
+    for v in graph_inputs(results):
+        if not isinstance(v, (Constant, SharedVariable)) and v not in given:
+            raise ValueError(f"the outputs depend on {v.label()} ({v.type}), which is not among the inputs")
+
+
+def _check_argument(v: Variable, arg, position: int) -> np.ndarray:
+    label = f"input {position} ({v.label()})"
+    array = np.asarray(arg)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{label}: expected {v.dtype} numbers, got an array of {array.dtype}")
+    if not np.can_cast(array.dtype, v.dtype, "same_kind"):
+        raise TypeError(f"{label}: cannot use {array.dtype} data for a {v.dtype} input")
+    if array.ndim != v.ndim:
+        raise TypeError(f"{label}: expected {v.ndim} dims ({v.type}), got shape {array.shape}")
+    if not v.type.accepts(array):
+        raise ShapeError(f"{label}: expected shape {_shape_text(v.type)}, got {array.shape}")
+    return array.astype(v.dtype, copy=False)
+
+
+def _shape_text(t: TensorType) -> str:
+    return "(" + ", ".join("?" if s is None else str(s) for s in t.shape) + ")"

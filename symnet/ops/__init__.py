@@ -1,0 +1,1 @@
+"""The op catalogue: each op defined once (type rule, NumPy evaluate, pullback)."""

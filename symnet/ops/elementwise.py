@@ -1,0 +1,249 @@
+"""Elementwise ops, each a sympy expression over scalar symbols; gradients come from sympy.diff.
+
+An ``Elemwise`` op is its name, arity, dtype rule and a builder returning the sympy
+expression over the symbols ``x0, x1, …``. The NumPy reference evaluates that expression
+with ``sympy.lambdify``; the backends print it. Fusing a chain is substitution.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from symnet.config import config
+from symnet.ops.base import Op
+from symnet.tensor_type import TensorType, broadcast_shapes, is_float, upcast
+
+# dtype rules: how the output dtype follows from the input dtypes.
+#   "upcast"  NumPy promotion of all inputs
+#   "float"   promotion, and floatX if that is not a float (exp of ints)
+#   "bool"    comparisons
+#   "select"  promotion of all inputs but the first (where)
+#   a dtype   cast
+
+
+def scalar_symbols(n: int) -> list:
+    import sympy
+
+    return [sympy.Symbol(f"x{i}", real=True) for i in range(n)]
+
+
+@dataclass(frozen=True)
+class Elemwise(Op):
+    name: str
+    nin: int
+    key: tuple = ()
+    dtype_rule: str = "upcast"
+    fn: Callable = field(default=None, compare=False, hash=False, repr=False)
+
+    # -- the expression --------------------------------------------------------------
+    def expression(self):
+        """(symbols, sympy expression); built once per op."""
+        cached = _EXPRESSIONS.get(self)
+        if cached is None:
+            symbols = scalar_symbols(self.nin)
+            cached = (symbols, _as_sympy(self.fn(*symbols)))
+            _EXPRESSIONS[self] = cached
+        return cached
+
+    @classmethod
+    def from_expr(cls, name: str, symbols, expr, dtype_rule: str = "upcast") -> Elemwise:
+        """An op computing ``expr`` over ``symbols`` (renamed to x0, x1, … for its identity)."""
+        import sympy
+
+        canonical = scalar_symbols(len(symbols))
+        expr = _as_sympy(expr).xreplace(dict(zip(symbols, canonical)))
+        op = cls(name, len(symbols), ("expr", sympy.srepr(expr)), dtype_rule, lambda *s: expr)
+        _EXPRESSIONS.setdefault(op, (canonical, expr))
+        return op
+
+    # -- Op protocol -------------------------------------------------------------------
+    def output_types(self, *types):
+        if len(types) != self.nin:
+            raise TypeError(f"{self.name} takes {self.nin} inputs, got {len(types)}")
+        shape = broadcast_shapes(*(t.shape for t in types))
+        return [TensorType(self.out_dtype([t.dtype for t in types]), shape)]
+
+    def out_dtype(self, dtypes) -> str:
+        match self.dtype_rule:
+            case "upcast":
+                return upcast(*dtypes)
+            case "float":
+                dtype = upcast(*dtypes)
+                return dtype if is_float(dtype) else config.floatX
+            case "bool":
+                return "bool"
+            case "select":
+                return upcast(*dtypes[1:])
+            case dtype:
+                return dtype
+
+    def evaluate(self, *arrays):
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+        dtype = self.out_dtype([a.dtype.name for a in arrays])
+        with np.errstate(all="ignore"):
+            result = np.asarray(self.numpy_function()(*arrays))
+        return [np.broadcast_to(result, shape).astype(dtype)]
+
+    def numpy_function(self):
+        fn = _NUMPY_FUNCTIONS.get(self)
+        if fn is None:
+            import sympy
+
+            symbols, expr = self.expression()
+            fn = sympy.lambdify(symbols, expr, modules=[_numpy_namespace(), "numpy"])
+            _NUMPY_FUNCTIONS[self] = fn
+        return fn
+
+    def pullback(self, node, cotangents):
+        """d/dx_i: the cotangent times sympy.diff(expr, x_i), summed back to x_i's shape."""
+        import sympy
+
+        from symnet import expr as T
+
+        (g,) = cotangents
+        out = node.outputs[0]
+        if g is None or not is_float(out.dtype):
+            return [None] * self.nin
+        symbols, expr = self.expression()
+        g_symbol = sympy.Symbol(f"x{self.nin}", real=True)
+        grads = []
+        for i, x in enumerate(node.inputs):
+            derivative = sympy.diff(expr, symbols[i]) if is_float(x.dtype) else 0
+            if derivative == 0:
+                grads.append(None)
+                continue
+            used = [j for j in range(self.nin) if symbols[j] in derivative.free_symbols]
+            op = Elemwise.from_expr(
+                f"{self.name}_grad{i}", [symbols[j] for j in used] + [g_symbol], g_symbol * derivative
+            )
+            gi = op(*[node.inputs[j] for j in used], g)
+            grads.append(T.cast(T.sum_to(gi, x.type), x.dtype))
+        return grads
+
+    def __str__(self) -> str:
+        if self.key and self.key[0] != "expr":
+            return f"{self.name}{{{', '.join(map(str, self.key))}}}"
+        return self.name
+
+
+_EXPRESSIONS: dict = {}
+_NUMPY_FUNCTIONS: dict = {}
+
+
+def _as_sympy(value):
+    import sympy
+
+    return sympy.sympify(value)
+
+
+def _numpy_namespace() -> dict:
+    """NumPy spellings of our sympy functions, for the reference interpreter."""
+    import scipy.special
+
+    return {
+        "sigmoid": scipy.special.expit,
+        "softplus": lambda x: np.logaddexp(0, x),
+        "relu": lambda x: np.maximum(x, 0),
+        "step": lambda x: np.where(x > 0, 1, 0),
+        "erf": scipy.special.erf,
+    }
+
+
+# -- the catalogue --------------------------------------------------------------------------
+
+
+def _sm():
+    import sympy
+
+    return sympy
+
+
+def _nn():
+    from symnet.ops import scalar_math
+
+    return scalar_math
+
+
+def _cf():
+    from sympy.codegen import cfunctions
+
+    return cfunctions
+
+
+def _indicator(condition):
+    return _sm().Piecewise((1, condition), (0, True))
+
+
+def op(name: str, nin: int, fn: Callable, dtype_rule: str = "upcast", key: tuple = ()) -> Elemwise:
+    return Elemwise(name, nin, key, dtype_rule, fn)
+
+
+add = op("add", 2, lambda a, b: a + b)
+sub = op("sub", 2, lambda a, b: a - b)
+mul = op("mul", 2, lambda a, b: a * b)
+true_div = op("true_div", 2, lambda a, b: a / b, "float")
+power = op("pow", 2, lambda a, b: a**b)
+neg = op("neg", 1, lambda a: -a)
+lt = op("lt", 2, lambda a, b: _indicator(a < b), "bool")
+le = op("le", 2, lambda a, b: _indicator(a <= b), "bool")
+gt = op("gt", 2, lambda a, b: _indicator(a > b), "bool")
+ge = op("ge", 2, lambda a, b: _indicator(a >= b), "bool")
+eq = op("eq", 2, lambda a, b: _indicator(_sm().Eq(a, b)), "bool")
+neq = op("neq", 2, lambda a, b: _indicator(_sm().Ne(a, b)), "bool")
+where = op("where", 3, lambda c, a, b: _sm().Piecewise((a, _sm().Ne(c, 0)), (b, True)), "select")
+exp = op("exp", 1, lambda a: _sm().exp(a), "float")
+log = op("log", 1, lambda a: _sm().log(a), "float")
+log1p = op("log1p", 1, lambda a: _cf().log1p(a), "float")
+expm1 = op("expm1", 1, lambda a: _cf().expm1(a), "float")
+sqrt = op("sqrt", 1, lambda a: _sm().sqrt(a), "float")
+square = op("square", 1, lambda a: a**2)
+sin = op("sin", 1, lambda a: _sm().sin(a), "float")
+cos = op("cos", 1, lambda a: _sm().cos(a), "float")
+tanh = op("tanh", 1, lambda a: _sm().tanh(a), "float")
+erf = op("erf", 1, lambda a: _sm().erf(a), "float")
+sigmoid = op("sigmoid", 1, lambda a: _nn().sigmoid(a), "float")
+softplus = op("softplus", 1, lambda a: _nn().softplus(a), "float")
+relu = op("relu", 1, lambda a: _nn().relu(a))
+step = op("step", 1, lambda a: _nn().step(a))
+gelu = op("gelu", 1, lambda a: a / 2 * (1 + _sm().erf(a / _sm().sqrt(2))), "float")
+abs_ = op("abs", 1, lambda a: _sm().Abs(a))
+maximum = op("maximum", 2, lambda a, b: _sm().Piecewise((a, a >= b), (b, True)))
+minimum = op("minimum", 2, lambda a, b: _sm().Piecewise((a, a <= b), (b, True)))
+clip = op("clip", 3, lambda x, lo, hi: _sm().Piecewise((lo, x < lo), (hi, x > hi), (x, True)))
+zeros_like = op("zeros_like", 1, lambda a: 0)
+ones_like = op("ones_like", 1, lambda a: 1)
+
+
+def leaky_relu(alpha: float) -> Elemwise:
+    a = float(alpha)
+    return op("leaky_relu", 1, lambda x: _sm().Piecewise((x, x > 0), (_sm().Float(a) * x, True)), "float", (a,))
+
+
+def elu(alpha: float) -> Elemwise:
+    a = float(alpha)
+    return op(
+        "elu", 1, lambda x: _sm().Piecewise((x, x > 0), (_sm().Float(a) * _cf().expm1(x), True)), "float", (a,)
+    )
+
+
+def cast(dtype: str) -> Elemwise:
+    return op("cast", 1, lambda a: a, dtype, (dtype,))
+
+
+def user_elementwise(fn: Callable, name: str) -> Elemwise:
+    """An op from a user's sympy formula: ``fn`` takes one sympy symbol per argument."""
+    import sympy
+
+    nin = len(inspect.signature(fn).parameters)
+    symbols = scalar_symbols(nin)
+    expr = _as_sympy(fn(*symbols))
+    if not isinstance(expr, sympy.Expr):
+        raise TypeError(f"elementwise {name!r}: fn must return a sympy expression, got {type(expr).__name__}")
+    stray = expr.free_symbols - set(symbols)
+    if stray:
+        raise TypeError(f"elementwise {name!r}: expression uses unknown symbols {sorted(map(str, stray))}")
+    return Elemwise.from_expr(name, symbols, expr, "float")

@@ -1,0 +1,103 @@
+"""Reductions over axes: sum, max, min (one op, by kind), argmax, and the static size helper."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from symnet.ops.base import Op
+from symnet.tensor_type import TensorType
+
+
+def reduced_shape(shape: tuple, axes: tuple, keepdims: bool) -> tuple:
+    if keepdims:
+        return tuple(1 if i in axes else s for i, s in enumerate(shape))
+    return tuple(s for i, s in enumerate(shape) if i not in axes)
+
+
+@dataclass(frozen=True)
+class Reduce(Op):
+    """``kind`` (sum, max, min) over ``axes`` (sorted, non-negative)."""
+
+    kind: str
+    axes: tuple
+    keepdims: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.kind
+
+    def output_types(self, x):
+        dtype = x.dtype
+        if self.kind == "sum" and dtype in ("bool", "int32"):
+            dtype = "int64"  # as NumPy's sum does
+        return [TensorType(dtype, reduced_shape(x.shape, self.axes, self.keepdims))]
+
+    def evaluate(self, x):
+        fn = {"sum": np.sum, "max": np.max, "min": np.min}[self.kind]
+        out = fn(x, axis=self.axes, keepdims=self.keepdims)
+        return [np.asarray(out, dtype=self.output_types(TensorType(x.dtype.name, x.shape))[0].dtype)]
+
+    def pullback(self, node, cotangents):
+        """sum: g broadcast back over the reduced axes; max/min: g routed to the extrema."""
+        from symnet import expr as T
+
+        (g,) = cotangents
+        (x,) = node.inputs
+        if g is None:
+            return [None]
+        if not self.keepdims:
+            g = T.expand_dims(g, self.axes)
+        if self.kind == "sum":
+            return [T.broadcast_like(g, x)]
+        y = node.outputs[0] if self.keepdims else T.expand_dims(node.outputs[0], self.axes)
+        return [T.where(T.eq(x, y), g, T.zeros_like(g))]
+
+    def __str__(self) -> str:
+        keep = ", keepdims" if self.keepdims else ""
+        return f"{self.kind}{{axes={self.axes}{keep}}}"
+
+
+@dataclass(frozen=True)
+class Argmax(Op):
+    """Index of the first maximum along ``axis`` (None: of the flattened array); int64."""
+
+    axis: int | None
+    keepdims: bool = False
+    name = "argmax"
+
+    def output_types(self, x):
+        if self.axis is None:
+            shape = (1,) * x.ndim if self.keepdims else ()
+        else:
+            shape = reduced_shape(x.shape, (self.axis,), self.keepdims)
+        return [TensorType("int64", shape)]
+
+    def evaluate(self, x):
+        return [np.asarray(np.argmax(x, axis=self.axis, keepdims=self.keepdims), dtype=np.int64)]
+
+    def pullback(self, node, cotangents):
+        return [None]
+
+
+@dataclass(frozen=True)
+class ShapeI(Op):
+    """The size of axis ``i`` as an int64 scalar."""
+
+    i: int
+    name = "shape_i"
+
+    def output_types(self, x):
+        if not 0 <= self.i < x.ndim:
+            raise TypeError(f"shape index {self.i} out of range for a {x.ndim}-d tensor")
+        return [TensorType("int64", ())]
+
+    def evaluate(self, x):
+        return [np.asarray(x.shape[self.i], dtype=np.int64)]
+
+    def pullback(self, node, cotangents):
+        return [None]
+
+    def __str__(self) -> str:
+        return f"shape_i{{{self.i}}}"
