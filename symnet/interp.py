@@ -14,9 +14,9 @@ def evaluate(outputs: list, env: dict) -> list:
     env = dict(env)
     for node in toposort(outputs):
         args = [value(v, env) for v in node.inputs]
-        if isinstance(node.op, Elemwise):
-            check_broadcast(node, args)
         try:
+            if isinstance(node.op, Elemwise):
+                check_broadcast(node, args)
             results = node.op.evaluate(*args)
         except (ValueError, IndexError) as e:
             raise ShapeError(f"{e}\n  in {node.where()}") from e

@@ -15,7 +15,7 @@ def optimize(outputs: list) -> list:
     # fold and canonicalize: constants computed once, no-ops gone, one spelling per expression
     outputs = rewrite(outputs, FOLD + CANONICALIZE + REMOVE_STOP_GRADIENT)
     # stabilize: patterns now have their canonical spelling (1 - sigmoid(x) is sigmoid(-x))
-    outputs = rewrite(outputs, STABILIZE + FOLD + CANONICALIZE)
+    outputs = rewrite(outputs, STABILIZE + FOLD + CANONICALIZE + REMOVE_STOP_GRADIENT)
     return outputs
 
 

@@ -6,6 +6,7 @@ from symnet import expr as T
 from symnet.ops import elementwise as ew
 from symnet.ops.nnet import Softmax
 from symnet.ops.reduction import Reduce
+from symnet.ops.shape import StopGradient
 from symnet.rewrite.pattern import Const, Rule, node, x
 
 one = Const(1)
@@ -17,9 +18,20 @@ def _log_softmax(x, s):
 
 def _logsumexp(x, total):
     op = total.owner.op
-    if op.kind != "sum":
+    if op.kind != "sum" or _is_max_shifted(x):
         return None
     return T.logsumexp(x, op.axes, op.keepdims)
+
+
+def _is_max_shifted(v) -> bool:
+    """v = a - max(a) (maybe under stop_gradient): exp(v) cannot overflow; the form
+    logsumexp itself builds."""
+    if v.owner is None or v.owner.op != ew.sub:
+        return False
+    a, shift = v.owner.inputs
+    while shift.owner is not None and isinstance(shift.owner.op, StopGradient):
+        shift = shift.owner.inputs[0]
+    return shift.owner is not None and shift.owner.op.name == "max" and shift.owner.inputs[0] is a
 
 
 STABILIZE = [

@@ -1,0 +1,27 @@
+"""The examples run as users run them, and print the course's numbers."""
+
+import pathlib
+import subprocess
+import sys
+
+EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
+
+
+def run_example(name: str) -> str:
+    done = subprocess.run([sys.executable, str(EXAMPLES / name)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_forward_propagation_numbers():
+    out = run_example("forward_propagation.py")
+    assert "two relu layers: 364.0" in out
+    assert "two relu layers, other weights: 182.0" in out
+    assert "single hidden layer: 0.0" in out
+    assert "single hidden layer, tanh: 0.0" in out
+
+
+def test_computational_graph_numbers():
+    out = run_example("computational_graph.py")
+    assert "g = -12.0" in out
+    assert "dg/dx = -3.0  dg/dy = -3.0  dg/dz = 4.0" in out
