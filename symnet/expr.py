@@ -107,7 +107,6 @@ add = _binary(ew.add)
 sub = _binary(ew.sub)
 mul = _binary(ew.mul)
 true_div = _binary(ew.true_div)
-power = _binary(ew.power)
 lt = _binary(ew.lt)
 le = _binary(ew.le)
 gt = _binary(ew.gt)
@@ -116,6 +115,15 @@ eq = _binary(ew.eq)
 neq = _binary(ew.neq)
 maximum = _binary(ew.maximum)
 minimum = _binary(ew.minimum)
+
+
+def power(a, b):
+    """a ** b; a constant scalar exponent is part of the op (x ** 2 differentiates to 2x)."""
+    if isinstance(a, Variable) and not isinstance(b, Variable) and np.ndim(b) == 0:
+        value = float(b)
+        if value.is_integer() or is_float(a.dtype):
+            return ew.power_const(value)(a)
+    return ew.power(*_pair(a, b))
 
 
 def neg(x):

@@ -112,7 +112,8 @@ class Elemwise(Op):
         g_symbol = sympy.Symbol(f"x{self.nin}", real=True)
         grads = []
         for i, x in enumerate(node.inputs):
-            derivative = sympy.diff(expr, symbols[i]) if is_float(x.dtype) else 0
+            # powsimp: d(a**b)/da is printed as b*a**b/a by sympy, 0/0 at a = 0
+            derivative = sympy.powsimp(sympy.diff(expr, symbols[i])) if is_float(x.dtype) else 0
             if derivative == 0:
                 grads.append(None)
                 continue
@@ -228,6 +229,14 @@ def elu(alpha: float) -> Elemwise:
     return op(
         "elu", 1, lambda x: _sm().Piecewise((x, x > 0), (_sm().Float(a) * _cf().expm1(x), True)), "float", (a,)
     )
+
+
+def power_const(exponent: float) -> Elemwise:
+    """x ** p for a constant p: derivative p*x**(p-1), printed as products for small ints."""
+    p = float(exponent)
+    if p.is_integer():
+        return op("pow", 1, lambda x: x ** _sm().Integer(int(p)), "upcast", (int(p),))
+    return op("pow", 1, lambda x: x ** _sm().Float(p), "float", (p,))
 
 
 def cast(dtype: str) -> Elemwise:
