@@ -1,4 +1,13 @@
-"""symnet's back end: fused regions in, a runnable native program out (Numba CPU and CUDA).
+"""symnet's back end: a fused program in, a runnable native program out (Numba CPU; CUDA next).
 
-The loop IR, lowering, printers and build cache land with the CPU backend issue.
+``compile_program`` is the entry point: lowering (``lower.py``) turns fused regions into
+loop-nest kernels (``loopir.py``), ``schedule.py`` decides how they run, printers in
+``emit/`` write the Numba module, ``build.py``/``cache.py`` import it through the disk cache.
 """
+
+from codegen import targets
+
+
+def compile_program(program, inputs, updates, target: str = "cpu", fastmath=frozenset({"contract"})):
+    """A callable native program for ``program`` (a ``symnet.rewrite.fuse.Program``)."""
+    return targets.build(target, program, inputs, updates, fastmath)

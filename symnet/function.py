@@ -11,6 +11,11 @@ from symnet import interp
 from symnet.config import config
 from symnet.errors import ShapeError
 from symnet.graph import Constant, SharedVariable, Variable, graph_inputs
+from symnet.rewrite.canonicalize import CANONICALIZE
+from symnet.rewrite.engine import rewrite
+from symnet.rewrite.expand import EXPAND
+from symnet.rewrite.fold import FOLD
+from symnet.rewrite.fuse import fuse
 from symnet.rewrite.passes import optimize
 from symnet.expr import as_tensor
 from symnet.tensor_type import TensorType, broadcast_shapes
@@ -50,36 +55,88 @@ def function(inputs, outputs, updates=None, target=None, name=None) -> Function:
     optimized = optimize(outputs + [new for _, new in updates])
     graph = Graph(inputs, optimized[: len(outputs)], [(s, new) for (s, _), new in zip(updates, optimized[len(outputs) :])])
     compile_time = {"rewrite": time.perf_counter() - start}
+    native = None
     if target != "interp":
-        raise NotImplementedError(
-            f"target {target!r} is not built yet (the Numba backends are open issues); use target='interp'"
-        )
-    return Function(graph, single, target, name, compile_time)
+        import codegen
+
+        start = time.perf_counter()
+        program = fuse(rewrite(graph.results, EXPAND + FOLD + CANONICALIZE))
+        compile_time["fuse"] = time.perf_counter() - start
+        native = codegen.compile_program(program, inputs, graph.updates, target)
+        compile_time.update(native.compile_time)
+    return Function(graph, single, target, name, compile_time, native)
 
 
 class Function:
-    """A compiled graph: call it with arrays; inspect ``graph``, ``source``, ``compile_time``."""
+    """A compiled graph: call it with arrays; inspect ``graph``, ``source``, ``kernels``,
+    ``compile_time``, ``llvm_ir()`` and ``asm()``."""
 
-    def __init__(self, graph: Graph, single: bool, target: str, name, compile_time: dict):
+    def __init__(self, graph: Graph, single: bool, target: str, name, compile_time: dict, native=None):
         self.graph = graph
         self.single = single
         self.target = target
         self.name = name
-        self.compile_time = dict(compile_time, cache_hit=False)
+        self.compile_time = dict({"cache_hit": False}, **compile_time)
+        self.native = native
         self._shared = [v for v in graph_inputs(graph.results) if isinstance(v, SharedVariable)]
+        if native is not None:
+            self._params = native.info.params[len(graph.inputs) :]
 
     @property
     def source(self) -> str:
-        """For the interpreter: the optimized graph, one line per node."""
+        """The generated module (for the interpreter: the optimized graph, one line per node)."""
+        if self.native is not None:
+            return self.native.source
         from symnet.printing import graph_text
 
         return graph_text(self.graph.results)
+
+    @property
+    def kernels(self) -> list:
+        return [] if self.native is None else self.native.kernels
+
+    def llvm_ir(self) -> str:
+        """LLVM IR of the serial driver and kernels (compiled for the types of earlier calls)."""
+        return self._inspect(asm=False)
+
+    def asm(self) -> str:
+        """Machine code of the serial driver and kernels."""
+        return self._inspect(asm=True)
+
+    def _inspect(self, asm: bool) -> str:
+        # Functions loaded from Numba's cache hold placeholders: recompile without it.
+        if self.native is None:
+            raise TypeError("the interpreter generates no code; compile with target='cpu'")
+        import numba
+
+        module = self.native.module
+        texts = []
+        for name in [f"{k.name}_serial" for k in self.kernels] + ["run_serial"]:
+            cached = getattr(module, name)
+            if not cached.signatures:
+                raise RuntimeError("call the function once before inspecting it (the types come from the call)")
+            options = {k: v for k, v in cached.targetoptions.items() if k != "cache"}
+            fresh = numba.njit(**options)(cached.py_func)
+            for signature in cached.signatures:
+                fresh.compile(signature)
+            texts.append(f"; ---- {name}")
+            texts.extend((fresh.inspect_asm if asm else fresh.inspect_llvm)().values())
+        return "\n".join(texts)
 
     def __call__(self, *args):
         inputs = self.graph.inputs
         if len(args) != len(inputs):
             raise TypeError(f"{self.name or 'function'} takes {len(inputs)} arguments, got {len(args)}")
-        env = {v: _check_argument(v, a, i) for i, (v, a) in enumerate(zip(inputs, args))}
+        arrays = [_check_argument(v, a, i) for i, (v, a) in enumerate(zip(inputs, args))]
+        if self.native is not None:
+            state = [v.container if isinstance(v, SharedVariable) else v.data for v in self._params]
+            outputs = self.native(arrays + state)
+        else:
+            outputs = self._interpret(arrays)
+        return outputs[0] if self.single else outputs
+
+    def _interpret(self, arrays: list) -> list:
+        env = dict(zip(self.graph.inputs, arrays))
         env.update({s: s.container for s in self._shared})
         results = interp.evaluate(self.graph.results, env)
         n = len(self.graph.outputs)
@@ -89,8 +146,7 @@ class Function:
         # Commit only once everything is computed: a failed call updates nothing.
         for (s, _), new in zip(self.graph.updates, results[n:]):
             s.container = np.array(new, dtype=s.dtype)
-        outputs = results[:n]
-        return outputs[0] if self.single else outputs
+        return results[:n]
 
 
 def _check_inputs(inputs) -> list:

@@ -26,6 +26,10 @@ class Op:
     def pullback(self, node: Apply, cotangents):
         raise NotImplementedError(f"{self.name} has no gradient")
 
+    def value_inputs(self, node: Apply) -> list:
+        """The inputs whose values (not only shapes) the op reads; backends order by these."""
+        return node.inputs
+
     def make_node(self, *inputs: Variable) -> Apply:
         return Apply(self, inputs, self.output_types(*(v.type for v in inputs)))
 

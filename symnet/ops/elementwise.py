@@ -151,6 +151,7 @@ def _numpy_namespace() -> dict:
         "relu": lambda x: np.maximum(x, 0),
         "step": lambda x: np.where(x > 0, 1, 0),
         "erf": scipy.special.erf,
+        "trunc": np.trunc,
     }
 
 
@@ -240,6 +241,11 @@ def power_const(exponent: float) -> Elemwise:
 
 
 def cast(dtype: str) -> Elemwise:
+    """Conversion to ``dtype``: truncation for integers, x != 0 for bool, identity for floats."""
+    if dtype == "bool":
+        return op("cast", 1, lambda a: _indicator(_sm().Ne(a, 0)), dtype, (dtype,))
+    if dtype.startswith("int"):
+        return op("cast", 1, lambda a: _nn().trunc(a), dtype, (dtype,))
     return op("cast", 1, lambda a: a, dtype, (dtype,))
 
 

@@ -88,6 +88,9 @@ class ShapeI(Op):
     i: int
     name = "shape_i"
 
+    def value_inputs(self, node):
+        return []
+
     def output_types(self, x):
         if not 0 <= self.i < x.ndim:
             raise TypeError(f"shape index {self.i} out of range for a {x.ndim}-d tensor")

@@ -52,5 +52,12 @@ class softplus(sympy.Function):
         return sigmoid(self.args[0])
 
 
+class trunc(sympy.Function):
+    """Conversion to an integer dtype: rounds toward zero, as NumPy's astype does."""
+
+    def fdiff(self, argindex=1):
+        return sympy.Integer(0)
+
+
 # sympy names of the functions above, for printers' lookup tables.
-NN_FUNCTIONS = {f.__name__: f for f in (step, relu, sigmoid, softplus)}
+NN_FUNCTIONS = {f.__name__: f for f in (step, relu, sigmoid, softplus, trunc)}

@@ -94,6 +94,9 @@ class ReshapeLike(Op):
 
     name = "reshape_like"
 
+    def value_inputs(self, node):
+        return node.inputs[:1]
+
     def output_types(self, x, ref):
         if None not in x.shape + ref.shape and math.prod(x.shape) != math.prod(ref.shape):
             raise ShapeError(f"cannot reshape {x.shape} to {ref.shape}")
@@ -112,6 +115,9 @@ class BroadcastLike(Op):
     """Broadcast ``x`` to the (run-time) shape of ``ref``."""
 
     name = "broadcast_like"
+
+    def value_inputs(self, node):
+        return node.inputs[:1]
 
     def output_types(self, x, ref):
         if x.ndim > ref.ndim:
@@ -264,6 +270,9 @@ class TakeGrad(Op):
     axis: int = 0
     name = "take_grad"
 
+    def value_inputs(self, node):
+        return node.inputs[1:]  # x gives only the shape
+
     def output_types(self, x, idx, g):
         return [TensorType(g.dtype, x.shape)]
 
@@ -304,6 +313,9 @@ class TakeAlongAxisGrad(Op):
 
     axis: int
     name = "take_along_axis_grad"
+
+    def value_inputs(self, node):
+        return node.inputs[1:]  # x gives only the shape
 
     def output_types(self, x, idx, g):
         return [TensorType(g.dtype, x.shape)]
@@ -361,6 +373,9 @@ class SplitPart(Op):
     axis: int
     k: int
     name = "split_part"
+
+    def value_inputs(self, node):
+        return node.inputs[:1]
 
     def output_types(self, g, *parts):
         return [TensorType(g.dtype, parts[self.k].shape)]

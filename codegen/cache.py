@@ -1,0 +1,72 @@
+"""Content-addressed cache of generated modules: hash → ``<cache dir>/symnet_gen_<hash>.py``.
+
+The module is written once, atomically (temp file + ``os.replace``), and imported from
+there, so Numba's own ``cache=True`` keeps its compiled code next to it. A file whose text
+is not the expected source (half-written, corrupted) is written again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+
+import llvmlite
+import numba
+import numpy as np
+
+
+def cache_dir() -> str:
+    path = os.environ.get("SYMNET_CACHE_DIR")
+    if not path:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        path = os.path.join(base, "symnet")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def key(source: str, target: str) -> str:
+    from symnet import __version__
+
+    versions = f"{__version__}|{numba.__version__}|{llvmlite.__version__}|{np.__version__}|{sys.version}"
+    return hashlib.sha256(f"{target}\n{versions}\n{source}".encode()).hexdigest()[:24]
+
+
+def load(source: str, target: str) -> tuple:
+    """(module, cache_hit): the module for ``source``, written to the cache if needed."""
+    digest = key(source, target)
+    name = f"symnet_gen_{digest}"
+    path = os.path.join(cache_dir(), name + ".py")
+    hit = _reads_back(path, source)
+    if not hit:
+        _write_atomically(path, source)
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)  # source symnet generated and just verified
+        sys.modules[name] = module
+    return module, hit
+
+
+def _reads_back(path: str, source: str) -> bool:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read() == source
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _write_atomically(path: str, source: str) -> None:
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp_", suffix=".py")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(source)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,1 @@
+"""Printers: a line-list base, the sympy scalar printer, and one printer per target."""

@@ -1,0 +1,338 @@
+"""The CPU driver: one ``@njit`` function that sizes buffers, runs kernels and library calls
+in order, writes shared-variable updates in place and returns the outputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from codegen.emit.numba_cpu import HELPERS, NUMPY_DTYPE, KernelPrinter
+from codegen.emit.printer import Lines
+from codegen.emit.scalar import Constants
+from codegen.lower import identifier, lower_region
+from codegen.schedule import schedule
+from codegen.shapes import ShapeEnv
+from symnet.graph import Constant
+from symnet.ops.linalg import Matmul
+from symnet.ops.nnet import OneHot
+from symnet.ops.reduction import Argmax, ShapeI
+from symnet.ops.shape import (
+    Concatenate,
+    DimShuffle,
+    IncSubtensor,
+    Reshape,
+    ReshapeLike,
+    SplitPart,
+    StopGradient,
+    Subtensor,
+    Take,
+    TakeAlongAxis,
+    TakeAlongAxisGrad,
+    TakeGrad,
+)
+from symnet.rewrite.fuse import Region
+
+
+@dataclass
+class KernelInfo:
+    """One kernel of a compiled function, as ``f.kernels`` shows it."""
+
+    name: str
+    kind: str
+    source: str
+    nodes: list
+    ir: object = None
+
+    def __repr__(self) -> str:
+        return f"<kernel {self.name}: {self.kind}, {len(self.nodes)} nodes>"
+
+
+@dataclass
+class Module:
+    source: str
+    params: list  # variables, in driver-argument order
+    outputs: list
+    errors: list  # message per error number raised by the driver
+    kernels: list = field(default_factory=list)
+    scalar_outputs: set = field(default_factory=set)
+
+
+def _dtype(v) -> str:
+    return NUMPY_DTYPE[v.dtype]
+
+
+def _sizes(shape) -> str:
+    return "(" + "".join(f"{s}, " for s in shape) + ")"
+
+
+class DriverPrinter:
+    def __init__(self, program, inputs, updates, fastmath):
+        self.program = program
+        self.inputs = inputs
+        self.updates = updates
+        self.constants = Constants()
+        self.kernel_printer = KernelPrinter(self.constants, fastmath)
+        self.env = ShapeEnv()
+        self.names: dict = {}
+        self.fresh: set = set()  # variables held in buffers this call allocated
+        self.scalars: set = set()
+        self.helpers: set = set()
+        self.kernels: list = []
+        self.body: list = []  # (serial line, parallel line) pairs
+        self.used_names: set = set()
+
+    # -- naming ------------------------------------------------------------------------------
+    def name(self, v) -> str:
+        if v not in self.names:
+            base = identifier(v.name or (v.owner.op.name if v.owner else "c"))
+            name = f"{base}_{len(self.names)}"
+            self.names[v] = name
+        return self.names[v]
+
+    def emit(self, line: str, parallel_line: str | None = None) -> None:
+        self.flush_shapes()
+        self.body.append((line, line if parallel_line is None else parallel_line))
+
+    def flush_shapes(self) -> None:
+        for line in self.env.lines:
+            self.body.append((line, line))
+        self.env.lines.clear()
+
+    # -- the program ---------------------------------------------------------------------------
+    def print(self) -> Module:
+        params = list(self.inputs) + self.state_and_constants()
+        for v in params:
+            self.env.input(v, self.name(v))
+        for step in self.program.steps:
+            if isinstance(step, Region):
+                self.region(step)
+            else:
+                self.single(step)
+        results = self.program.outputs
+        n_out = len(results) - len(self.updates)
+        returned = []
+        for v in results[:n_out]:
+            if v in self.scalars:
+                returned.append(self.name(v))
+            elif v in self.fresh:
+                returned.append(self.name(v))
+            else:
+                copy = f"{self.name(v)}_out"
+                self.emit(f"{copy} = {self.name(v)}.copy()")
+                returned.append(copy)
+        # Updates last, all computed from old values: snapshot values that alias state.
+        staged = []
+        for (shared, _), v in zip(self.updates, results[n_out:]):
+            value = self.name(v)
+            if v not in self.fresh:
+                self.emit(f"{value}_new = {value}.copy()")
+                value = f"{value}_new"
+            staged.append((shared, value))
+        for shared, value in staged:
+            self.helpers.add("_copy_into")
+            self.emit(f"_copy_into({self.name(shared)}, {value})")
+        self.emit("return (" + "".join(f"{r}, " for r in returned) + ")")
+        source = self.module_source(params)
+        scalar_outputs = {k for k, v in enumerate(results[:n_out]) if v in self.scalars}
+        return Module(source, params, results[:n_out], list(self.env.errors), self.kernels, scalar_outputs)
+
+    def state_and_constants(self) -> list:
+        """Shared variables and array constants the program reads: driver arguments."""
+        from symnet.graph import SharedVariable
+
+        seen, out = set(self.inputs), []
+        inline = {v for s in self.program.steps if isinstance(s, Region) for v in s.inputs}
+        candidates = []
+        for step in self.program.steps:
+            nodes = step.nodes if isinstance(step, Region) else [step]
+            for node in nodes:
+                candidates.extend(node.inputs)
+        candidates += self.program.outputs + [s for s, _ in self.updates]
+        for v in candidates:
+            if v in seen or v.owner is not None:
+                continue
+            if isinstance(v, Constant) and v.ndim == 0 and v in inline and v not in self.program.outputs:
+                continue
+            if isinstance(v, (SharedVariable, Constant)):
+                seen.add(v)
+                out.append(v)
+        return out
+
+    def module_source(self, params) -> str:
+        lines = Lines()
+        lines.add('"""Generated by symnet: kernels and a driver for one compiled function."""')
+        lines.add("import math")
+        lines.add("import numpy as np")
+        lines.add("import numba")
+        lines.add("from numba import prange")
+        lines.add("")
+        lines.extend(self.constants.definitions())
+        for helper in sorted(self.helpers):
+            lines.extend(HELPERS[helper].strip("\n").splitlines())
+            lines.add("")
+        for info in self.kernels:
+            lines.add("")
+            lines.extend(info.source.rstrip("\n").splitlines())
+        for variant, column in (("serial", 0), ("parallel", 1)):
+            lines.add("")
+            lines.add("")
+            lines.add("@numba.njit(cache=True)")
+            with lines.block(f"def run_{variant}({', '.join(self.name(v) for v in params)}):"):
+                for pair in self.body:
+                    lines.add(pair[column])
+        return lines.text()
+
+    # -- regions -------------------------------------------------------------------------------
+    def region(self, region: Region) -> None:
+        for node in region.nodes:
+            self.env.node(node)
+        kernel_name = f"k{len(self.kernels)}_{identifier(region.outputs[0].name or region.outputs[0].owner.op.name)}"
+        kernel, arguments = lower_region(region, kernel_name, self.scalars, self.inline_constant)
+        kernel.verify()
+        sched = schedule(kernel)
+        comment = [f"{kernel_name}: {kernel.kind} over {region.space.type}"]
+        comment += ["  " + _escape(self.describe(n)) for n in region.nodes]
+        source = self.kernel_printer.print(kernel, sched, False, comment)
+        if sched.parallel_axis is not None:
+            source += "\n" + self.kernel_printer.print(kernel, sched, True, [])
+        self.kernels.append(KernelInfo(kernel_name, kernel.kind, source, list(region.nodes), kernel))
+        n_in = len(kernel.array_inputs) + len(kernel.scalar_inputs)
+        for v in arguments[n_in:]:
+            self.emit(f"{self.name(v)} = np.empty({_sizes(self.env.of(v))}, {_dtype(v)})")
+            self.fresh.add(v)
+        sizes = list(self.env.of(region.space))
+        args = ", ".join(sizes + [self.name(v) for v in arguments])
+        serial = f"{kernel_name}_serial({args})"
+        if sched.parallel_axis is None:
+            self.emit(serial)
+        else:
+            work = " * ".join(sizes)
+            parallel = f"{kernel_name}_parallel({args}) if {work} >= {sched.threshold} else {serial}"
+            self.emit(serial, parallel)
+
+    def inline_constant(self, constant, dtype: str) -> str:
+        value = constant.data.item()
+        if constant.dtype == "bool":
+            value = int(value)
+        return self.constants.name(value, constant.dtype if constant.dtype != "bool" else "int64")
+
+    def describe(self, node) -> str:
+        args = ", ".join(self.name(v) if v in self.names else v.label() for v in node.inputs)
+        return f"{self.name(node.outputs[0])} = {node.op}({args})"
+
+    # -- single ops ------------------------------------------------------------------------------
+    def single(self, node) -> None:
+        self.env.node(node)
+        op, ins, out = node.op, node.inputs, node.outputs[0]
+        o, a = self.name(out), [self.name(v) for v in ins]
+        shape = _sizes(self.env.of(out))
+        self.emit(f"# {_escape(self.describe(node))}")
+        match op:
+            case ShapeI():
+                self.emit(f"{o} = np.int64({self.env.of(ins[0])[op.i]})")
+                self.scalars.add(out)
+                return
+            case StopGradient():
+                self.emit(f"{o} = {a[0]}")
+                return
+            case Matmul():
+                dt = _dtype(out)
+                compute = dt if out.dtype.startswith("float") else "np.float64"
+                x, y = (f"{n}.astype({compute})" if v.dtype != out.dtype or compute != dt else n for n, v in zip(a, ins))
+                if compute == dt:
+                    self.emit(f"{o} = np.empty({shape}, {dt})")
+                    self.emit(f"np.dot({x}, {y}, {o})")
+                else:
+                    self.emit(f"{o} = np.dot({x}, {y}).astype({dt})")
+            case DimShuffle():
+                self.emit(f"{o} = {self.dimshuffle(op.order, a[0], ins[0].ndim)}")
+                return
+            case Reshape() | ReshapeLike():
+                if out.ndim == 0:
+                    self.emit(f"{o} = np.empty((), {_dtype(out)})")
+                    self.emit(f"{o}[()] = np.ascontiguousarray({a[0]}).reshape(-1)[0]")
+                else:
+                    self.emit(f"{o} = np.ascontiguousarray({a[0]}).reshape({shape})")
+                    return
+            case Subtensor():
+                idx = _index_code(op.spec)
+                if out.ndim == 0:
+                    self.emit(f"{o} = np.empty((), {_dtype(out)})")
+                    self.emit(f"{o}[()] = {a[0]}[{idx}]")
+                else:
+                    self.emit(f"{o} = {a[0]}[{idx}]")
+                    return
+            case IncSubtensor():
+                (target,) = Subtensor(op.spec).output_types(ins[0].type)
+                value = f"{a[1]}[()]" if target.ndim == 0 else a[1]
+                self.emit(f"{o} = {a[0]}.astype({_dtype(out)})")
+                self.emit(f"{o}[{_index_code(op.spec)}] += {value}")
+            case Take() if op.axis == 0:
+                self.call_helper("_take_rows", o, shape, out, a)
+            case TakeGrad() if op.axis == 0:
+                self.call_helper("_take_rows_grad", o, shape, out, a[1:])
+            case TakeAlongAxis() if op.axis == ins[0].ndim - 1:
+                self.call_helper("_take_last", o, shape, out, a)
+            case TakeAlongAxisGrad() if op.axis == ins[0].ndim - 1:
+                self.call_helper("_take_last_grad", o, shape, out, a[1:])
+            case OneHot():
+                self.call_helper("_one_hot", o, shape, out, a)
+            case Argmax():
+                x = self.env.of(ins[0])
+                axis_sizes = x if op.axis is None else (x[op.axis],)
+                before = x[: op.axis] if op.axis is not None else ()
+                after = x[op.axis + 1 :] if op.axis is not None else ()
+                extents = [" * ".join(p) or "1" for p in (before, axis_sizes, after)]
+                self.helpers.add("_argmax")
+                self.emit(f"{o} = np.empty({shape}, np.int64)")
+                self.emit(f"_argmax({a[0]}, {', '.join(extents)}, {o})")
+            case Concatenate():
+                dt = _dtype(out)
+                parts = "".join(f"{n}.astype({dt}), " for n in a)
+                self.emit(f"{o} = np.concatenate(({parts}), {op.axis})")
+            case SplitPart():
+                sizes = [self.env.of(v)[op.axis] for v in ins[1:]]
+                start = " + ".join(sizes[: op.k]) or "0"
+                index = [":"] * out.ndim
+                index[op.axis] = f"{start}:{start} + {sizes[op.k]}" if op.k else f":{sizes[0]}"
+                self.emit(f"{o} = {a[0]}[{', '.join(index)}]")
+                return
+            case _:
+                raise NotImplementedError(f"the CPU backend cannot compile {op} yet (target='interp' can)")
+        self.fresh.add(out)
+
+    def call_helper(self, helper, o, shape, out, args) -> None:
+        self.helpers.add(helper)
+        self.emit(f"{o} = np.empty({shape}, {_dtype(out)})")
+        self.emit(f"{helper}({', '.join(args)}, {o})")
+
+    @staticmethod
+    def dimshuffle(order, x: str, ndim: int) -> str:
+        kept = [k for k in order if k != "x"]
+        dropped = [k for k in range(ndim) if k not in kept]
+        code = x
+        if dropped:
+            code = f"{code}[{', '.join('0' if k in dropped else ':' for k in range(ndim))}]"
+        rank = {k: r for r, k in enumerate(sorted(kept))}
+        perm = [rank[k] for k in kept]
+        if perm != sorted(perm):
+            code = f"np.transpose({code}, ({''.join(f'{p}, ' for p in perm)}))"
+        if "x" in order:
+            code = f"{code}[{', '.join('None' if k == 'x' else ':' for k in order)}]"
+        return code
+
+
+def _index_code(spec) -> str:
+    parts = []
+    for e in spec:
+        if e is None:
+            parts.append("None")
+        elif isinstance(e, tuple):
+            parts.append(":".join("" if v is None else str(v) for v in e))
+        else:
+            parts.append(str(e))
+    return ", ".join(parts) if parts else "()"
+
+
+def _escape(text: str) -> str:
+    """Comment-safe text: one line, printable ASCII only."""
+    return "".join(c if c.isascii() and c.isprintable() else "?" for c in text.replace("\n", " "))

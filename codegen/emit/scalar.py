@@ -1,0 +1,99 @@
+"""Scalar printer: sympy expressions → Numba-compatible scalar code with typed constants.
+
+Every number is printed as a module-level typed constant (``_f32_3 = np.float32(0.5)``):
+a bare Python float in a float32 kernel would promote the whole expression to float64.
+Neural-net functions get their numerically stable spellings here, not on the ops.
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy.printing.pycode import PythonCodePrinter
+
+from symnet.ops.scalar_math import relu, sigmoid, softplus, step, trunc
+
+SHORT = {"float32": "f32", "float64": "f64", "int64": "i64", "int32": "i32", "bool": "b"}
+
+
+class Constants:
+    """Typed constants of one module: one global per (value, dtype), named by position."""
+
+    def __init__(self):
+        self.names: dict = {}
+
+    def name(self, value, dtype: str) -> str:
+        key = (dtype, repr(value))
+        if key not in self.names:
+            self.names[key] = f"_{SHORT[dtype]}_{len(self.names)}"
+        return self.names[key]
+
+    def definitions(self) -> list:
+        return [f"{name} = np.{dtype}({value})" for (dtype, value), name in self.names.items()]
+
+
+class ScalarPrinter(PythonCodePrinter):
+    """Prints one kernel's expressions: ``names`` maps sympy symbols to local names."""
+
+    def __init__(self, constants: Constants, dtype: str, names: dict):
+        super().__init__({"standard": "python3"})
+        self.constants = constants
+        self.dtype = dtype
+        self.symbol_names = names
+
+    def number(self, value) -> str:
+        if self.dtype.startswith("float"):
+            return self.constants.name(float(value), self.dtype)
+        if float(value).is_integer():
+            return self.constants.name(int(value), self.dtype)
+        return self.constants.name(float(value), "float64")
+
+    def _print_Symbol(self, expr):
+        return self.symbol_names[expr]
+
+    def _print_Integer(self, expr):
+        return self.number(int(expr))
+
+    def _print_Rational(self, expr):
+        return self.number(float(expr))
+
+    def _print_Float(self, expr):
+        return self.number(float(expr))
+
+    def _print_NumberSymbol(self, expr):
+        return self.number(float(expr))
+
+    _print_Zero = _print_One = _print_NegativeOne = _print_Integer
+    _print_Half = _print_Rational
+    _print_Exp1 = _print_Pi = _print_NumberSymbol
+
+    def _print_Pow(self, expr, rational=False):
+        base, exponent = expr.args
+        b = self.parenthesize(base, 100)
+        if exponent.is_Integer and 0 < abs(int(exponent)) <= 4:
+            product = "*".join([b] * abs(int(exponent)))
+            return product if exponent > 0 else f"{self.number(1)}/({product})"
+        if exponent == sympy.Rational(1, 2):
+            return f"math.sqrt({self._print(base)})"
+        if exponent == -sympy.Rational(1, 2):
+            return f"{self.number(1)}/math.sqrt({self._print(base)})"
+        return f"{b}**{self.parenthesize(exponent, 100)}"
+
+    def _print_sign(self, expr):
+        a = self._print(expr.args[0])
+        return f"({self.number(0)} if {a} == {self.number(0)} else math.copysign({self.number(1)}, {a}))"
+
+    def _print_Function(self, expr):
+        a = self._print(expr.args[0]) if expr.args else ""
+        one, zero = self.number(1), self.number(0)
+        match expr.func:
+            case f if f is sigmoid:
+                return f"({one}/({one} + math.exp(-({a}))))"
+            case f if f is softplus:
+                return f"(max({a}, {zero}) + math.log1p(math.exp(-abs({a}))))"
+            case f if f is relu:
+                return f"max({a}, {zero})"
+            case f if f is step:
+                return f"({one} if {a} > {zero} else {zero})"
+            case f if f is trunc:
+                return f"int({a})"
+        return super()._print_Function(expr)

@@ -1,0 +1,187 @@
+"""Run-time shapes in the driver: each variable's sizes as code (literals or driver locals).
+
+The driver knows every shape before it runs any kernel: sizes follow from the inputs'
+shapes by each op's rule, and the checks that a rule implies (equal sizes where NumPy
+would broadcast, inner sizes of a matmul) become ``raise`` lines with an error number
+that the Python side turns into a message naming the node and the user's line.
+"""
+
+from __future__ import annotations
+
+from symnet.ops.elementwise import Elemwise
+from symnet.ops.linalg import Matmul
+from symnet.ops.nnet import OneHot
+from symnet.ops.reduction import Argmax, Reduce, ShapeI
+from symnet.ops.shape import (
+    BroadcastLike,
+    Concatenate,
+    DimShuffle,
+    IncSubtensor,
+    Reshape,
+    ReshapeLike,
+    SplitPart,
+    StopGradient,
+    Subtensor,
+    Take,
+    TakeAlongAxis,
+    TakeAlongAxisGrad,
+    TakeGrad,
+)
+
+
+class ShapeEnv:
+    """Sizes as code strings; ``lines`` collects the driver lines that compute and check them."""
+
+    def __init__(self):
+        self.sizes: dict = {}
+        self.lines: list = []
+        self.errors: list = []  # message per error number
+        self.count = 0
+
+    def of(self, v) -> tuple:
+        return self.sizes[v]
+
+    def local(self, code: str) -> str:
+        """A driver local holding ``code`` (so a size is computed once)."""
+        if code.isdigit() or code.isidentifier():
+            return code
+        self.count += 1
+        name = f"d{self.count}"
+        self.lines.append(f"{name} = {code}")
+        return name
+
+    def check(self, condition_fails: str, message: str) -> None:
+        self.errors.append(message)
+        self.lines.append(f"if {condition_fails}: raise ValueError('symnet:{len(self.errors) - 1}')")
+
+    def input(self, v, param: str) -> None:
+        self.sizes[v] = tuple(str(s) if s is not None else self.local(f"{param}.shape[{k}]") for k, s in enumerate(v.type.shape))
+
+    def equal(self, sizes: list, node, what: str) -> str:
+        """One size for several that must agree (a literal if one is known)."""
+        literal = next((s for s in sizes if s.isdigit()), None)
+        first = literal or sizes[0]
+        for s in sizes:
+            if s != first:
+                self.check(f"{s} != {first}", f"{what} sizes differ\n  in {node.where()}")
+        return first
+
+    def broadcast(self, variables, node) -> tuple:
+        ndim = max(v.ndim for v in variables)
+        out = []
+        for axis in range(ndim):
+            candidates = []
+            for v in variables:
+                k = axis - (ndim - v.ndim)
+                if k >= 0 and not v.type.broadcastable[k]:
+                    candidates.append(self.of(v)[k])
+            out.append(self.equal(list(dict.fromkeys(candidates)), node, "broadcast") if candidates else "1")
+        return tuple(out)
+
+    def node(self, node) -> None:
+        """Sizes of ``node``'s outputs, with the checks its op implies."""
+        op, ins = node.op, node.inputs
+        out = node.outputs[0]
+        static = out.type.shape
+        match op:
+            case Elemwise():
+                shape = self.broadcast(ins, node)
+            case BroadcastLike():
+                x, ref = ins
+                lead = ref.ndim - x.ndim
+                shape = tuple(
+                    self.of(ref)[k] if not ref.type.broadcastable[k] or k < lead else self.of(x)[k - lead]
+                    for k in range(ref.ndim)
+                )
+            case StopGradient():
+                shape = self.of(ins[0])
+            case Reduce() | Argmax():
+                x = self.of(ins[0])
+                axes = op.axes if isinstance(op, Reduce) else (range(len(x)) if op.axis is None else (op.axis,))
+                if op.keepdims:
+                    shape = tuple("1" if k in axes else s for k, s in enumerate(x))
+                else:
+                    shape = tuple(s for k, s in enumerate(x) if k not in axes)
+                if isinstance(op, Reduce) and op.kind != "sum" or isinstance(op, Argmax):
+                    empty = " * ".join(x[k] for k in axes) or "1"
+                    self.check(f"{empty} == 0", f"{op.name} of an empty array\n  in {node.where()}")
+            case Matmul():
+                a, b = (self.of(v) for v in ins)
+                a2 = ("1",) + a if len(a) == 1 else a
+                b2 = b + ("1",) if len(b) == 1 else b
+                self.equal([a2[-1], b2[-2]], node, "matmul inner")
+                batch_a, batch_b = a2[:-2], b2[:-2]
+                if batch_a or batch_b:
+                    raise NotImplementedError("batched matmul is not supported by the CPU backend yet")
+                shape = ((a2[-2],) if len(a) > 1 else ()) + ((b2[-1],) if len(b) > 1 else ())
+            case DimShuffle():
+                x = self.of(ins[0])
+                shape = tuple("1" if o == "x" else x[o] for o in op.order)
+            case Reshape():
+                total = " * ".join(f"{s}" for s in self.of(ins[0])) or "1"
+                known = [s for s in op.shape if s != -1]
+                product = 1
+                for s in known:
+                    product *= s
+                if -1 in op.shape:
+                    total_local = self.local(f"({total})")
+                    if product == 0:
+                        raise NotImplementedError("reshape with -1 and a zero size")
+                    self.check(f"{total_local} % {product} != 0", f"cannot reshape\n  in {node.where()}")
+                    missing = self.local(f"{total_local} // {product}")
+                    shape = tuple(missing if s == -1 else str(s) for s in op.shape)
+                else:
+                    self.check(f"({total}) != {product}", f"cannot reshape to {op.shape}\n  in {node.where()}")
+                    shape = tuple(str(s) for s in op.shape)
+            case ReshapeLike():
+                x, ref = (self.of(v) for v in ins)
+                self.check(
+                    f"({' * '.join(x) or '1'}) != ({' * '.join(ref) or '1'})", f"cannot reshape\n  in {node.where()}"
+                )
+                shape = ref
+            case Subtensor():
+                shape = self.subtensor(op.spec, self.of(ins[0]))
+            case IncSubtensor() | TakeGrad() | TakeAlongAxisGrad():
+                shape = self.of(ins[0])
+            case Take():
+                x, idx = (self.of(v) for v in ins)
+                shape = x[: op.axis] + idx + x[op.axis + 1 :]
+            case TakeAlongAxis():
+                x, idx = (self.of(v) for v in ins)
+                for k in range(len(x)):
+                    if k != op.axis:
+                        self.equal([x[k], idx[k]], node, "take_along_axis")
+                shape = idx
+            case Concatenate():
+                parts = [self.of(v) for v in ins]
+                shape = tuple(
+                    self.local(" + ".join(p[k] for p in parts))
+                    if k == op.axis
+                    else self.equal(list(dict.fromkeys(p[k] for p in parts)), node, "concatenate")
+                    for k in range(len(parts[0]))
+                )
+            case SplitPart():
+                shape = self.of(ins[1 + op.k])
+            case OneHot():
+                shape = self.of(ins[0]) + (str(op.n),)
+            case ShapeI():
+                shape = ()
+            case _:
+                raise NotImplementedError(f"no shape rule for {op} in the CPU backend")
+        # known sizes in the type are facts the driver can use directly
+        self.sizes[out] = tuple(str(s) if s is not None else code for s, code in zip(static, shape))
+
+    def subtensor(self, spec: tuple, x: tuple) -> tuple:
+        shape, axis = [], 0
+        for e in spec + ((None, None, None),) * (len(x) - sum(e is not None for e in spec)):
+            if e is None:
+                shape.append("1")
+                continue
+            size = x[axis]
+            axis += 1
+            if not isinstance(e, tuple):
+                self.check(f"not -{size} <= {e} < {size}", f"index {e} is out of bounds")
+            if isinstance(e, tuple):
+                start, stop, step = ("None" if v is None else str(v) for v in e)
+                shape.append(self.local(f"_slice_length({start}, {stop}, {step}, {size})"))
+        return tuple(shape)
