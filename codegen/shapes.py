@@ -36,6 +36,7 @@ class ShapeEnv:
         self.sizes: dict = {}
         self.lines: list = []
         self.errors: list = []  # message per error number
+        self.helpers: set = set()  # module helpers the size code calls
         self.count = 0
 
     def of(self, v) -> tuple:
@@ -183,5 +184,6 @@ class ShapeEnv:
                 self.check(f"not -{size} <= {e} < {size}", f"index {e} is out of bounds")
             if isinstance(e, tuple):
                 start, stop, step = ("None" if v is None else str(v) for v in e)
+                self.helpers.add("_slice_length")
                 shape.append(self.local(f"_slice_length({start}, {stop}, {step}, {size})"))
         return tuple(shape)

@@ -11,7 +11,7 @@ from codegen.emit.scalar import Constants
 from codegen.lower import identifier, lower_region
 from codegen.schedule import schedule
 from codegen.shapes import ShapeEnv
-from symnet.graph import Constant
+from symnet.graph import Constant, toposort
 from symnet.ops.linalg import Matmul
 from symnet.ops.nnet import OneHot
 from symnet.ops.reduction import Argmax, ShapeI
@@ -102,6 +102,9 @@ class DriverPrinter:
         params = list(self.inputs) + self.state_and_constants()
         for v in params:
             self.env.input(v, self.name(v))
+        # Every shape and every check first: a call that fails, fails before any kernel runs.
+        for node in toposort(self.program.outputs):
+            self.env.node(node)
         for step in self.program.steps:
             if isinstance(step, Region):
                 self.region(step)
@@ -131,6 +134,7 @@ class DriverPrinter:
             self.helpers.add("_copy_into")
             self.emit(f"_copy_into({self.name(shared)}, {value})")
         self.emit("return (" + "".join(f"{r}, " for r in returned) + ")")
+        self.helpers |= self.env.helpers
         source = self.module_source(params)
         scalar_outputs = {k for k, v in enumerate(results[:n_out]) if v in self.scalars}
         return Module(source, params, results[:n_out], list(self.env.errors), self.kernels, scalar_outputs)
@@ -183,8 +187,6 @@ class DriverPrinter:
 
     # -- regions -------------------------------------------------------------------------------
     def region(self, region: Region) -> None:
-        for node in region.nodes:
-            self.env.node(node)
         kernel_name = f"k{len(self.kernels)}_{identifier(region.outputs[0].name or region.outputs[0].owner.op.name)}"
         kernel, arguments = lower_region(region, kernel_name, self.scalars, self.inline_constant)
         kernel.verify()
@@ -221,7 +223,6 @@ class DriverPrinter:
 
     # -- single ops ------------------------------------------------------------------------------
     def single(self, node) -> None:
-        self.env.node(node)
         op, ins, out = node.op, node.inputs, node.outputs[0]
         o, a = self.name(out), [self.name(v) for v in ins]
         shape = _sizes(self.env.of(out))

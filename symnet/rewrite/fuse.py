@@ -89,7 +89,7 @@ def fuse(outputs: list) -> Program:
             a, b = group[producer], group[consumer]
             if a is b or (a.has_reduction and b.has_reduction):
                 continue
-            if _path_outside(a, b, consumers, position) or _path_outside(b, a, consumers, position):
+            if _path_outside(a, b, consumers, group) or _path_outside(b, a, consumers, group):
                 continue
             if _reads_own_reduction(a.nodes | b.nodes, consumers):
                 continue
@@ -135,21 +135,30 @@ class _Group:
         return space_of(reduction)
 
 
-def _path_outside(a: _Group, b: _Group, consumers, position) -> bool:
-    """Is there a value path from a node of ``a`` to a node of ``b`` through a node of neither?"""
-    limit = max(position[n] for n in b.nodes)
-    stack = [c for n in a.nodes for c in consumers.get(n, ()) if c not in a.nodes and c not in b.nodes]
+def _path_outside(a: _Group, b: _Group, consumers, group) -> bool:
+    """Is there a value path from ``a`` to ``b`` through another unit (a node or a group)?
+
+    Checked between units, not nodes: once merged, a group runs as one step, so a path
+    that leaves it anywhere and comes back anywhere would be a cycle.
+    """
+
+    def successors(unit_nodes):
+        for n in unit_nodes:
+            for c in consumers.get(n, ()):
+                yield group.get(c, c)
+
+    stack = [u for u in successors(a.nodes) if u is not a and u is not b]
     seen = set()
     while stack:
-        node = stack.pop()
-        if node in seen or position[node] > limit:
+        unit = stack.pop()
+        if id(unit) in seen:
             continue
-        seen.add(node)
-        for c in consumers.get(node, ()):
-            if c in b.nodes:
+        seen.add(id(unit))
+        for nxt in successors(unit.nodes if isinstance(unit, _Group) else [unit]):
+            if nxt is b:
                 return True
-            if c not in a.nodes:
-                stack.append(c)
+            if nxt is not a:
+                stack.append(nxt)
     return False
 
 
