@@ -221,6 +221,13 @@ def _axes(x: Variable, axis) -> tuple:
     return tuple(sorted(out))
 
 
+def _axis(axis: int, ndim: int) -> int:
+    """``axis`` as an index into ``ndim`` axes; NumPy's AxisError where it is out of range."""
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(f"axis {axis} is out of bounds for a {ndim}-d tensor")
+    return axis % ndim
+
+
 def _reduce(kind: str, x, axis, keepdims):
     x = as_tensor(x)
     return Reduce(kind, _axes(x, axis), keepdims)(x)
@@ -261,6 +268,8 @@ def argmax(x, axis=None, keepdims=False):
 def logsumexp(x, axis=None, keepdims=False):
     """log(sum(exp(x))) computed with the max shifted out, so it neither overflows nor underflows."""
     x = as_tensor(x)
+    if not is_float(x.dtype):
+        x = cast(x, config.floatX)  # like exp: integers give floatX
     axes = _axes(x, axis)
     shift = stop_gradient(max(x, axes, keepdims=True))
     out = log(sum(exp(x - shift), axes, keepdims=True)) + shift
@@ -392,16 +401,19 @@ def _index_spec(x, index: tuple) -> tuple:
 
 def take_along_axis(x, idx, axis: int):
     x = as_tensor(x)
-    return TakeAlongAxis(axis % x.ndim)(x, as_tensor(idx))
+    return TakeAlongAxis(_axis(axis, x.ndim))(x, as_tensor(idx))
 
 
 def concatenate(xs, axis: int = 0):
     xs = [as_tensor(x) for x in xs]
-    return Concatenate(axis % xs[0].ndim)(*xs)
+    if not xs:
+        raise TypeError("concatenate needs at least one tensor")
+    return Concatenate(_axis(axis, xs[0].ndim))(*xs)
 
 
 def stack(xs, axis: int = 0):
     xs = [as_tensor(x) for x in xs]
+    axis = _axis(axis, xs[0].ndim + 1)
     return concatenate([expand_dims(x, (axis,)) for x in xs], axis)
 
 
@@ -411,9 +423,9 @@ def one_hot(idx, n: int, dtype=None):
 
 def softmax(x, axis: int = -1):
     x = as_tensor(x)
-    return Softmax(axis % x.ndim)(x)
+    return Softmax(_axis(axis, x.ndim))(x)
 
 
 def log_softmax(x, axis: int = -1):
     x = as_tensor(x)
-    return LogSoftmax(axis % x.ndim)(x)
+    return LogSoftmax(_axis(axis, x.ndim))(x)

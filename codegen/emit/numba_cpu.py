@@ -1,11 +1,7 @@
-"""Numba CPU printer: kernels as ``@njit`` loop nests and one ``@njit`` driver per program.
+"""Numba CPU printer: kernels as loop nests inside the driver, and the module's helpers.
 
-The module it prints is self-contained (Numba's cache does not follow calls into other
-modules): typed constants, the helpers the program uses, each kernel in a serial and (where
-a loop can be parallel) a ``prange`` version, and two drivers. ``run_serial`` calls serial
-kernels only; ``run_parallel`` picks per kernel by the amount of work. Numba compiles a
-driver on its first call, so a program that only ever sees small inputs never pays for
-compiling the parallel one.
+Kernels are printed inline, as sections of the driver: Numba compiles one function instead
+of one per kernel (compile time is mostly per function), and LLVM sees the whole step.
 """
 
 from __future__ import annotations
@@ -13,7 +9,6 @@ from __future__ import annotations
 from codegen.emit.printer import Lines
 from codegen.emit.scalar import ScalarPrinter
 from codegen.loopir import Kernel
-from codegen.schedule import Schedule
 
 NUMPY_DTYPE = {"bool": "np.bool_", "int32": "np.int32", "int64": "np.int64", "float32": "np.float32", "float64": "np.float64"}
 
@@ -34,110 +29,116 @@ def convert(value: str, dtype: str) -> str:
     return f"{NUMPY_DTYPE[dtype]}({value})"
 
 
-def index(axes, rank_names=None) -> str:
-    return ", ".join("0" if a is None else f"i{a}" for a in axes) if axes else "()"
-
-
 class KernelPrinter:
-    """Prints one Kernel; ``constants`` is the module's typed-constant table."""
+    """Prints a Kernel as a loop nest inside the driver (one compiled function in all).
 
-    def __init__(self, constants, fastmath):
+    ``names`` maps the kernel's parameters to driver code (sizes, arrays, scalars); the
+    kernel's own locals get the prefix ``k<n>_`` so sections never share a variable.
+    """
+
+    def __init__(self, constants):
         self.constants = constants
-        self.fastmath = fastmath
 
-    def print(self, kernel: Kernel, sched: Schedule, parallel: bool, comment: list) -> str:
-        lines = Lines()
-        for c in comment:
-            lines.add(f"# {c}")
-        fastmath = "{" + ", ".join(repr(f) for f in sorted(self.fastmath)) + "}" if self.fastmath else "False"
-        flags = f"cache=True, fastmath={fastmath}" + (", parallel=True" if parallel else "")
-        lines.add(f"@numba.njit({flags})")
-        suffix = "parallel" if parallel else "serial"
-        with lines.block(f"def {kernel.name}_{suffix}({', '.join(kernel.params)}):"):
-            scalar = ScalarPrinter(self.constants, kernel.compute_dtype, _symbol_names(kernel))
-            r = kernel.reduction
-            if r is None:
-                self.loops(lines, kernel, range(kernel.rank), sched if parallel else None, scalar, None)
-            elif r.reduced == tuple(range(kernel.rank - len(r.reduced), kernel.rank)):
-                self.register_reduction(lines, kernel, sched if parallel else None, scalar)
-            else:
-                self.memory_reduction(lines, kernel, sched if parallel else None, scalar)
-        return lines.text()
+    def section(self, lines: Lines, kernel: Kernel, names: dict, prefix: str, parallel_axis) -> None:
+        self.names = _NameMap(names, prefix)
+        self.prefix = prefix
+        self.parallel_axis = parallel_axis
+        import sympy
 
-    def loops(self, lines, kernel, axes, sched, scalar, innermost) -> None:
-        """Nested loops over ``axes``; the body (or ``innermost``) inside the last one."""
+        symbols = {}
+        for ld in kernel.loads:
+            symbols[sympy.Symbol(ld.name, real=True)] = self.names[ld.name]
+        for name in kernel.scalar_inputs:
+            symbols[sympy.Symbol(name, real=True)] = self.names[name]
+        for name, _ in kernel.temporaries:
+            symbols[sympy.Symbol(name, real=True)] = self.names[name]
+        self.scalar = ScalarPrinter(self.constants, kernel.compute_dtype, _SymbolMap(symbols))
+        r = kernel.reduction
+        if r is None:
+            self.loops(lines, kernel, range(kernel.rank), self.body)
+        elif r.reduced == tuple(range(kernel.rank - len(r.reduced), kernel.rank)):
+            self.register_reduction(lines, kernel)
+        else:
+            self.memory_reduction(lines, kernel)
+
+    def index(self, axes) -> str:
+        return ", ".join("0" if a is None else f"{self.prefix}i{a}" for a in axes) if axes else "()"
+
+    def loops(self, lines, kernel, axes, innermost) -> None:
+        """Nested loops over ``axes`` with ``innermost`` inside the last one."""
         axes = list(axes)
         if not axes:
-            (innermost or self.body)(lines, kernel, scalar)
+            innermost(lines, kernel)
             return
         k = axes[0]
-        loop = "prange" if sched is not None and sched.parallel_axis == k else "range"
-        with lines.block(f"for i{k} in {loop}(n{k}):"):
-            self.loops(lines, kernel, axes[1:], sched, scalar, innermost)
+        loop = "prange" if self.parallel_axis == k else "range"
+        with lines.block(f"for {self.prefix}i{k} in {loop}({self.names[f'n{k}']}):"):
+            self.loops(lines, kernel, axes[1:], innermost)
 
-    def body(self, lines, kernel, scalar) -> None:
+    def body(self, lines, kernel) -> None:
         for ld in kernel.loads:
-            lines.add(f"{ld.name} = {ld.array}[{index(ld.axes)}]")
+            lines.add(f"{self.names[ld.name]} = {self.names[ld.array]}[{self.index(ld.axes)}]")
         for name, expr in kernel.temporaries:
-            lines.add(f"{name} = {scalar.doprint(expr)}")
+            lines.add(f"{self.names[name]} = {self.scalar.doprint(expr)}")
         for st in kernel.stores:
-            lines.add(f"{st.array}[{index(st.axes)}] = {convert(scalar.doprint(st.value), st.dtype)}")
+            value = convert(self.scalar.doprint(st.value), st.dtype)
+            lines.add(f"{self.names[st.array]}[{self.index(st.axes)}] = {value}")
 
-    def register_reduction(self, lines, kernel, sched, scalar) -> None:
+    def register_reduction(self, lines, kernel) -> None:
         """Reduced axes innermost: accumulate in a register, store once per output element."""
         r = kernel.reduction
         kept = [k for k in range(kernel.rank) if k not in r.reduced]
         is_float = r.dtype.startswith("float")
-        acc_dtype = "np.float64" if is_float else "np.int64"
+        acc = f"{self.prefix}acc"
+        out_axes = [k if k in kept else None for k in range(kernel.rank)] if r.keepdims else kept
 
-        def inner(lines, kernel, scalar):
-            lines.add(f"acc = {acc_dtype}({INIT[(r.kind, is_float)]})")
+        def accumulate(lines, kernel):
+            self.body(lines, kernel)
+            value = self.scalar.doprint(r.value)
+            lines.add(f"{acc} += {value}" if r.kind == "sum" else f"{acc} = {r.kind}({acc}, {value})")
 
-            def accumulate(lines, kernel, scalar):
-                self.body(lines, kernel, scalar)
-                value = scalar.doprint(r.value)
-                lines.add("acc += " + value if r.kind == "sum" else f"acc = {r.kind}(acc, {value})")
+        def per_output(lines, kernel):
+            # float32 sums accumulate in float64: a long sum keeps its precision
+            lines.add(f"{acc} = {'np.float64' if is_float else 'np.int64'}({INIT[(r.kind, is_float)]})")
+            self.loops(lines, kernel, r.reduced, accumulate)
+            lines.add(f"{self.names[r.array]}[{self.index(out_axes)}] = {convert(acc, r.dtype)}")
 
-            self.loops(lines, kernel, r.reduced, None, scalar, accumulate)
-            out_axes = [k if k in kept else None for k in range(kernel.rank)] if r.keepdims else kept
-            lines.add(f"{r.array}[{index(out_axes)}] = {convert('acc', r.dtype)}")
+        self.loops(lines, kernel, kept, per_output)
 
-        self.loops(lines, kernel, kept, sched, scalar, inner)
-
-    def memory_reduction(self, lines, kernel, sched, scalar) -> None:
+    def memory_reduction(self, lines, kernel) -> None:
         """Reduced axes outside kept ones: initialize the output, then accumulate in place."""
         r = kernel.reduction
         is_float = r.dtype.startswith("float")
-        lines.add(f"flat = {r.array}.reshape(-1)")
-        with lines.block("for j in range(flat.size):"):
-            lines.add(f"flat[j] = {INIT[(r.kind, is_float)]}")
+        out = self.names[r.array]
+        flat = f"{self.prefix}flat"
+        lines.add(f"{flat} = {out}.reshape(-1)")
+        with lines.block(f"for {self.prefix}j in range({flat}.size):"):
+            lines.add(f"{flat}[{self.prefix}j] = {INIT[(r.kind, is_float)]}")
         kept = [k for k in range(kernel.rank) if k not in r.reduced]
         out_axes = [k if k in kept else None for k in range(kernel.rank)] if r.keepdims else kept
-        target = f"{r.array}[{index(out_axes)}]"
+        target = f"{out}[{self.index(out_axes)}]"
 
-        def accumulate(lines, kernel, scalar):
-            self.body(lines, kernel, scalar)
-            value = scalar.doprint(r.value)
+        def accumulate(lines, kernel):
+            self.body(lines, kernel)
+            value = self.scalar.doprint(r.value)
             lines.add(f"{target} += {value}" if r.kind == "sum" else f"{target} = {r.kind}({target}, {value})")
 
-        self.loops(lines, kernel, range(kernel.rank), sched, scalar, accumulate)
-
-
-def _symbol_names(kernel: Kernel) -> dict:
-    import sympy
-
-    names = {}
-    for ld in kernel.loads:
-        names[sympy.Symbol(ld.name, real=True)] = ld.name
-    for s in kernel.scalar_inputs:
-        names[sympy.Symbol(s, real=True)] = s
-    for name, _ in kernel.temporaries:
-        names[sympy.Symbol(name, real=True)] = name
-    return _NameMap(names)
+        self.loops(lines, kernel, range(kernel.rank), accumulate)
 
 
 class _NameMap(dict):
-    """Symbols not listed (typed-constant symbols) print as their own name."""
+    """Kernel name → driver code: parameters as given, locals prefixed."""
+
+    def __init__(self, params: dict, prefix: str):
+        super().__init__(params)
+        self.prefix = prefix
+
+    def __missing__(self, name):
+        return f"{self.prefix}{name}"
+
+
+class _SymbolMap(dict):
+    """Sympy symbol → code; typed-constant symbols print as their own (global) name."""
 
     def __missing__(self, symbol):
         return str(symbol)
@@ -157,14 +158,6 @@ def _slice_length(start, stop, step, n):
     lo = n - 1 if start is None else (max(start + n, -1) if start < 0 else min(start, n - 1))
     hi = -1 if stop is None else (max(stop + n, -1) if stop < 0 else min(stop, n - 1))
     return max(0, (lo - hi - step - 1) // (-step))
-''',
-    "_copy_into": '''
-@numba.njit(cache=True)
-def _copy_into(dst, src):
-    if dst.ndim == 0:
-        dst[()] = src[()]
-    else:
-        dst[...] = src
 ''',
     "_take_rows": '''
 @numba.njit(cache=True)

@@ -70,14 +70,15 @@ class DriverPrinter:
         self.inputs = inputs
         self.updates = updates
         self.constants = Constants()
-        self.kernel_printer = KernelPrinter(self.constants, fastmath)
+        self.kernel_printer = KernelPrinter(self.constants)
+        self.fastmath = fastmath
         self.env = ShapeEnv()
         self.names: dict = {}
         self.fresh: set = set()  # variables held in buffers this call allocated
         self.scalars: set = set()
         self.helpers: set = set()
         self.kernels: list = []
-        self.body: list = []  # (serial line, parallel line) pairs
+        self.body: list = []  # (serial lines, parallel lines) chunks
         self.used_names: set = set()
 
     # -- naming ------------------------------------------------------------------------------
@@ -88,13 +89,13 @@ class DriverPrinter:
             self.names[v] = name
         return self.names[v]
 
-    def emit(self, line: str, parallel_line: str | None = None) -> None:
+    def emit(self, line: str) -> None:
         self.flush_shapes()
-        self.body.append((line, line if parallel_line is None else parallel_line))
+        self.body.append(([line], [line]))
 
     def flush_shapes(self) -> None:
         for line in self.env.lines:
-            self.body.append((line, line))
+            self.body.append(([line], [line]))
         self.env.lines.clear()
 
     # -- the program ---------------------------------------------------------------------------
@@ -131,8 +132,7 @@ class DriverPrinter:
                 value = f"{value}_new"
             staged.append((shared, value))
         for shared, value in staged:
-            self.helpers.add("_copy_into")
-            self.emit(f"_copy_into({self.name(shared)}, {value})")
+            self.copy_into(self.name(shared), value, self.env.of(shared))
         self.emit("return (" + "".join(f"{r}, " for r in returned) + ")")
         self.helpers |= self.env.helpers
         source = self.module_source(params)
@@ -173,43 +173,54 @@ class DriverPrinter:
         for helper in sorted(self.helpers):
             lines.extend(HELPERS[helper].strip("\n").splitlines())
             lines.add("")
-        for info in self.kernels:
-            lines.add("")
-            lines.extend(info.source.rstrip("\n").splitlines())
+        fastmath = "{" + ", ".join(repr(f) for f in sorted(self.fastmath)) + "}" if self.fastmath else "False"
         for variant, column in (("serial", 0), ("parallel", 1)):
             lines.add("")
             lines.add("")
-            lines.add("@numba.njit(cache=True)")
+            parallel = ", parallel=True" if column else ""
+            lines.add(f"@numba.njit(cache=True, fastmath={fastmath}{parallel})")
             with lines.block(f"def run_{variant}({', '.join(self.name(v) for v in params)}):"):
-                for pair in self.body:
-                    lines.add(pair[column])
+                for chunk in self.body:
+                    lines.extend(chunk[column])
         return lines.text()
 
     # -- regions -------------------------------------------------------------------------------
     def region(self, region: Region) -> None:
-        kernel_name = f"k{len(self.kernels)}_{identifier(region.outputs[0].name or region.outputs[0].owner.op.name)}"
+        number = len(self.kernels)
+        first = region.outputs[0]
+        kernel_name = f"k{number}_{identifier(first.name or first.owner.op.name)}"
         kernel, arguments = lower_region(region, kernel_name, self.scalars, self.inline_constant)
         kernel.verify()
         sched = schedule(kernel)
-        comment = [f"{kernel_name}: {kernel.kind} over {region.space.type}"]
-        comment += ["  " + _escape(self.describe(n)) for n in region.nodes]
-        source = self.kernel_printer.print(kernel, sched, False, comment)
-        if sched.parallel_axis is not None:
-            source += "\n" + self.kernel_printer.print(kernel, sched, True, [])
-        self.kernels.append(KernelInfo(kernel_name, kernel.kind, source, list(region.nodes), kernel))
         n_in = len(kernel.array_inputs) + len(kernel.scalar_inputs)
         for v in arguments[n_in:]:
             self.emit(f"{self.name(v)} = np.empty({_sizes(self.env.of(v))}, {_dtype(v)})")
             self.fresh.add(v)
         sizes = list(self.env.of(region.space))
-        args = ", ".join(sizes + [self.name(v) for v in arguments])
-        serial = f"{kernel_name}_serial({args})"
-        if sched.parallel_axis is None:
-            self.emit(serial)
+        names = {f"n{k}": size for k, size in enumerate(sizes)}
+        names.update(zip(kernel.array_inputs + kernel.scalar_inputs + kernel.outputs, map(self.name, arguments)))
+        prefix = f"k{number}_"
+
+        def nest(parallel_axis, level=0) -> list:
+            lines = Lines()
+            lines.level = level
+            self.kernel_printer.section(lines, kernel, names, prefix, parallel_axis)
+            return lines.lines
+
+        header = [f"# {kernel_name}: {kernel.kind} over {region.space.type}"]
+        header += ["#   " + _escape(self.describe(n)) for n in region.nodes]
+        serial = header + nest(None)
+        static_work = all(s.isdigit() for s in sizes) and _product(sizes) < sched.threshold
+        if sched.parallel_axis is None or static_work:
+            parallel = serial
         else:
             work = " * ".join(sizes)
-            parallel = f"{kernel_name}_parallel({args}) if {work} >= {sched.threshold} else {serial}"
-            self.emit(serial, parallel)
+            parallel = header + [f"if {work} >= {sched.threshold}:"] + nest(sched.parallel_axis, 1)
+            parallel += ["else:"] + nest(None, 1)
+        self.flush_shapes()
+        self.body.append((serial, parallel))
+        source = "\n".join(serial) + "\n"
+        self.kernels.append(KernelInfo(kernel_name, kernel.kind, source, list(region.nodes), kernel))
 
     def inline_constant(self, constant, dtype: str) -> str:
         value = constant.data.item()
@@ -245,8 +256,13 @@ class DriverPrinter:
                 else:
                     self.emit(f"{o} = np.dot({x}, {y}).astype({dt})")
             case DimShuffle():
-                self.emit(f"{o} = {self.dimshuffle(op.order, a[0], ins[0].ndim)}")
-                return
+                view = self.dimshuffle(op.order, a[0], ins[0].ndim)
+                if view is not None:
+                    self.emit(f"{o} = {view}")
+                    return
+                # np.transpose with an axes tuple takes seconds to compile: copy in a loop
+                self.emit(f"{o} = np.empty({shape}, {_dtype(out)})")
+                self.permute_into(o, a[0], op.order, self.env.of(out), ins[0].ndim)
             case Reshape() | ReshapeLike():
                 if out.ndim == 0:
                     self.emit(f"{o} = np.empty((), {_dtype(out)})")
@@ -264,9 +280,20 @@ class DriverPrinter:
                     return
             case IncSubtensor():
                 (target,) = Subtensor(op.spec).output_types(ins[0].type)
-                value = f"{a[1]}[()]" if target.ndim == 0 else a[1]
                 self.emit(f"{o} = {a[0]}.astype({_dtype(out)})")
-                self.emit(f"{o}[{_index_code(op.spec)}] += {value}")
+                if target.ndim == 0:
+                    self.emit(f"{o}[{_index_code(op.spec)}] += {a[1]}[()]")
+                else:
+                    # slice assignment compiles for seconds in Numba; a loop over the view does not
+                    self.emit(f"{o}_view = {o}[{_index_code(op.spec)}]")
+                    y = ins[1]
+                    lead = target.ndim - y.ndim
+                    y_index = [
+                        "0" if y.type.broadcastable[j] and not target.broadcastable[lead + j] else f"u{lead + j}"
+                        for j in range(y.ndim)
+                    ]
+                    view_sizes = [f"{o}_view.shape[{k}]" for k in range(target.ndim)]
+                    self.loop_section(view_sizes, f"{o}_view[{{index}}] += {a[1]}[{', '.join(y_index) or '()'}]")
             case Take() if op.axis == 0:
                 self.call_helper("_take_rows", o, shape, out, a)
             case TakeGrad() if op.axis == 0:
@@ -301,13 +328,31 @@ class DriverPrinter:
                 raise NotImplementedError(f"the CPU backend cannot compile {op} yet (target='interp' can)")
         self.fresh.add(out)
 
+    def loop_section(self, sizes, statement: str) -> None:
+        """``statement`` (with ``{index}`` for u0, u1, …) inside loops over ``sizes``.
+
+        Numba compiles these loops in milliseconds where slice assignment or
+        ``np.transpose(x, axes)`` take seconds.
+        """
+        lines = Lines()
+        for k, size in enumerate(sizes):
+            lines.add(f"for u{k} in range({size}):")
+            lines.level += 1
+        lines.add(statement.format(index=", ".join(f"u{k}" for k in range(len(sizes))) or "()"))
+        self.flush_shapes()
+        self.body.append((lines.lines, lines.lines))
+
+    def copy_into(self, dst: str, src: str, sizes) -> None:
+        self.loop_section(sizes, f"{dst}[{{index}}] = {src}[{{index}}]")
+
     def call_helper(self, helper, o, shape, out, args) -> None:
         self.helpers.add(helper)
         self.emit(f"{o} = np.empty({shape}, {_dtype(out)})")
         self.emit(f"{helper}({', '.join(args)}, {o})")
 
     @staticmethod
-    def dimshuffle(order, x: str, ndim: int) -> str:
+    def dimshuffle(order, x: str, ndim: int) -> str | None:
+        """A view for drops, new axes and 2-d transposes; None for other permutations."""
         kept = [k for k in order if k != "x"]
         dropped = [k for k in range(ndim) if k not in kept]
         code = x
@@ -315,11 +360,26 @@ class DriverPrinter:
             code = f"{code}[{', '.join('0' if k in dropped else ':' for k in range(ndim))}]"
         rank = {k: r for r, k in enumerate(sorted(kept))}
         perm = [rank[k] for k in kept]
-        if perm != sorted(perm):
-            code = f"np.transpose({code}, ({''.join(f'{p}, ' for p in perm)}))"
+        if perm == [1, 0]:
+            code = f"{code}.T"
+        elif perm != sorted(perm):
+            return None
         if "x" in order:
             code = f"{code}[{', '.join('None' if k == 'x' else ':' for k in order)}]"
         return code
+
+    def permute_into(self, dst: str, src: str, order, sizes, in_ndim: int) -> None:
+        """dst = src with its axes permuted (and size-1 axes dropped/added), as a loop nest."""
+        position = {o: k for k, o in enumerate(order) if o != "x"}
+        src_index = ", ".join(f"u{position[j]}" if j in position else "0" for j in range(in_ndim))
+        self.loop_section(sizes, f"{dst}[{{index}}] = {src}[{src_index or '()'}]")
+
+
+def _product(sizes) -> int:
+    total = 1
+    for s in sizes:
+        total *= int(s)
+    return total
 
 
 def _index_code(spec) -> str:

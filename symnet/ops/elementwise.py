@@ -85,7 +85,9 @@ class Elemwise(Op):
         shape = np.broadcast_shapes(*(a.shape for a in arrays))
         dtype = self.out_dtype([a.dtype.name for a in arrays])
         with np.errstate(all="ignore"):
-            result = np.asarray(self.numpy_function()(*arrays))
+            # broadcast first: sympy prints And/Or as logical_or.reduce((a, b)), which
+            # needs operands of one shape
+            result = np.asarray(self.numpy_function()(*np.broadcast_arrays(*arrays)))
         return [np.broadcast_to(result, shape).astype(dtype)]
 
     def numpy_function(self):

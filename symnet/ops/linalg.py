@@ -32,7 +32,8 @@ class Matmul(Op):
 
     def evaluate(self, a, b):
         dtype = self.output_types(TensorType(a.dtype.name, a.shape), TensorType(b.dtype.name, b.shape))[0].dtype
-        return [np.asarray(np.matmul(a, b), dtype=dtype)]
+        # operands cast first: bool @ bool counts (int64), as the type rule says, not NumPy's logical
+        return [np.asarray(np.matmul(a.astype(dtype, copy=False), b.astype(dtype, copy=False)))]
 
     def pullback(self, node, cotangents):
         """With 1-d operands promoted to matrices: da = g @ bᵀ, db = aᵀ @ g, then un-promoted."""

@@ -294,22 +294,30 @@ class TakeAlongAxis(Op):
         _check_index_dtype(idx)
         if idx.ndim != x.ndim:
             raise TypeError(f"take_along_axis needs indices with {x.ndim} dims, got {idx.ndim}")
-        shape = list(broadcast_shapes(x.shape, idx.shape))
-        shape[self.axis] = idx.shape[self.axis]
+        # the other axes broadcast; along ``axis`` the sizes are independent
+        def others(shape):
+            return shape[: self.axis] + shape[self.axis + 1 :]
+
+        shape = list(broadcast_shapes(others(x.shape), others(idx.shape)))
+        shape.insert(self.axis, idx.shape[self.axis])
         return [TensorType(x.dtype, tuple(shape))]
 
     def evaluate(self, x, idx):
         return [np.take_along_axis(x, idx, axis=self.axis)]
 
     def pullback(self, node, cotangents):
+        """g scattered back to the gathered positions, summed over the axes where x broadcast."""
+        from symnet import expr as T
+
         (g,) = cotangents
         x, idx = node.inputs
-        return [None if g is None else TakeAlongAxisGrad(self.axis)(x, idx, g), None]
+        return [None if g is None else T.sum_to(TakeAlongAxisGrad(self.axis)(x, idx, g), x.type), None]
 
 
 @dataclass(frozen=True)
 class TakeAlongAxisGrad(Op):
-    """Zeros shaped like ``x`` with ``g`` summed into the gathered positions."""
+    """Zeros shaped like ``g`` but with x's size along ``axis`` (x broadcast against the
+    indices), with ``g`` summed into the gathered positions."""
 
     axis: int
     name = "take_along_axis_grad"
@@ -318,10 +326,10 @@ class TakeAlongAxisGrad(Op):
         return node.inputs[1:]  # x gives only the shape
 
     def output_types(self, x, idx, g):
-        return [TensorType(g.dtype, x.shape)]
+        return [TensorType(g.dtype, g.shape[: self.axis] + (x.shape[self.axis],) + g.shape[self.axis + 1 :])]
 
     def evaluate(self, x, idx, g):
-        out = np.zeros(x.shape, dtype=g.dtype)
+        out = np.zeros(g.shape[: self.axis] + (x.shape[self.axis],) + g.shape[self.axis + 1 :], dtype=g.dtype)
         grid = list(np.ix_(*[np.arange(n) for n in g.shape]))
         grid[self.axis] = np.broadcast_to(idx, g.shape)
         np.add.at(out, tuple(grid), g)
