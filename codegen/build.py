@@ -16,7 +16,7 @@ PARALLEL_INPUT_ELEMENTS = 1 << 15
 
 
 class NativeProgram:
-    """A generated module and how to call it: ``program(*arrays)`` returns the outputs."""
+    """A generated module and how to call it: ``program(arrays)`` returns the outputs."""
 
     def __init__(self, module, info, compile_time: dict):
         self.module = module
@@ -24,21 +24,37 @@ class NativeProgram:
         self.source = info.source
         self.kernels = info.kernels
         self.compile_time = compile_time
-        self.n_inputs = None
+        self.warm: set = set()  # drivers called once already
 
-    def __call__(self, arrays: list) -> list:
-        big = sum(a.size for a in arrays) >= PARALLEL_INPUT_ELEMENTS
+    def __call__(self, arrays: list) -> tuple:
+        big = False
+        for a in arrays:
+            if a.size >= PARALLEL_INPUT_ELEMENTS:
+                big = True
+                break
         run = self.module.run_parallel if big else self.module.run_serial
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", category=_performance_warning())
+            if run in self.warm:
                 results = run(*arrays)
+            else:
+                results = self.first_call(run, arrays)
         except ValueError as e:
             message = str(e.args[0]) if e.args else ""
             if message.startswith("symnet:"):
                 raise ShapeError(self.info.errors[int(message.split(":")[1])]) from None
             raise
-        return [np.asarray(r) if k in self.info.scalar_outputs else r for k, r in enumerate(results)]
+        if self.info.scalar_outputs:
+            return tuple(np.asarray(r) if k in self.info.scalar_outputs else r for k, r in enumerate(results))
+        return results
+
+    def first_call(self, run, arrays):
+        """The call that compiles (or loads from Numba's cache): Numba's layout advice is
+        for library authors, not for our users, so it is silenced here."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=_performance_warning())
+            results = run(*arrays)
+        self.warm.add(run)
+        return results
 
 
 def _performance_warning():

@@ -67,24 +67,39 @@ def lower_region(region, name: str, scalars: set, inline_constant) -> tuple:
             loads.append(Load(f"x{k}", param, _load_axes(v, space)))
             env[v] = new_symbol(f"x{k}")
 
+    # A value the region uses twice is bound to a local: the graph computed it once, so
+    # must the loop (substituting it twice would also let sympy rewrite e*e as exp(2x)).
+    uses: dict = {}
+    for node in region.nodes:
+        for v in node.op.value_inputs(node):
+            uses[v] = uses.get(v, 0) + 1
+    bound = []
     reduction_node = None
     for node in region.nodes:
+        out = node.outputs[0]
         if isinstance(node.op, Elemwise):
             symbols, expr = node.op.expression()
-            env[node.outputs[0]] = expr.xreplace(dict(zip(symbols, (env[v] for v in node.inputs))))
+            env[out] = expr.xreplace(dict(zip(symbols, (env[v] for v in node.inputs))))
         elif isinstance(node.op, BroadcastLike):
-            env[node.outputs[0]] = env[node.inputs[0]]
+            env[out] = env[node.inputs[0]]
         elif isinstance(node.op, Reduce):
             reduction_node = node
+            continue
         else:
             raise TypeError(f"cannot fuse {node.op} into a loop")
+        if uses.get(out, 0) + (out in region.outputs) > 1 and not env[out].is_Atom:
+            symbol = new_symbol(f"v{len(bound)}")
+            bound.append((symbol, env[out]))
+            env[out] = symbol
 
     stored = [v for v in region.outputs if v.owner is not reduction_node]
-    values = [env[v] for v in stored]
+    values = [e for _, e in bound] + [env[v] for v in stored]
     if reduction_node is not None:
         values.append(env[reduction_node.inputs[0]])
     replacements, reduced = sympy.cse(values, symbols=sympy.numbered_symbols("t", real=True))
-    temporaries = [(str(s), e) for s, e in replacements]
+    assignments = list(replacements) + [(s, e) for (s, _), e in zip(bound, reduced)]
+    temporaries = [(str(s), e) for s, e in _in_dependency_order(assignments)]
+    reduced = reduced[len(bound) :]
 
     outputs = []
     stores = []
@@ -116,6 +131,23 @@ def lower_region(region, name: str, scalars: set, inline_constant) -> tuple:
         constants,
     )
     return kernel, arguments
+
+
+def _in_dependency_order(assignments: list) -> list:
+    """Assignments ordered so each comes after those whose symbols it uses."""
+    pending = list(assignments)
+    defined = {s for s, _ in assignments}
+    done: set = set()
+    ordered = []
+    while pending:
+        for k, (symbol, expr) in enumerate(pending):
+            if not (expr.free_symbols & defined) - done:
+                ordered.append(pending.pop(k))
+                done.add(symbol)
+                break
+        else:
+            raise AssertionError("cyclic temporaries")
+    return ordered
 
 
 def _load_axes(v: Variable, space: Variable) -> tuple:

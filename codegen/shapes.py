@@ -55,7 +55,12 @@ class ShapeEnv:
         self.errors.append(message)
         self.lines.append(f"if {condition_fails}: raise ValueError('symnet:{len(self.errors) - 1}')")
 
-    def input(self, v, param: str) -> None:
+    def input(self, v, param: str, position: int | None = None) -> None:
+        """Sizes of an argument; known sizes are checked (the caller checked dtype and ndim)."""
+        for k, s in enumerate(v.type.shape):
+            if s is not None and position is not None:
+                shape = "(" + ", ".join("?" if d is None else str(d) for d in v.type.shape) + ")"
+                self.check(f"{param}.shape[{k}] != {s}", f"input {position} ({v.label()}): expected shape {shape}")
         self.sizes[v] = tuple(str(s) if s is not None else self.local(f"{param}.shape[{k}]") for k, s in enumerate(v.type.shape))
 
     def equal(self, sizes: list, node, what: str) -> str:

@@ -79,6 +79,8 @@ class Function:
         self.compile_time = dict({"cache_hit": False}, **compile_time)
         self.native = native
         self._shared = [v for v in graph_inputs(graph.results) if isinstance(v, SharedVariable)]
+        self._dtypes = [np.dtype(v.dtype) for v in graph.inputs]
+        self._ndims = [v.ndim for v in graph.inputs]
         if native is not None:
             self._params = native.info.params[len(graph.inputs) :]
 
@@ -124,16 +126,21 @@ class Function:
         return "\n".join(texts)
 
     def __call__(self, *args):
-        inputs = self.graph.inputs
-        if len(args) != len(inputs):
-            raise TypeError(f"{self.name or 'function'} takes {len(inputs)} arguments, got {len(args)}")
-        arrays = [_check_argument(v, a, i) for i, (v, a) in enumerate(zip(inputs, args))]
+        if len(args) != len(self._dtypes):
+            raise TypeError(f"{self.name or 'function'} takes {len(self._dtypes)} arguments, got {len(args)}")
+        arrays = list(args)
+        for i, a in enumerate(args):
+            # fast path: the right dtype and ndim (known sizes are checked in the driver)
+            if type(a) is not np.ndarray or a.dtype is not self._dtypes[i] or a.ndim != self._ndims[i]:
+                arrays[i] = _check_argument(self.graph.inputs[i], a, i)
         if self.native is not None:
-            state = [v.container if isinstance(v, SharedVariable) else v.data for v in self._params]
-            outputs = self.native(arrays + state)
+            outputs = self.native(arrays + [v.container if type(v) is SharedVariable else v.data for v in self._params])
         else:
+            for i, v in enumerate(self.graph.inputs):
+                if not _fits(arrays[i].shape, v.type.shape):
+                    _check_argument(v, arrays[i], i)
             outputs = self._interpret(arrays)
-        return outputs[0] if self.single else outputs
+        return outputs[0] if self.single else list(outputs)
 
     def _interpret(self, arrays: list) -> list:
         env = dict(zip(self.graph.inputs, arrays))
@@ -201,6 +208,16 @@ def _check_closed(inputs, results) -> None:
     for v in graph_inputs(results):
         if not isinstance(v, (Constant, SharedVariable)) and v not in given:
             raise ValueError(f"the outputs depend on {v.label()} ({v.type}), which is not among the inputs")
+
+
+def _fits(shape: tuple, static: tuple) -> bool:
+    """The fast path of argument checking: ndim and known sizes."""
+    if len(shape) != len(static):
+        return False
+    for size, known in zip(shape, static):
+        if known is not None and size != known:
+            return False
+    return True
 
 
 def _check_argument(v: Variable, arg, position: int) -> np.ndarray:

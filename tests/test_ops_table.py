@@ -62,6 +62,37 @@ def test_evaluate_matches_numpy(case, dtype):
         _assert_matches(case, got, out, expected, f"{case.name} {dtype} shapes={shapes} static")
 
 
+# Constant folding runs before stabilize (symnet/rewrite/passes.py), so a constant
+# log(sigmoid(z)) or log(softmax(z)) is folded in its unstable form: inf where the
+# compiled graph gives finite values.
+FOLDED_UNSTABLE = {
+    ("binary_crossentropy_sigmoid_wide", "float32"),
+    ("binary_crossentropy_sigmoid_wide", "float64"),
+    ("categorical_crossentropy_softmax_wide", "float32"),
+}
+
+
+def _fold_params():
+    params = []
+    for p in eval_params():
+        case, dtype = p.values
+        if (case.name, dtype) in FOLDED_UNSTABLE:
+            p = pytest.param(case, dtype, id=p.id, marks=pytest.mark.xfail(
+                strict=True, reason="constant folding runs before stabilize"))
+        params.append(p)
+    return params
+
+
+@pytest.mark.parametrize("case, dtype", _fold_params())
+def test_constant_folding_matches_numpy(case, dtype):
+    """All inputs constant: the whole graph is folded at compile time by ``evaluate``."""
+    for shapes, arrays in instances(case, dtype):
+        expected = reference(case, arrays)
+        out = case.build(*[sn.constant(a) for a in arrays])
+        got = interp([], out)()
+        _assert_matches(case, got, out, expected, f"{case.name} {dtype} shapes={shapes} folded")
+
+
 # -- (b) gradients vs central finite differences, float64 -------------------------------------------
 
 

@@ -53,6 +53,11 @@ class KernelPrinter:
         for name, _ in kernel.temporaries:
             symbols[sympy.Symbol(name, real=True)] = self.names[name]
         self.scalar = ScalarPrinter(self.constants, kernel.compute_dtype, _SymbolMap(symbols))
+        # Loop-invariant loads (0-d values, fully broadcast arrays) happen once, before the
+        # loops; inside a prange body Numba cannot index a 0-d array anyway.
+        self.invariant = [ld for ld in kernel.loads if all(a is None for a in ld.axes)]
+        for ld in self.invariant:
+            lines.add(f"{self.names[ld.name]} = {self.names[ld.array]}[{self.index(ld.axes)}]")
         r = kernel.reduction
         if r is None:
             self.loops(lines, kernel, range(kernel.rank), self.body)
@@ -77,6 +82,8 @@ class KernelPrinter:
 
     def body(self, lines, kernel) -> None:
         for ld in kernel.loads:
+            if ld in self.invariant:
+                continue
             lines.add(f"{self.names[ld.name]} = {self.names[ld.array]}[{self.index(ld.axes)}]")
         for name, expr in kernel.temporaries:
             lines.add(f"{self.names[name]} = {self.scalar.doprint(expr)}")

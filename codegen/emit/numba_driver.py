@@ -101,8 +101,8 @@ class DriverPrinter:
     # -- the program ---------------------------------------------------------------------------
     def print(self) -> Module:
         params = list(self.inputs) + self.state_and_constants()
-        for v in params:
-            self.env.input(v, self.name(v))
+        for k, v in enumerate(params):
+            self.env.input(v, self.name(v), k if k < len(self.inputs) else None)
         # Every shape and every check first: a call that fails, fails before any kernel runs.
         for node in toposort(self.program.outputs):
             self.env.node(node)

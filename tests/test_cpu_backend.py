@@ -1,0 +1,207 @@
+"""The CPU backend's guarantees: fusion, CSE, one driver, updates, failures, names, cache."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import symnet as sn
+from symnet.testing import assert_backends_agree
+
+
+def cpu(inputs, outputs, updates=None):
+    return sn.function(inputs, outputs, updates=updates, target="cpu")
+
+
+def test_a_ten_op_elementwise_chain_is_one_kernel():
+    x = sn.matrix("x")
+    y = x
+    for k in range(10):
+        y = sn.tanh(y * 1.5 + k) if k % 2 else sn.exp(-y) - 0.5
+    f = cpu([x], y)
+    assert len(f.kernels) == 1 and f.kernels[0].kind == "elementwise"
+    assert len(f.kernels[0].nodes) >= 10
+    data = np.linspace(-1, 1, 12, dtype="float32").reshape(3, 4)
+    np.testing.assert_allclose(f(data), sn.function([x], y, target="interp")(data), rtol=1e-5)
+
+
+def test_a_repeated_subexpression_is_computed_once():
+    x = sn.vector("x")
+    y = sn.exp(sn.sin(x)) * sn.exp(sn.sin(x)) + sn.exp(sn.sin(x))
+    f = cpu([x], y)
+    (kernel,) = f.kernels
+    assert kernel.source.count("math.exp(") == 1 and kernel.source.count("math.sin(") == 1
+
+
+def test_forward_and_backward_share_one_loop():
+    x = sn.vector("x")
+    y = sn.sigmoid(x * 1.7 + 0.3) * sn.tanh(x) + sn.softplus(x - 1)
+    f = cpu([x], [y, sn.grad(sn.sum(y), x)])
+    assert len(f.kernels) == 1
+    assert f.kernels[0].source.count("math.tanh(") == 1
+
+
+def test_reduction_with_its_prologue_is_one_loop():
+    z, g = sn.matrix("z"), sn.matrix("g")
+    f = cpu([z, g], sn.sum(sn.relu(z) * g, axis=0))
+    assert [k.kind for k in f.kernels] == ["reduction"]
+    data = np.arange(-6, 6, dtype="float32").reshape(4, 3)
+    np.testing.assert_allclose(f(data, data), (np.maximum(data, 0) * data).sum(axis=0))
+
+
+def test_kernels_are_named_after_user_variables_and_list_their_nodes():
+    x = sn.vector("x")
+    hidden = sn.tanh(x * 2)
+    hidden.name = "hidden"
+    f = cpu([x], hidden)
+    assert f.kernels[0].name.endswith("hidden")
+    assert "tanh" in [n.op.name for n in f.kernels[0].nodes]
+    assert "def run_serial(" in f.source
+    assert all(line.strip() in f.source for line in f.kernels[0].source.splitlines())
+
+
+def test_updates_read_old_values():
+    a = sn.shared(np.array([1.0, 2.0], dtype="float32"), name="a")
+    b = sn.shared(np.array([10.0, 20.0], dtype="float32"), name="b")
+    f = cpu([], [a + b], updates=[(a, b), (b, a * 2)])
+    np.testing.assert_array_equal(f()[0], [11.0, 22.0])
+    np.testing.assert_array_equal(a.get_value(), [10.0, 20.0])
+    np.testing.assert_array_equal(b.get_value(), [2.0, 4.0])
+
+
+def test_outputs_do_not_alias_updated_state():
+    w = sn.shared(np.ones((2, 3), dtype="float32"), name="w")
+    f = cpu([], [w.T, w[0]], updates=[(w, w * 2)])
+    t, row = f()
+    np.testing.assert_array_equal(t, np.ones((3, 2)))
+    np.testing.assert_array_equal(row, np.ones(3))
+
+
+def test_a_failed_call_updates_nothing():
+    w = sn.shared(np.zeros(3, dtype="float32"), name="w")
+    x = sn.vector("x")
+    f = cpu([x], sn.sum(x), updates=[(w, w + x)])
+    with pytest.raises(sn.ShapeError, match="add"):
+        f(np.ones(4, dtype="float32"))
+    np.testing.assert_array_equal(w.get_value(), np.zeros(3))
+    f(np.ones(3, dtype="float32"))
+    np.testing.assert_array_equal(w.get_value(), np.ones(3))
+
+
+def test_shape_errors_name_the_input_or_the_node_and_line():
+    s = sn.tensor("s", shape=(None, 3))
+    x, y = sn.vector("x"), sn.vector("y")
+    z = x * y  # the user line in the message
+    f = cpu([s, x, y], [s * 2, z])
+    with pytest.raises(sn.ShapeError, match=r"input 0 \(s\): expected shape \(\?, 3\)"):
+        f(np.ones((2, 4)), np.ones(2), np.ones(2))
+    with pytest.raises(sn.ShapeError, match=r"z = x \* y  # the user line"):
+        f(np.ones((2, 3)), np.ones(2), np.ones(5))
+    with pytest.raises(TypeError, match="input 1"):
+        f(np.ones((2, 3)), np.ones((2, 2)), np.ones(2))
+
+
+def test_hostile_variable_names_compile_and_run():
+    names = ['x"; import os; os.system("echo pwned") #', "\u00e9\u00e8 \n\t", "def", "1abc", "", "__import__"]
+    xs = [sn.vector(n) for n in names]
+    total = xs[0]
+    for v in xs[1:]:
+        total = total + v
+    total.name = "'''\nraise SystemExit\n'''"
+    f = cpu(xs, total)
+    # names are sanitized to identifiers: nothing the user typed survives as code or quotes
+    assert 'os.system("' not in f.source and "raise SystemExit" not in f.source and "import os" not in f.source
+    signature = f.source.split("def run_serial(")[1].split(")")[0]
+    assert all(name.strip().isidentifier() for name in signature.split(","))
+    np.testing.assert_array_equal(f(*[np.ones(2, "float32")] * len(xs)), [6.0, 6.0])
+
+
+def test_mlp_training_step_agrees_with_the_interpreter(rng):
+    X = rng.standard_normal((10, 11)).astype("float32")
+    y = (rng.random(10) > 0.5).astype("float32")
+    x, t = sn.matrix("x"), sn.vector("t")
+    sizes = [(11, 6), (6, 6), (6, 1)]
+    params = []
+    h = x
+    for k, (m, n) in enumerate(sizes):
+        W = sn.shared(rng.standard_normal((m, n)).astype("float32") * 0.3, name=f"W{k}")
+        b = sn.shared(np.zeros(n, "float32"), name=f"b{k}")
+        params += [W, b]
+        h = h @ W + b
+        h = sn.relu(h) if k < 2 else sn.sigmoid(h)[:, 0]
+    loss = sn.mean(sn.nn.binary_crossentropy(h, t))
+    grads = sn.grad(loss, params)
+    updates = [(p, p - 0.1 * g) for p, g in zip(params, grads)]
+    assert_backends_agree([x, t], [loss, h], [X, y], updates=updates, targets=("cpu",), rtol=1e-4, atol=1e-6)
+
+
+def test_softmax_classifier_agrees_with_the_interpreter(rng):
+    X = rng.standard_normal((7, 5))
+    labels = rng.integers(0, 3, 7)
+    x, idx = sn.matrix("x", "float64"), sn.vector("idx", "int64")
+    W = sn.shared(rng.standard_normal((5, 3)), name="W")
+    p = sn.softmax(x @ W)
+    loss = sn.mean(sn.nn.sparse_categorical_crossentropy(p, idx))
+    outputs = [loss, p, sn.argmax(p, axis=1), sn.grad(loss, W)]
+    assert_backends_agree([x, idx], outputs, [X, labels], targets=("cpu",), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("threshold", [1, 1 << 30])
+def test_a_schedule_never_changes_results(monkeypatch, threshold):
+    """The same kernels, serial and parallel (threshold 1: every loop in prange)."""
+    import codegen.build
+    import codegen.schedule
+
+    monkeypatch.setattr(codegen.schedule, "PARALLEL_THRESHOLD", threshold)
+    monkeypatch.setattr(codegen.build, "PARALLEL_INPUT_ELEMENTS", 1 if threshold == 1 else 1 << 30)
+    monkeypatch.setattr(codegen.schedule.schedule, "__defaults__", (threshold,))
+    x, g = sn.matrix("x", "float64"), sn.matrix("g", "float64")
+    y = sn.sum(sn.tanh(x) * g, axis=0) + sn.sum(x * x, axis=1).sum()
+    data = np.linspace(-2, 2, 12).reshape(4, 3)
+    f = cpu([x, g], [y, sn.max(x, axis=1)])
+    expected = sn.function([x, g], [y, sn.max(x, axis=1)], target="interp")(data, data)
+    for got, want in zip(f(data, data), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_non_contiguous_and_fortran_inputs(rng):
+    x = sn.matrix("x", "float64")
+    f = cpu([x], sn.exp(x).sum(axis=1) + x[:, 0])
+    data = rng.standard_normal((6, 5))
+    for view in (data[::2], np.asfortranarray(data), data.T.copy().T, data[:, ::-1]):
+        np.testing.assert_allclose(f(view), np.exp(view).sum(axis=1) + view[:, 0])
+
+
+def _run_in_fresh_process(script: str, cache: str) -> str:
+    env = dict(os.environ, SYMNET_CACHE_DIR=cache)
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+CACHE_SCRIPT = """
+    import numpy as np, symnet as sn
+    x = sn.vector("x")
+    f = sn.function([x], sn.tanh(x) * 3 + 1, target="cpu")
+    print(f.compile_time["cache_hit"], float(f(np.zeros(3, "float32"))[0]))
+    print(sum(f.native.module.run_serial.stats.cache_hits.values()))
+"""
+
+
+def test_a_second_process_loads_from_the_cache(tmp_path):
+    first = _run_in_fresh_process(CACHE_SCRIPT, str(tmp_path)).split()
+    second = _run_in_fresh_process(CACHE_SCRIPT, str(tmp_path)).split()
+    assert first[:2] == ["False", "1.0"]
+    assert second[:2] == ["True", "1.0"]
+    assert int(second[2]) >= 1  # Numba loaded the compiled driver from its cache
+
+
+def test_a_corrupted_cache_entry_is_rebuilt(tmp_path):
+    _run_in_fresh_process(CACHE_SCRIPT, str(tmp_path))
+    (module,) = list(tmp_path.glob("symnet_gen_*.py"))
+    module.write_text("this is not python (half-written entry)")
+    out = _run_in_fresh_process(CACHE_SCRIPT, str(tmp_path)).split()
+    assert out[:2] == ["False", "1.0"]
