@@ -10,9 +10,8 @@ class Config:
         self.floatX: str = os.environ.get("SYMNET_FLOATX", "float32")
         if self.floatX not in ("float32", "float64"):
             raise ValueError(f"SYMNET_FLOATX must be float32 or float64, not {self.floatX!r}")
-        # The compiled CPU backend (issue 3) is not built yet; until it lands the
-        # NumPy reference interpreter is the default target.
-        self.target: str = os.environ.get("SYMNET_TARGET", "interp")
+        # Where sn.function compiles to when no target is given: "cpu", "cuda" or "interp".
+        self.target: str = os.environ.get("SYMNET_TARGET", "cpu")
 
 
 config = Config()

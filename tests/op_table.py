@@ -502,6 +502,13 @@ TRANSPOSE = [
           shapes=_single([(2, 3, 2)]), grad_shapes=(((2, 3, 2),),)),
 ]
 
+SHAPE_OF = [
+    unary("shape_scale", lambda x: x * x.shape[-1], lambda x: x * x.shape[-1],
+          shapes=_single([(3, 4), (0, 3), (2, 1), (5,)])),
+    unary("shape_product", lambda x: x.shape[0] * x.shape[1], lambda x: np.int64(x.shape[0] * x.shape[1]),
+          dtypes=ALL, shapes=_single([(3, 4), (0, 3), (1, 1)]), grad=False),
+]
+
 RESHAPES = [
     # (name, input shape, target)
     ("flat", (2, 3, 2), (-1,)),
@@ -561,6 +568,8 @@ TAKE = [
     binary("take", lambda x, i: x[i], lambda x, i: x[i], ("real", Arg("signed_index", "int64", 5)), dtypes=ALL,
            shapes=(((5, 3), (4,)), ((5, 3), (0,)), ((5, 3), (1,)), ((5,), (2, 3))),
            grad_shapes=(((5, 2), (6,)), ((5,), (2, 3)))),
+    binary("take_scalar_index", lambda x, i: x[i], lambda x, i: x[i], ("real", Arg("signed_index", "int64", 4)),
+           dtypes=ALL, shapes=(((4, 3), ()), ((4,), ())), grad_shapes=(((4, 3), ()),)),
     binary("take_int32", lambda x, i: x[i], lambda x, i: x[i], ("real", Arg("index", "int32", 4)),
            shapes=(((4, 2, 2), (3,)),), grad_shapes=(((4, 2), (5,)),)),
     unary("take_list", lambda x: x[[0, 2, 2, -1]], lambda x: x[[0, 2, 2, -1]], dtypes=ALL, shapes=(((4, 3),),),
@@ -686,7 +695,7 @@ LOSSES = [
 ]
 
 
-CASES = ELEMENTWISE + REDUCTIONS + MATMUL + TRANSPOSE + RESHAPE + INDEXING + TAKE + JOIN + NNET + LOSSES
+CASES = ELEMENTWISE + REDUCTIONS + MATMUL + TRANSPOSE + SHAPE_OF + RESHAPE + INDEXING + TAKE + JOIN + NNET + LOSSES
 
 _names = [c.name for c in CASES]
 assert len(set(_names)) == len(_names), "case names must be unique"

@@ -1,0 +1,326 @@
+"""Benchmarks of compiled graphs: ``sn.bench`` and the standard suite of ../shared/BENCHMARKS.md.
+
+Every figure is a median over repeated calls, printed next to baselines measured in the
+same run (the machines are shared and noisy: ratios, not bare times).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class BenchResult:
+    median: float  # seconds per call
+    min: float
+    max: float
+    repeat: int
+    interp_median: float | None = None  # the NumPy reference interpreter on the same inputs
+
+    def __str__(self) -> str:
+        text = f"median {format_time(self.median)} (min {format_time(self.min)}, max {format_time(self.max)}, n={self.repeat})"
+        if self.interp_median is not None:
+            text += f"; interpreter {format_time(self.interp_median)}"
+        return text
+
+
+def format_time(seconds: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds * 1e9:.3g} ns"
+
+
+def timeit(call, repeat: int = 30, warmup: int = 3, number: int | None = None) -> list:
+    """Seconds per call, ``repeat`` samples; each sample averages ``number`` calls
+    (chosen so that a sample lasts about a millisecond when not given)."""
+    for _ in range(warmup):
+        call()
+    if number is None:
+        start = time.perf_counter()
+        call()
+        once = time.perf_counter() - start
+        number = max(1, int(1e-3 / max(once, 1e-9)))
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            call()
+        samples.append((time.perf_counter() - start) / number)
+    return samples
+
+
+def bench(f, *args, repeat: int = 30, warmup: int = 3, interp: bool = True) -> BenchResult:
+    """Time ``f(*args)``; with ``interp``, also the reference interpreter on the same graph."""
+    samples = timeit(lambda: f(*args), repeat, warmup)
+    result = BenchResult(statistics.median(samples), min(samples), max(samples), repeat)
+    if interp and getattr(f, "target", None) != "interp":
+        import symnet as sn
+
+        graph = f.graph
+        reference = sn.function(graph.inputs, graph.outputs, target="interp")
+        result.interp_median = statistics.median(timeit(lambda: reference(*args), max(3, repeat // 5), 1))
+    return result
+
+
+# -- the standard workloads ---------------------------------------------------------------------
+
+
+def w1_expression(sn_or_np, x):
+    if sn_or_np is np:
+        sig = 1 / (1 + np.exp(-(x * np.float32(1.7) + np.float32(0.3))))
+        return sig * np.tanh(x) + np.logaddexp(np.float32(0), x - np.float32(1))
+    return sn_or_np.sigmoid(x * 1.7 + 0.3) * sn_or_np.tanh(x) + sn_or_np.softplus(x - 1)
+
+
+def w1_w2(n: int, repeat: int) -> list:
+    import symnet as sn
+
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal(n).astype(np.float32)
+    x = sn.vector("x")
+    y = w1_expression(sn, x)
+    f1 = sn.function([x], y, target="cpu")
+    f2 = sn.function([x], sn.grad(sn.sum(y), x), target="cpu")
+
+    def numpy_w2(x):
+        z = x * np.float32(1.7) + np.float32(0.3)
+        s = 1 / (1 + np.exp(-z))
+        t = np.tanh(x)
+        return np.float32(1.7) * s * (1 - s) * t + s * (1 - t * t) + 1 / (1 + np.exp(-(x - np.float32(1))))
+
+    rows = []
+    for label, f, reference in (("W1", f1, lambda: w1_expression(np, data)), ("W2", f2, lambda: numpy_w2(data))):
+        ours = statistics.median(timeit(lambda: f(data), repeat, 2, 1))
+        base = statistics.median(timeit(reference, repeat, 2, 1))
+        rows.append(row(f"{label} ({n:,} float32)", ours, "numpy", base))
+    return rows
+
+
+def row(workload: str, ours: float, baseline_name: str, baseline: float) -> dict:
+    return {
+        "workload": workload,
+        "symnet": ours,
+        "baseline": baseline_name,
+        "baseline_time": baseline,
+        "ratio": ours / baseline,
+    }
+
+
+def churn_data(n: int, rng) -> tuple:
+    X = rng.standard_normal((n, 11)).astype(np.float32)
+    y = (X[:, 0] - X[:, 3] + 0.5 * X[:, 7] > 0).astype(np.float32)
+    return X, y
+
+
+def churn_params(rng) -> list:
+    shapes = [(11, 6), (6,), (6, 6), (6,), (6, 1), (1,)]
+    return [(rng.uniform(-0.05, 0.05, s) if len(s) == 2 else np.zeros(s)).astype(np.float32) for s in shapes]
+
+
+def churn_step_symnet(params: list, lr: float = 0.01):
+    """The W3 training step as a symnet graph: 11 → 6 relu → 6 relu → 1 sigmoid, BCE, SGD."""
+    import symnet as sn
+
+    x, t = sn.matrix("x"), sn.vector("t")
+    shared = [sn.shared(p.copy(), name=f"p{k}") for k, p in enumerate(params)]
+    W1, b1, W2, b2, W3, b3 = shared
+    h1 = sn.relu(x @ W1 + b1)
+    h2 = sn.relu(h1 @ W2 + b2)
+    p = sn.sigmoid(h2 @ W3 + b3)[:, 0]
+    loss = sn.mean(sn.nn.binary_crossentropy(p, t))
+    grads = sn.grad(loss, shared)
+    return sn.function([x, t], loss, updates=[(s, s - lr * g) for s, g in zip(shared, grads)], target="cpu")
+
+
+def churn_step_handwritten():
+    """The same step written by hand as one @njit function (the W3 baseline).
+
+    Activations are stored hidden-major (units × batch) so the inner loops run over the
+    batch, which is contiguous: the layout ../shared/BENCHMARKS.md measured fastest.
+    """
+    import numba
+
+    @numba.njit(cache=True, fastmath=False)
+    def step(x, t, W1, b1, W2, b2, W3, b3, lr):
+        n = x.shape[0]
+        h1 = np.empty((6, n), np.float32)
+        h2 = np.empty((6, n), np.float32)
+        p = np.empty(n, np.float32)
+        for j in range(6):
+            for i in range(n):
+                acc = b1[j]
+                for k in range(11):
+                    acc += x[i, k] * W1[k, j]
+                h1[j, i] = acc if acc > 0 else 0.0
+        for j in range(6):
+            for i in range(n):
+                acc = b2[j]
+                for k in range(6):
+                    acc += h1[k, i] * W2[k, j]
+                h2[j, i] = acc if acc > 0 else 0.0
+        loss = 0.0
+        for i in range(n):
+            acc = b3[0]
+            for k in range(6):
+                acc += h2[k, i] * W3[k, 0]
+            s = 1.0 / (1.0 + np.exp(-acc))
+            p[i] = s
+            loss += max(acc, 0.0) - acc * t[i] + np.log1p(np.exp(-abs(acc)))
+        g3 = np.empty(n, np.float32)
+        for i in range(n):
+            g3[i] = (p[i] - t[i]) / n
+        g2 = np.empty((6, n), np.float32)
+        for k in range(6):
+            for i in range(n):
+                g2[k, i] = g3[i] * W3[k, 0] if h2[k, i] > 0 else 0.0
+        g1 = np.empty((6, n), np.float32)
+        for k in range(6):
+            for i in range(n):
+                acc = 0.0
+                for j in range(6):
+                    acc += g2[j, i] * W2[k, j]
+                g1[k, i] = acc if h1[k, i] > 0 else 0.0
+        for k in range(6):
+            acc = 0.0
+            for i in range(n):
+                acc += h2[k, i] * g3[i]
+            W3[k, 0] -= lr * acc
+        acc = 0.0
+        for i in range(n):
+            acc += g3[i]
+        b3[0] -= lr * acc
+        for k in range(6):
+            for j in range(6):
+                acc = 0.0
+                for i in range(n):
+                    acc += h1[k, i] * g2[j, i]
+                W2[k, j] -= lr * acc
+        for j in range(6):
+            acc = 0.0
+            for i in range(n):
+                acc += g2[j, i]
+            b2[j] -= lr * acc
+        for k in range(11):
+            for j in range(6):
+                acc = 0.0
+                for i in range(n):
+                    acc += x[i, k] * g1[j, i]
+                W1[k, j] -= lr * acc
+        for j in range(6):
+            acc = 0.0
+            for i in range(n):
+                acc += g1[j, i]
+            b1[j] -= lr * acc
+        return loss / n
+
+    return step
+
+
+def w3_step(batch: int, repeat: int) -> dict:
+    rng = np.random.default_rng(0)
+    X, y = churn_data(batch, rng)
+    params = churn_params(rng)
+    f = churn_step_symnet(params)
+    hand = churn_step_handwritten()
+    hand_params = [p.copy() for p in params]
+    lr = np.float32(0.01)
+    ours = statistics.median(timeit(lambda: f(X, y), repeat))
+    base = statistics.median(timeit(lambda: hand(X, y, *hand_params, lr), repeat))
+    return row(f"W3 step, batch {batch}", ours, "hand-written @njit step", base)
+
+
+def call_overhead(repeat: int) -> dict:
+    import symnet as sn
+
+    x = sn.vector("x")
+    f = sn.function([x], x + 1, target="cpu")
+    a = np.ones(4, np.float32)
+    ours = statistics.median(timeit(lambda: f(a), repeat))
+    driver = f.native.module.run_serial
+    base = statistics.median(timeit(lambda: driver(a), repeat))
+    return row("call overhead (x + 1, 4 floats)", ours, "the generated driver called directly", base)
+
+
+W5_SCRIPT = """
+import time
+start = time.perf_counter()
+import numpy as np
+from symnet.bench import churn_data, churn_params, churn_step_symnet
+rng = np.random.default_rng(0)
+X, y = churn_data(10, rng)
+f = churn_step_symnet(churn_params(rng))
+f(X, y)
+print(time.perf_counter() - start)
+"""
+
+
+def w5_cold_warm() -> list:
+    """First call of the W3 step in a fresh process: empty cache, then filled cache."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, SYMNET_CACHE_DIR=cache)
+        times = []
+        for _ in range(2):
+            done = subprocess.run([sys.executable, "-c", W5_SCRIPT], env=env, capture_output=True, text=True, check=True)
+            times.append(float(done.stdout.strip().splitlines()[-1]))
+    return [
+        {"workload": "W5 cold (fresh process, empty cache)", "symnet": times[0], "baseline": "target 1.5 s", "baseline_time": 1.5, "ratio": times[0] / 1.5},
+        {"workload": "W5 warm (fresh process, cache filled)", "symnet": times[1], "baseline": "target 0.4 s", "baseline_time": 0.4, "ratio": times[1] / 0.4},
+    ]
+
+
+def suite(quick: bool = False) -> list:
+    repeat = 7 if quick else 21
+    n = 1_000_000 if quick else 10_000_000
+    rows = w1_w2(n, repeat)
+    rows += [w3_step(10, repeat), w3_step(256, repeat), call_overhead(repeat)]
+    rows += w5_cold_warm()
+    return rows
+
+
+def print_table(rows: list) -> None:
+    print(f"{'workload':44} {'symnet':>10} {'baseline':>10}  {'ratio':>6}  baseline")
+    for r in rows:
+        print(
+            f"{r['workload']:44} {format_time(r['symnet']):>10} {format_time(r['baseline_time']):>10}  "
+            f"{r['ratio']:6.2f}  {r['baseline']}"
+        )
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m symnet bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller W1/W2 and fewer repeats")
+    parser.add_argument("--json", metavar="FILE", help="also save the rows as JSON")
+    args = parser.parse_args(argv)
+    rows = suite(args.quick)
+    print_table(rows)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": machine(), "rows": rows}, f, indent=2)
+    return 0
+
+
+def machine() -> dict:
+    import numba
+
+    return {
+        "python": sys.version.split()[0],
+        "numba": numba.__version__,
+        "numpy": np.__version__,
+        "cpus": os.cpu_count(),
+        "threads": numba.get_num_threads(),
+    }
+
+
+__all__ = ["BenchResult", "bench", "main", "suite"]
