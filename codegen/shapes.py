@@ -147,8 +147,11 @@ class ShapeEnv:
                 shape = ref
             case Subtensor():
                 shape = self.subtensor(op.spec, self.of(ins[0]))
-            case IncSubtensor() | TakeGrad() | TakeAlongAxisGrad():
+            case IncSubtensor() | TakeGrad():
                 shape = self.of(ins[0])
+            case TakeAlongAxisGrad():
+                x, g = self.of(ins[0]), self.of(ins[2])
+                shape = tuple(x[k] if k == op.axis else g[k] for k in range(len(g)))
             case Take():
                 x, idx = (self.of(v) for v in ins)
                 shape = x[: op.axis] + idx + x[op.axis + 1 :]

@@ -3,19 +3,23 @@
 Each ``OpCase`` says how to build the symbolic expression, what NumPy computes for it, the
 domain and dtype of every input, the shapes to try and whether it is differentiable.
 ``tests/test_ops_table.py`` drives (a) evaluate vs NumPy and (b) gradients vs finite
-differences from it; a backend test runs the same cases against ``target="interp"``:
+differences from it; a backend test runs the same cases against the interpreter (c)::
 
-    for case, dtype in eval_params():            # or the pytest.param lists below
+    @pytest.mark.parametrize("case, dtype", eval_params())
+    def test_cpu_matches_interp(case, dtype):
         for shapes, arrays in instances(case, dtype):
-            inputs = symbolic_inputs(arrays)
-            rtol, atol = tolerance(case, output_dtype)
-            assert_backends_agree(inputs, case.build(*inputs), arrays, targets=("cpu",), ...)
+            inputs = symbolic_inputs(arrays)  # or static=True: every size known
+            out = case.build(*inputs)
+            rtol, atol = tolerance(case, out.dtype)
+            for layout in LAYOUTS:
+                args = [relayout(a, layout) for a in arrays]
+                assert_backends_agree(inputs, out, args, targets=("cpu",), rtol=rtol, atol=atol)
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -334,7 +338,12 @@ ELEMENTWISE = [
     ),
     binary("maximum", sn.maximum, np.maximum, dtypes=ALL),
     binary("minimum", sn.minimum, np.minimum, dtypes=ALL),
-    unary("maximum_scalar", lambda x: sn.maximum(x, 0.5), lambda x: np.maximum(x, x.dtype.type(0.5)), dtypes=FLOATS),
+    unary(
+        "maximum_scalar",
+        lambda x: sn.maximum(x, 0.5),
+        lambda x: np.maximum(x, x.dtype.type(0.5)),
+        dtypes=FLOATS,
+    ),
     ternary("clip", sn.clip, np.clip, (Arg("real"), Arg("negative"), Arg("positive"))),
     unary("clip_scalars", lambda x: sn.clip(x, -1, 2), lambda x: np.clip(x, -1, 2)),
     # transcendental (integer inputs give floatX)
@@ -354,7 +363,9 @@ ELEMENTWISE = [
     unary("softplus_wide", sn.softplus, lambda x: np.logaddexp(0, x), "wide", dtypes=FLOATS, grad=False),
     unary("relu", sn.relu, lambda x: np.maximum(x, 0), "nonzero"),
     unary("leaky_relu", sn.leaky_relu, lambda x: np.where(x > 0, x, 0.01 * x), "nonzero"),
-    unary("leaky_relu_0_2", lambda x: sn.leaky_relu(x, 0.2), lambda x: np.where(x > 0, x, 0.2 * x), "nonzero"),
+    unary(
+        "leaky_relu_0_2", lambda x: sn.leaky_relu(x, 0.2), lambda x: np.where(x > 0, x, 0.2 * x), "nonzero"
+    ),
     unary("elu", sn.elu, _elu(1.0), "nonzero", second_order=True),
     unary("elu_0_5", lambda x: sn.elu(x, 0.5), _elu(0.5), "nonzero"),
     unary("gelu", sn.gelu, _gelu, second_order=True),
@@ -362,7 +373,13 @@ ELEMENTWISE = [
     binary("gauss", gauss, lambda a, b: a * np.exp(-(b**2)), dtypes=FLOATS, second_order=True),
     # casts and constants-like
     *[
-        unary(f"cast_{to}", lambda x, to=to: sn.cast(x, to), lambda x, to=to: x.astype(to), dtypes=ALL, grad=to == "float64")
+        unary(
+            f"cast_{to}",
+            lambda x, to=to: sn.cast(x, to),
+            lambda x, to=to: x.astype(to),
+            dtypes=ALL,
+            grad=to == "float64",
+        )
         for to in ALL
     ],
     unary("astype_float64", lambda x: x.astype("float64"), lambda x: x.astype("float64"), dtypes=ALL),
@@ -372,6 +389,7 @@ ELEMENTWISE = [
 
 
 # -- reductions -------------------------------------------------------------------------------
+
 
 def _logsumexp(x, axis=None, keepdims=False):
     """log(sum(exp(x))) with the max shifted out (scipy's rejects tuple axes)."""
@@ -404,7 +422,9 @@ def _reduction_cases():
         for axis in AXES:
             for keepdims in (False, True):
                 shapes = [(2, 3, 4), (1, 3, 1), (2, 0, 4), (0, 3, 0)]
-                shapes = [s for s in shapes if IDENTITY.get(kind) or all(s[a] for a in _reduced_axes(axis, 3))]
+                shapes = [
+                    s for s in shapes if IDENTITY.get(kind) or all(s[a] for a in _reduced_axes(axis, 3))
+                ]
                 if axis is None:
                     shapes.append(())
                 cases.append(
@@ -422,13 +442,26 @@ def _reduction_cases():
 
 
 REDUCTIONS = _reduction_cases() + [
-    unary("sum_vector", lambda x: x.sum(0), lambda x: x.sum(0), dtypes=ALL, shapes=(((0,),), ((1,),), ((7,),))),
-    unary("mean_method", lambda x: x.mean(axis=1, keepdims=True), lambda x: x.mean(axis=1, keepdims=True),
-          shapes=(((3, 4),), ((1, 4),), ((3, 1),))),
+    unary(
+        "sum_vector", lambda x: x.sum(0), lambda x: x.sum(0), dtypes=ALL, shapes=(((0,),), ((1,),), ((7,),))
+    ),
+    unary(
+        "mean_method",
+        lambda x: x.mean(axis=1, keepdims=True),
+        lambda x: x.mean(axis=1, keepdims=True),
+        shapes=(((3, 4),), ((1, 4),), ((3, 1),)),
+    ),
     unary("max_method", lambda x: x.max(0), lambda x: x.max(0), shapes=(((3, 4),), ((1, 4),))),
     unary("min_method", lambda x: x.min(), lambda x: x.min(), shapes=(((3, 4),), ((1, 1),))),
-    unary("logsumexp_wide", lambda x: sn.logsumexp(x, -1), lambda x: _logsumexp(x, -1), "wide",
-          dtypes=FLOATS, shapes=(((3, 4),),), grad=False),
+    unary(
+        "logsumexp_wide",
+        lambda x: sn.logsumexp(x, -1),
+        lambda x: _logsumexp(x, -1),
+        "wide",
+        dtypes=FLOATS,
+        shapes=(((3, 4),),),
+        grad=False,
+    ),
     *[
         unary(
             f"argmax_axis{axis}_keep{int(keepdims)}",
@@ -436,13 +469,22 @@ REDUCTIONS = _reduction_cases() + [
             lambda x, axis=axis, keepdims=keepdims: np.argmax(x, axis=axis, keepdims=keepdims),
             "ties",
             dtypes=ALL,
-            shapes=(((2, 3, 4),), ((1, 3, 1),), ((2, 3, 0),)) if axis in (0, 1) else (((2, 3, 4),), ((1, 3, 1),)),
+            shapes=(((2, 3, 4),), ((1, 3, 1),), ((2, 3, 0),))
+            if axis in (0, 1)
+            else (((2, 3, 4),), ((1, 3, 1),)),
             grad=False,
         )
         for axis in (None, 0, 1, -1)
         for keepdims in (False, True)
     ],
-    unary("argmax_method", lambda x: x.argmax(1), lambda x: x.argmax(1), dtypes=ALL, shapes=(((3, 4),),), grad=False),
+    unary(
+        "argmax_method",
+        lambda x: x.argmax(1),
+        lambda x: x.argmax(1),
+        dtypes=ALL,
+        shapes=(((3, 4),),),
+        grad=False,
+    ),
 ]
 
 
@@ -469,18 +511,37 @@ MATMUL_SHAPES = {
 }
 
 MATMUL = [
-    binary(f"matmul_{kind}", lambda a, b: a @ b, _matmul, dtypes=ALL, shapes=tuple(shapes),
-           grad_shapes=(shapes[0],), second_order=kind == "mat_mat")
+    binary(
+        f"matmul_{kind}",
+        lambda a, b: a @ b,
+        _matmul,
+        dtypes=ALL,
+        shapes=tuple(shapes),
+        grad_shapes=(shapes[0],),
+        second_order=kind == "mat_mat",
+    )
     for kind, shapes in MATMUL_SHAPES.items()
 ] + [
     binary("sn_matmul", sn.matmul, np.matmul, shapes=(((2, 3), (3, 4)),), grad_shapes=(((2, 3), (3, 4)),)),
     binary("dot_vec_vec", sn.dot, np.dot, shapes=(((3,), (3,)), ((0,), (0,))), grad_shapes=(((3,), (3,)),)),
     binary("dot_mat_vec", sn.dot, np.dot, shapes=(((2, 3), (3,)),), grad_shapes=(((2, 3), (3,)),)),
     binary("dot_vec_mat", sn.dot, np.dot, shapes=(((3,), (3, 2)),), grad_shapes=(((3,), (3, 2)),)),
-    binary("dot_mat_mat", sn.dot, np.dot, shapes=(((2, 3), (3, 2)), ((1, 3), (3, 1))), grad_shapes=(((2, 3), (3, 2)),)),
+    binary(
+        "dot_mat_mat",
+        sn.dot,
+        np.dot,
+        shapes=(((2, 3), (3, 2)), ((1, 3), (3, 1))),
+        grad_shapes=(((2, 3), (3, 2)),),
+    ),
     binary("dot_scalar_mat", sn.dot, np.dot, shapes=(((), (2, 3)),), grad_shapes=(((), (2, 3)),)),
-    binary("matmul_int32_float", lambda a, b: a @ b, np.matmul, (Arg("real", "int32"), "real"),
-           shapes=(((2, 3), (3, 4)),), grad_shapes=(((2, 3), (3, 4)),)),
+    binary(
+        "matmul_int32_float",
+        lambda a, b: a @ b,
+        np.matmul,
+        (Arg("real", "int32"), "real"),
+        shapes=(((2, 3), (3, 4)),),
+        grad_shapes=(((2, 3), (3, 4)),),
+    ),
 ]
 
 
@@ -492,21 +553,54 @@ def _single(shapes):
 
 
 TRANSPOSE = [
-    unary("T", lambda x: x.T, lambda x: x.T, dtypes=ALL, shapes=_single([(), (5,), (3, 4), (0, 3), (1, 4), (2, 3, 4)])),
+    unary(
+        "T",
+        lambda x: x.T,
+        lambda x: x.T,
+        dtypes=ALL,
+        shapes=_single([(), (5,), (3, 4), (0, 3), (1, 4), (2, 3, 4)]),
+    ),
     unary("sn_transpose", sn.transpose, np.transpose, dtypes=ALL, shapes=_single([(3, 4), (2, 1, 3)])),
-    unary("transpose_102", lambda x: x.transpose(1, 0, 2), lambda x: x.transpose(1, 0, 2), dtypes=ALL,
-          shapes=_single([(2, 3, 2), (1, 3, 0)]), grad_shapes=(((2, 3, 2),),)),
-    unary("transpose_tuple", lambda x: x.transpose((2, 0, 1)), lambda x: x.transpose((2, 0, 1)), dtypes=ALL,
-          shapes=_single([(2, 3, 2), (2, 1, 3)]), grad_shapes=(((2, 3, 2),),)),
-    unary("transpose_negative", lambda x: x.transpose(-1, 0, 1), lambda x: x.transpose(-1, 0, 1),
-          shapes=_single([(2, 3, 2)]), grad_shapes=(((2, 3, 2),),)),
+    unary(
+        "transpose_102",
+        lambda x: x.transpose(1, 0, 2),
+        lambda x: x.transpose(1, 0, 2),
+        dtypes=ALL,
+        shapes=_single([(2, 3, 2), (1, 3, 0)]),
+        grad_shapes=(((2, 3, 2),),),
+    ),
+    unary(
+        "transpose_tuple",
+        lambda x: x.transpose((2, 0, 1)),
+        lambda x: x.transpose((2, 0, 1)),
+        dtypes=ALL,
+        shapes=_single([(2, 3, 2), (2, 1, 3)]),
+        grad_shapes=(((2, 3, 2),),),
+    ),
+    unary(
+        "transpose_negative",
+        lambda x: x.transpose(-1, 0, 1),
+        lambda x: x.transpose(-1, 0, 1),
+        shapes=_single([(2, 3, 2)]),
+        grad_shapes=(((2, 3, 2),),),
+    ),
 ]
 
 SHAPE_OF = [
-    unary("shape_scale", lambda x: x * x.shape[-1], lambda x: x * x.shape[-1],
-          shapes=_single([(3, 4), (0, 3), (2, 1), (5,)])),
-    unary("shape_product", lambda x: x.shape[0] * x.shape[1], lambda x: np.int64(x.shape[0] * x.shape[1]),
-          dtypes=ALL, shapes=_single([(3, 4), (0, 3), (1, 1)]), grad=False),
+    unary(
+        "shape_scale",
+        lambda x: x * x.shape[-1],
+        lambda x: x * x.shape[-1],
+        shapes=_single([(3, 4), (0, 3), (2, 1), (5,)]),
+    ),
+    unary(
+        "shape_product",
+        lambda x: x.shape[0] * x.shape[1],
+        lambda x: np.int64(x.shape[0] * x.shape[1]),
+        dtypes=ALL,
+        shapes=_single([(3, 4), (0, 3), (1, 1)]),
+        grad=False,
+    ),
 ]
 
 RESHAPES = [
@@ -523,14 +617,31 @@ RESHAPES = [
     ("transposed_source", (4, 3), (2, 6)),
 ]
 RESHAPE = [
-    unary(f"reshape_{name}", lambda x, target=target: x.reshape(target), lambda x, target=target: x.reshape(target),
-          dtypes=ALL, shapes=((shape,),), grad_shapes=((shape,),) if np.prod(shape) else ())
+    unary(
+        f"reshape_{name}",
+        lambda x, target=target: x.reshape(target),
+        lambda x, target=target: x.reshape(target),
+        dtypes=ALL,
+        shapes=((shape,),),
+        grad_shapes=((shape,),) if np.prod(shape) else (),
+    )
     for name, shape, target in RESHAPES
 ] + [
-    unary("sn_reshape_varargs", lambda x: sn.reshape(x, 2, -1), lambda x: x.reshape(2, -1), shapes=(((4, 3),),),
-          grad_shapes=(((4, 3),),)),
-    unary("reshape_of_transpose", lambda x: x.T.reshape(-1), lambda x: x.T.reshape(-1), dtypes=ALL,
-          shapes=(((3, 4),),), grad_shapes=(((3, 4),),)),
+    unary(
+        "sn_reshape_varargs",
+        lambda x: sn.reshape(x, 2, -1),
+        lambda x: x.reshape(2, -1),
+        shapes=(((4, 3),),),
+        grad_shapes=(((4, 3),),),
+    ),
+    unary(
+        "reshape_of_transpose",
+        lambda x: x.T.reshape(-1),
+        lambda x: x.T.reshape(-1),
+        dtypes=ALL,
+        shapes=(((3, 4),),),
+        grad_shapes=(((3, 4),),),
+    ),
 ]
 
 # (name, input shape, index) — basic indexing; every index fits its shape.
@@ -559,56 +670,150 @@ INDEXES = [
     ("unit_axis", (1, 4), (0, slice(1, 3))),
 ]
 INDEXING = [
-    unary(f"index_{name}", lambda x, index=index: x[index], lambda x, index=index: x[index], dtypes=ALL,
-          shapes=((shape,),), grad_shapes=((shape,),))
+    unary(
+        f"index_{name}",
+        lambda x, index=index: x[index],
+        lambda x, index=index: x[index],
+        dtypes=ALL,
+        shapes=((shape,),),
+        grad_shapes=((shape,),),
+    )
     for name, shape, index in INDEXES
 ]
 
 TAKE = [
-    binary("take", lambda x, i: x[i], lambda x, i: x[i], ("real", Arg("signed_index", "int64", 5)), dtypes=ALL,
-           shapes=(((5, 3), (4,)), ((5, 3), (0,)), ((5, 3), (1,)), ((5,), (2, 3))),
-           grad_shapes=(((5, 2), (6,)), ((5,), (2, 3)))),
-    binary("take_scalar_index", lambda x, i: x[i], lambda x, i: x[i], ("real", Arg("signed_index", "int64", 4)),
-           dtypes=ALL, shapes=(((4, 3), ()), ((4,), ())), grad_shapes=(((4, 3), ()),)),
-    binary("take_int32", lambda x, i: x[i], lambda x, i: x[i], ("real", Arg("index", "int32", 4)),
-           shapes=(((4, 2, 2), (3,)),), grad_shapes=(((4, 2), (5,)),)),
-    unary("take_list", lambda x: x[[0, 2, 2, -1]], lambda x: x[[0, 2, 2, -1]], dtypes=ALL, shapes=(((4, 3),),),
-          grad_shapes=(((4, 3),),)),
-    unary("take_array", lambda x: x[np.array([1, 1, 0])], lambda x: x[np.array([1, 1, 0])], shapes=(((2, 3),),),
-          grad_shapes=(((2, 3),),)),
-    binary("take_along_axis_1", lambda x, i: T.take_along_axis(x, i, 1), lambda x, i: np.take_along_axis(x, i, 1),
-           ("real", Arg("index", "int64", 4)), dtypes=ALL,
-           shapes=(((3, 4), (3, 2)), ((3, 4), (1, 2)), ((1, 4), (3, 2)), ((3, 4), (3, 0)), ((0, 4), (0, 2))),
-           grad_shapes=(((3, 4), (3, 2)), ((3, 4), (1, 5)), ((1, 4), (3, 2)))),
-    binary("take_along_axis_0", lambda x, i: T.take_along_axis(x, i, 0), lambda x, i: np.take_along_axis(x, i, 0),
-           ("real", Arg("index", "int32", 3)), shapes=(((3, 4), (2, 4)), ((3, 4), (5, 1))),
-           grad_shapes=(((3, 4), (2, 4)),)),
-    binary("take_along_axis_negative", lambda x, i: T.take_along_axis(x, i, -1),
-           lambda x, i: np.take_along_axis(x, i, -1), ("real", Arg("signed_index", "int64", 2)),
-           shapes=(((2, 3, 2), (2, 1, 2)), ((2, 3, 2), (2, 3, 3))), grad_shapes=(((2, 3, 2), (1, 3, 3)),)),
+    binary(
+        "take",
+        lambda x, i: x[i],
+        lambda x, i: x[i],
+        ("real", Arg("signed_index", "int64", 5)),
+        dtypes=ALL,
+        shapes=(((5, 3), (4,)), ((5, 3), (0,)), ((5, 3), (1,)), ((5,), (2, 3))),
+        grad_shapes=(((5, 2), (6,)), ((5,), (2, 3))),
+    ),
+    binary(
+        "take_scalar_index",
+        lambda x, i: x[i],
+        lambda x, i: x[i],
+        ("real", Arg("signed_index", "int64", 4)),
+        dtypes=ALL,
+        shapes=(((4, 3), ()), ((4,), ())),
+        grad_shapes=(((4, 3), ()),),
+    ),
+    binary(
+        "take_int32",
+        lambda x, i: x[i],
+        lambda x, i: x[i],
+        ("real", Arg("index", "int32", 4)),
+        shapes=(((4, 2, 2), (3,)),),
+        grad_shapes=(((4, 2), (5,)),),
+    ),
+    unary(
+        "take_list",
+        lambda x: x[[0, 2, 2, -1]],
+        lambda x: x[[0, 2, 2, -1]],
+        dtypes=ALL,
+        shapes=(((4, 3),),),
+        grad_shapes=(((4, 3),),),
+    ),
+    unary(
+        "take_array",
+        lambda x: x[np.array([1, 1, 0])],
+        lambda x: x[np.array([1, 1, 0])],
+        shapes=(((2, 3),),),
+        grad_shapes=(((2, 3),),),
+    ),
+    binary(
+        "take_along_axis_1",
+        lambda x, i: T.take_along_axis(x, i, 1),
+        lambda x, i: np.take_along_axis(x, i, 1),
+        ("real", Arg("index", "int64", 4)),
+        dtypes=ALL,
+        shapes=(((3, 4), (3, 2)), ((3, 4), (1, 2)), ((1, 4), (3, 2)), ((3, 4), (3, 0)), ((0, 4), (0, 2))),
+        grad_shapes=(((3, 4), (3, 2)), ((3, 4), (1, 5)), ((1, 4), (3, 2))),
+    ),
+    binary(
+        "take_along_axis_0",
+        lambda x, i: T.take_along_axis(x, i, 0),
+        lambda x, i: np.take_along_axis(x, i, 0),
+        ("real", Arg("index", "int32", 3)),
+        shapes=(((3, 4), (2, 4)), ((3, 4), (5, 1))),
+        grad_shapes=(((3, 4), (2, 4)),),
+    ),
+    binary(
+        "take_along_axis_negative",
+        lambda x, i: T.take_along_axis(x, i, -1),
+        lambda x, i: np.take_along_axis(x, i, -1),
+        ("real", Arg("signed_index", "int64", 2)),
+        shapes=(((2, 3, 2), (2, 1, 2)), ((2, 3, 2), (2, 3, 3))),
+        grad_shapes=(((2, 3, 2), (1, 3, 3)),),
+    ),
 ]
 
 JOIN = [
-    binary("concatenate_0", lambda a, b: sn.concatenate([a, b], 0), lambda a, b: np.concatenate([a, b], 0),
-           dtypes=ALL, shapes=(((2, 3), (4, 3)), ((0, 3), (2, 3)), ((1, 3), (1, 3)), ((2,), (3,))),
-           grad_shapes=(((2, 3), (1, 3)), ((2,), (3,)))),
-    binary("concatenate_negative", lambda a, b: sn.concatenate([a, b], -1), lambda a, b: np.concatenate([a, b], -1),
-           dtypes=ALL, shapes=(((2, 3), (2, 2)), ((2, 3), (2, 0)), ((2, 1, 3), (2, 1, 1))),
-           grad_shapes=(((2, 3), (2, 2)),)),
-    ternary("concatenate_three", lambda a, b, c: sn.concatenate([a, b, c], 1),
-            lambda a, b, c: np.concatenate([a, b, c], 1), (Arg(), Arg(), Arg()), dtypes=ALL,
-            shapes=(((2, 1, 2), (2, 0, 2), (2, 3, 2)),), grad_shapes=(((2, 1, 2), (2, 2, 2), (2, 1, 2)),)),
-    binary("concatenate_mixed", lambda a, b: sn.concatenate([a, b], 0), lambda a, b: np.concatenate([a, b], 0),
-           ("real", Arg("real", "int32")), shapes=(((2, 3), (1, 3)),), grad_shapes=(((2, 3), (1, 3)),)),
-    unary("concatenate_one", lambda a: sn.concatenate([a], 0), lambda a: np.concatenate([a], 0),
-          shapes=(((3, 2),),)),
-    binary("stack_0", lambda a, b: sn.stack([a, b]), lambda a, b: np.stack([a, b]), dtypes=ALL,
-           shapes=(((3,), (3,)), ((0,), (0,)), ((), ())), grad_shapes=(((3,), (3,)),)),
-    ternary("stack_1", lambda a, b, c: sn.stack([a, b, c], 1), lambda a, b, c: np.stack([a, b, c], 1),
-            (Arg(), Arg(), Arg()), dtypes=ALL, shapes=(((2, 3), (2, 3), (2, 3)),),
-            grad_shapes=(((2, 3), (2, 3), (2, 3)),)),
-    binary("stack_negative", lambda a, b: sn.stack([a, b], -1), lambda a, b: np.stack([a, b], -1),
-           shapes=(((2, 3), (2, 3)), ((1, 3), (1, 3))), grad_shapes=(((2, 3), (2, 3)),)),
+    binary(
+        "concatenate_0",
+        lambda a, b: sn.concatenate([a, b], 0),
+        lambda a, b: np.concatenate([a, b], 0),
+        dtypes=ALL,
+        shapes=(((2, 3), (4, 3)), ((0, 3), (2, 3)), ((1, 3), (1, 3)), ((2,), (3,))),
+        grad_shapes=(((2, 3), (1, 3)), ((2,), (3,))),
+    ),
+    binary(
+        "concatenate_negative",
+        lambda a, b: sn.concatenate([a, b], -1),
+        lambda a, b: np.concatenate([a, b], -1),
+        dtypes=ALL,
+        shapes=(((2, 3), (2, 2)), ((2, 3), (2, 0)), ((2, 1, 3), (2, 1, 1))),
+        grad_shapes=(((2, 3), (2, 2)),),
+    ),
+    ternary(
+        "concatenate_three",
+        lambda a, b, c: sn.concatenate([a, b, c], 1),
+        lambda a, b, c: np.concatenate([a, b, c], 1),
+        (Arg(), Arg(), Arg()),
+        dtypes=ALL,
+        shapes=(((2, 1, 2), (2, 0, 2), (2, 3, 2)),),
+        grad_shapes=(((2, 1, 2), (2, 2, 2), (2, 1, 2)),),
+    ),
+    binary(
+        "concatenate_mixed",
+        lambda a, b: sn.concatenate([a, b], 0),
+        lambda a, b: np.concatenate([a, b], 0),
+        ("real", Arg("real", "int32")),
+        shapes=(((2, 3), (1, 3)),),
+        grad_shapes=(((2, 3), (1, 3)),),
+    ),
+    unary(
+        "concatenate_one",
+        lambda a: sn.concatenate([a], 0),
+        lambda a: np.concatenate([a], 0),
+        shapes=(((3, 2),),),
+    ),
+    binary(
+        "stack_0",
+        lambda a, b: sn.stack([a, b]),
+        lambda a, b: np.stack([a, b]),
+        dtypes=ALL,
+        shapes=(((3,), (3,)), ((0,), (0,)), ((), ())),
+        grad_shapes=(((3,), (3,)),),
+    ),
+    ternary(
+        "stack_1",
+        lambda a, b, c: sn.stack([a, b, c], 1),
+        lambda a, b, c: np.stack([a, b, c], 1),
+        (Arg(), Arg(), Arg()),
+        dtypes=ALL,
+        shapes=(((2, 3), (2, 3), (2, 3)),),
+        grad_shapes=(((2, 3), (2, 3), (2, 3)),),
+    ),
+    binary(
+        "stack_negative",
+        lambda a, b: sn.stack([a, b], -1),
+        lambda a, b: np.stack([a, b], -1),
+        shapes=(((2, 3), (2, 3)), ((1, 3), (1, 3))),
+        grad_shapes=(((2, 3), (2, 3)),),
+    ),
 ]
 
 
@@ -629,23 +834,73 @@ def _one_hot(n, dtype=None):
 
 SOFTMAX_SHAPES = _single([(3, 4), (2, 3, 2), (1, 4), (3, 1), (0, 4)])
 NNET = [
-    unary("softmax", sn.softmax, _softmax(-1), shapes=SOFTMAX_SHAPES, grad_shapes=(((3, 4),), ((2, 3, 2),)),
-          second_order=True),
-    unary("softmax_axis0", lambda x: sn.softmax(x, 0), _softmax(0), shapes=_single([(3, 4), (1, 4)]),
-          grad_shapes=(((3, 4),),)),
-    unary("softmax_axis1", lambda x: sn.softmax(x, 1), _softmax(1), shapes=_single([(2, 3, 2)]),
-          grad_shapes=(((2, 3, 2),),)),
-    unary("softmax_wide", sn.softmax, _softmax(-1), "wide", dtypes=FLOATS, shapes=_single([(3, 4)]), grad=False),
-    unary("log_softmax", sn.log_softmax, _log_softmax(-1), shapes=SOFTMAX_SHAPES,
-          grad_shapes=(((3, 4),), ((2, 3, 2),)), second_order=True),
-    unary("log_softmax_axis0", lambda x: sn.log_softmax(x, 0), _log_softmax(0), shapes=_single([(3, 4), (1, 4)]),
-          grad_shapes=(((3, 4),),)),
-    unary("log_softmax_wide", sn.log_softmax, _log_softmax(-1), "wide", dtypes=FLOATS, shapes=_single([(3, 4)]),
-          grad=False),
-    OpCase("one_hot", lambda i: sn.one_hot(i, 4), _one_hot(4), (Arg("signed_index", high=5),),
-           _single([(5,), (2, 3), (0,), ()]), INTS, grad=False),
-    OpCase("one_hot_int64", lambda i: sn.one_hot(i, 3, "int64"), _one_hot(3, "int64"), (Arg("index", high=3),),
-           _single([(4,)]), INTS, grad=False),
+    unary(
+        "softmax",
+        sn.softmax,
+        _softmax(-1),
+        shapes=SOFTMAX_SHAPES,
+        grad_shapes=(((3, 4),), ((2, 3, 2),)),
+        second_order=True,
+    ),
+    unary(
+        "softmax_axis0",
+        lambda x: sn.softmax(x, 0),
+        _softmax(0),
+        shapes=_single([(3, 4), (1, 4)]),
+        grad_shapes=(((3, 4),),),
+    ),
+    unary(
+        "softmax_axis1",
+        lambda x: sn.softmax(x, 1),
+        _softmax(1),
+        shapes=_single([(2, 3, 2)]),
+        grad_shapes=(((2, 3, 2),),),
+    ),
+    unary(
+        "softmax_wide", sn.softmax, _softmax(-1), "wide", dtypes=FLOATS, shapes=_single([(3, 4)]), grad=False
+    ),
+    unary(
+        "log_softmax",
+        sn.log_softmax,
+        _log_softmax(-1),
+        shapes=SOFTMAX_SHAPES,
+        grad_shapes=(((3, 4),), ((2, 3, 2),)),
+        second_order=True,
+    ),
+    unary(
+        "log_softmax_axis0",
+        lambda x: sn.log_softmax(x, 0),
+        _log_softmax(0),
+        shapes=_single([(3, 4), (1, 4)]),
+        grad_shapes=(((3, 4),),),
+    ),
+    unary(
+        "log_softmax_wide",
+        sn.log_softmax,
+        _log_softmax(-1),
+        "wide",
+        dtypes=FLOATS,
+        shapes=_single([(3, 4)]),
+        grad=False,
+    ),
+    OpCase(
+        "one_hot",
+        lambda i: sn.one_hot(i, 4),
+        _one_hot(4),
+        (Arg("signed_index", high=5),),
+        _single([(5,), (2, 3), (0,), ()]),
+        INTS,
+        grad=False,
+    ),
+    OpCase(
+        "one_hot_int64",
+        lambda i: sn.one_hot(i, 3, "int64"),
+        _one_hot(3, "int64"),
+        (Arg("index", high=3),),
+        _single([(4,)]),
+        INTS,
+        grad=False,
+    ),
 ]
 
 
@@ -663,39 +918,105 @@ def _sparse(log_p, i):
 
 LOSS_SHAPES = (((3, 4), (3, 4)), ((2, 3, 2), (2, 3, 2)), ((1, 4), (1, 4)), ((0, 4), (0, 4)))
 LOSSES = [
-    binary("binary_crossentropy", sn.nn.binary_crossentropy, _bce, ("unit", "unit"), dtypes=FLOATS,
-           shapes=BINARY, grad_shapes=BINARY_GRAD),
-    binary("binary_crossentropy_sigmoid", lambda z, t: sn.nn.binary_crossentropy(sn.sigmoid(z), t), _bce_logits,
-           ("real", "unit"), dtypes=FLOATS, shapes=BINARY, second_order=True),
-    binary("binary_crossentropy_sigmoid_wide", lambda z, t: sn.nn.binary_crossentropy(sn.sigmoid(z), t),
-           _bce_logits, ("wide", "unit"), dtypes=FLOATS, shapes=(((3, 4), (3, 4)),), grad=False),
-    binary("categorical_crossentropy", sn.nn.categorical_crossentropy, lambda p, t: -np.sum(t * np.log(p), -1),
-           ("unit", "unit"), dtypes=FLOATS, shapes=LOSS_SHAPES + (((3, 4), (1, 4)),),
-           grad_shapes=(((3, 4), (3, 4)), ((3, 4), (1, 4)))),
-    binary("categorical_crossentropy_softmax", lambda z, t: sn.nn.categorical_crossentropy(sn.softmax(z), t),
-           lambda z, t: -np.sum(t * scipy.special.log_softmax(z, -1), -1), ("real", "unit"), dtypes=FLOATS,
-           shapes=LOSS_SHAPES, grad_shapes=(((3, 4), (3, 4)),), second_order=True),
-    binary("categorical_crossentropy_softmax_wide",
-           lambda z, t: sn.nn.categorical_crossentropy(sn.softmax(z), t),
-           lambda z, t: -np.sum(t * scipy.special.log_softmax(z, -1), -1), ("wide", "unit"), dtypes=FLOATS,
-           shapes=(((3, 4), (3, 4)),), grad=False),
-    binary("sparse_categorical_crossentropy", sn.nn.sparse_categorical_crossentropy,
-           lambda p, i: _sparse(np.log(p), i), ("unit", Arg("index", "int64", 4)), dtypes=FLOATS,
-           shapes=(((3, 4), (3,)), ((2, 3, 4), (2, 3)), ((1, 4), (1,)), ((0, 4), (0,))),
-           grad_shapes=(((3, 4), (3,)),)),
-    binary("sparse_categorical_crossentropy_softmax",
-           lambda z, i: sn.nn.sparse_categorical_crossentropy(sn.softmax(z), i),
-           lambda z, i: _sparse(scipy.special.log_softmax(z, -1), i), ("real", Arg("index", "int32", 4)),
-           dtypes=FLOATS, shapes=(((3, 4), (3,)), ((1, 4), (1,))), grad_shapes=(((3, 4), (3,)),)),
-    binary("sparse_categorical_crossentropy_softmax_wide",
-           lambda z, i: sn.nn.sparse_categorical_crossentropy(sn.softmax(z), i),
-           lambda z, i: _sparse(scipy.special.log_softmax(z, -1), i), ("wide", Arg("index", "int64", 4)),
-           dtypes=FLOATS, shapes=(((3, 4), (3,)),), grad=False),
+    binary(
+        "binary_crossentropy",
+        sn.nn.binary_crossentropy,
+        _bce,
+        ("unit", "unit"),
+        dtypes=FLOATS,
+        shapes=BINARY,
+        grad_shapes=BINARY_GRAD,
+    ),
+    binary(
+        "binary_crossentropy_sigmoid",
+        lambda z, t: sn.nn.binary_crossentropy(sn.sigmoid(z), t),
+        _bce_logits,
+        ("real", "unit"),
+        dtypes=FLOATS,
+        shapes=BINARY,
+        second_order=True,
+    ),
+    binary(
+        "binary_crossentropy_sigmoid_wide",
+        lambda z, t: sn.nn.binary_crossentropy(sn.sigmoid(z), t),
+        _bce_logits,
+        ("wide", "unit"),
+        dtypes=FLOATS,
+        shapes=(((3, 4), (3, 4)),),
+        grad=False,
+    ),
+    binary(
+        "categorical_crossentropy",
+        sn.nn.categorical_crossentropy,
+        lambda p, t: -np.sum(t * np.log(p), -1),
+        ("unit", "unit"),
+        dtypes=FLOATS,
+        shapes=LOSS_SHAPES + (((3, 4), (1, 4)),),
+        grad_shapes=(((3, 4), (3, 4)), ((3, 4), (1, 4))),
+    ),
+    binary(
+        "categorical_crossentropy_softmax",
+        lambda z, t: sn.nn.categorical_crossentropy(sn.softmax(z), t),
+        lambda z, t: -np.sum(t * scipy.special.log_softmax(z, -1), -1),
+        ("real", "unit"),
+        dtypes=FLOATS,
+        shapes=LOSS_SHAPES,
+        grad_shapes=(((3, 4), (3, 4)),),
+        second_order=True,
+    ),
+    binary(
+        "categorical_crossentropy_softmax_wide",
+        lambda z, t: sn.nn.categorical_crossentropy(sn.softmax(z), t),
+        lambda z, t: -np.sum(t * scipy.special.log_softmax(z, -1), -1),
+        ("wide", "unit"),
+        dtypes=FLOATS,
+        shapes=(((3, 4), (3, 4)),),
+        grad=False,
+    ),
+    binary(
+        "sparse_categorical_crossentropy",
+        sn.nn.sparse_categorical_crossentropy,
+        lambda p, i: _sparse(np.log(p), i),
+        ("unit", Arg("index", "int64", 4)),
+        dtypes=FLOATS,
+        shapes=(((3, 4), (3,)), ((2, 3, 4), (2, 3)), ((1, 4), (1,)), ((0, 4), (0,))),
+        grad_shapes=(((3, 4), (3,)),),
+    ),
+    binary(
+        "sparse_categorical_crossentropy_softmax",
+        lambda z, i: sn.nn.sparse_categorical_crossentropy(sn.softmax(z), i),
+        lambda z, i: _sparse(scipy.special.log_softmax(z, -1), i),
+        ("real", Arg("index", "int32", 4)),
+        dtypes=FLOATS,
+        shapes=(((3, 4), (3,)), ((1, 4), (1,))),
+        grad_shapes=(((3, 4), (3,)),),
+    ),
+    binary(
+        "sparse_categorical_crossentropy_softmax_wide",
+        lambda z, i: sn.nn.sparse_categorical_crossentropy(sn.softmax(z), i),
+        lambda z, i: _sparse(scipy.special.log_softmax(z, -1), i),
+        ("wide", Arg("index", "int64", 4)),
+        dtypes=FLOATS,
+        shapes=(((3, 4), (3,)),),
+        grad=False,
+    ),
     binary("mse", sn.nn.mse, lambda y, t: np.square(y - t), dtypes=NUMERIC, second_order=True),
 ]
 
 
-CASES = ELEMENTWISE + REDUCTIONS + MATMUL + TRANSPOSE + SHAPE_OF + RESHAPE + INDEXING + TAKE + JOIN + NNET + LOSSES
+CASES = (
+    ELEMENTWISE
+    + REDUCTIONS
+    + MATMUL
+    + TRANSPOSE
+    + SHAPE_OF
+    + RESHAPE
+    + INDEXING
+    + TAKE
+    + JOIN
+    + NNET
+    + LOSSES
+)
 
 _names = [c.name for c in CASES]
 assert len(set(_names)) == len(_names), "case names must be unique"

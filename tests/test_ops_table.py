@@ -5,11 +5,6 @@ The table lives in ``tests/op_table.py`` so backend tests can run the same cases
 
 import numpy as np
 import pytest
-
-import symnet as sn
-from symnet import expr as T
-from symnet.testing import check_grad
-
 from op_table import (
     LAYOUTS,
     eval_params,
@@ -22,6 +17,10 @@ from op_table import (
     symbolic_inputs,
     tolerance,
 )
+
+import symnet as sn
+from symnet import expr as T
+from symnet.testing import check_grad
 
 
 def interp(inputs, outputs):
@@ -63,28 +62,7 @@ def test_evaluate_matches_numpy(case, dtype):
         _assert_matches(case, got, out, expected, f"{case.name} {dtype} shapes={shapes} static")
 
 
-# Constant folding runs before stabilize (symnet/rewrite/passes.py), so a constant
-# log(sigmoid(z)) or log(softmax(z)) is folded in its unstable form: inf where the
-# compiled graph gives finite values.
-FOLDED_UNSTABLE = {
-    ("binary_crossentropy_sigmoid_wide", "float32"),
-    ("binary_crossentropy_sigmoid_wide", "float64"),
-    ("categorical_crossentropy_softmax_wide", "float32"),
-}
-
-
-def _fold_params():
-    params = []
-    for p in eval_params():
-        case, dtype = p.values
-        if (case.name, dtype) in FOLDED_UNSTABLE:
-            p = pytest.param(case, dtype, id=p.id, marks=pytest.mark.xfail(
-                strict=True, reason="constant folding runs before stabilize"))
-        params.append(p)
-    return params
-
-
-@pytest.mark.parametrize("case, dtype", _fold_params())
+@pytest.mark.parametrize("case, dtype", eval_params())
 def test_constant_folding_matches_numpy(case, dtype):
     """All inputs constant: the whole graph is folded at compile time by ``evaluate``."""
     for shapes, arrays in instances(case, dtype):
@@ -116,6 +94,18 @@ def test_second_derivative_matches_finite_differences(case):
         return sn.grad(sn.sum(case.build(*inputs) * weight), inputs[0])
 
     check_grad(first_derivative, arrays, rtol=1e-5 * case.grad_tol, atol=1e-7 * case.grad_tol)
+
+
+@pytest.mark.parametrize("case, dtype", [p for p in eval_params() if p.values[0].args[0].domain == "wide"])
+def test_gradient_is_finite_on_wide_inputs(case, dtype):
+    """The stable ops and stabilized losses keep finite gradients where exp overflows."""
+    for shapes, arrays in instances(case, dtype):
+        inputs = symbolic_inputs(arrays)
+        shape = reference(case, arrays).shape
+        weight = sn.constant(np.linspace(-1, 1, int(np.prod(shape))).reshape(shape))
+        cost = sn.sum(sn.cast(case.build(*inputs), "float64") * weight)
+        grad = interp(inputs, sn.grad(cost, inputs[0]))(*arrays)
+        assert np.isfinite(grad).all(), f"{case.name} {dtype} shapes={shapes}: {grad}"
 
 
 def test_second_derivative_of_tanh_is_closed_form():
@@ -157,8 +147,18 @@ BUILD_ERRORS = [
     ("float_index", lambda: sn.vector("x")[1.5], TypeError, "index"),
     ("take_bool_mask", lambda: sn.vector("x")[sn.vector("m", "bool")], TypeError, "integers"),
     ("take_float_indices", lambda: sn.vector("x")[sn.vector("i")], TypeError, "integers"),
-    ("take_along_axis_ndim", lambda: T.take_along_axis(sn.matrix("x"), sn.vector("i", "int64"), 1), TypeError, "dims"),
-    ("concatenate_sizes", lambda: sn.concatenate([_t((2, 3)), _t((2, 4), name="y")], 0), sn.ShapeError, "differ"),
+    (
+        "take_along_axis_ndim",
+        lambda: T.take_along_axis(sn.matrix("x"), sn.vector("i", "int64"), 1),
+        TypeError,
+        "dims",
+    ),
+    (
+        "concatenate_sizes",
+        lambda: sn.concatenate([_t((2, 3)), _t((2, 4), name="y")], 0),
+        sn.ShapeError,
+        "differ",
+    ),
     ("concatenate_ndim", lambda: sn.concatenate([sn.matrix("x"), sn.vector("y")], 0), TypeError, "ndim"),
     ("one_hot_float", lambda: sn.one_hot(sn.vector("i"), 3), TypeError, "integer"),
     ("transpose_axes", lambda: sn.matrix("x").transpose(0, 0), ValueError, "permutation"),
@@ -166,8 +166,12 @@ BUILD_ERRORS = [
     ("sum_repeated_axis", lambda: sn.sum(sn.matrix("x"), (1, -1)), ValueError, "repeated"),
     ("softmax_axis", lambda: sn.softmax(sn.matrix("x"), 2), np.exceptions.AxisError, "axis"),
     ("where_known_sizes", lambda: sn.where(_t((2,), "bool", "c"), _t((3,)), 0.0), sn.ShapeError, "broadcast"),
-    ("user_op_arity", lambda: sn.elementwise(lambda a: a, name="ident")(sn.vector("x"), sn.vector("y")),
-     TypeError, "1 argument"),
+    (
+        "user_op_arity",
+        lambda: sn.elementwise(lambda a: a, name="ident")(sn.vector("x"), sn.vector("y")),
+        TypeError,
+        "1 argument",
+    ),
 ]
 
 
@@ -183,23 +187,52 @@ CALL_ERRORS = [
     ("known_size_1", lambda: ([x := _t((1, None))], x * 2), [np.ones((2, 4))], sn.ShapeError, ["x"]),
     ("ndim", lambda: ([x := sn.matrix("x")], x * 2), [np.ones(3)], (TypeError, sn.ShapeError), ["x", "dims"]),
     ("dtype_kind", lambda: ([k := sn.vector("k", "int64")], k * 2), [np.ones(3)], TypeError, ["k"]),
-    ("matmul_inner", lambda: ([a := sn.matrix("a"), b := sn.matrix("b")], a @ b), [np.ones((2, 3)), np.ones((4, 2))],
-     sn.ShapeError, ["matmul", "test_ops_table.py"]),
-    ("reshape_count", lambda: ([x := sn.vector("x")], x.reshape(2, -1)), [np.ones(5)], sn.ShapeError, ["reshape"]),
-    ("undeclared_broadcast", lambda: ([x := sn.vector("x"), y := sn.vector("y")], x + y),
-     [np.ones(3), np.ones(1)], sn.ShapeError, ["y", "broadcastable"]),
-    ("mismatched_sizes", lambda: ([x := sn.vector("x"), y := sn.vector("y")], x * y),
-     [np.ones(3), np.ones(4)], sn.ShapeError, ["mul", "test_ops_table.py"]),
-    ("take_out_of_range", lambda: ([x := sn.vector("x"), i := sn.vector("i", "int64")], x[i]),
-     [np.ones(3), np.array([0, 7])], (IndexError, sn.ShapeError), ["take", "7"]),
-    ("concatenate_sizes", lambda: ([x := sn.matrix("x"), y := sn.matrix("y")], sn.concatenate([x, y], 0)),
-     [np.ones((2, 3)), np.ones((2, 4))], sn.ShapeError, ["concatenate"]),
+    (
+        "matmul_inner",
+        lambda: ([a := sn.matrix("a"), b := sn.matrix("b")], a @ b),
+        [np.ones((2, 3)), np.ones((4, 2))],
+        sn.ShapeError,
+        ["matmul", "test_ops_table.py"],
+    ),
+    (
+        "reshape_count",
+        lambda: ([x := sn.vector("x")], x.reshape(2, -1)),
+        [np.ones(5)],
+        sn.ShapeError,
+        ["reshape"],
+    ),
+    (
+        "undeclared_broadcast",
+        lambda: ([x := sn.vector("x"), y := sn.vector("y")], x + y),
+        [np.ones(3), np.ones(1)],
+        sn.ShapeError,
+        ["y", "broadcastable"],
+    ),
+    (
+        "mismatched_sizes",
+        lambda: ([x := sn.vector("x"), y := sn.vector("y")], x * y),
+        [np.ones(3), np.ones(4)],
+        sn.ShapeError,
+        ["mul", "test_ops_table.py"],
+    ),
+    (
+        "take_out_of_range",
+        lambda: ([x := sn.vector("x"), i := sn.vector("i", "int64")], x[i]),
+        [np.ones(3), np.array([0, 7])],
+        (IndexError, sn.ShapeError),
+        ["take", "7"],
+    ),
+    (
+        "concatenate_sizes",
+        lambda: ([x := sn.matrix("x"), y := sn.matrix("y")], sn.concatenate([x, y], 0)),
+        [np.ones((2, 3)), np.ones((2, 4))],
+        sn.ShapeError,
+        ["concatenate"],
+    ),
 ]
 
 
-@pytest.mark.parametrize(
-    "build, args, error, words", [pytest.param(*e[1:], id=e[0]) for e in CALL_ERRORS]
-)
+@pytest.mark.parametrize("build, args, error, words", [pytest.param(*e[1:], id=e[0]) for e in CALL_ERRORS])
 def test_bad_calls_raise_naming_the_culprit(build, args, error, words):
     inputs, out = build()
     f = interp(inputs, out)

@@ -12,10 +12,12 @@ def optimize(outputs: list) -> list:
     """The optimized graph for ``outputs`` (a list of variables), same values, fewer nodes."""
     # merge: identical subexpressions become one node (the backward graph repeats forward work)
     outputs = rewrite(outputs)
-    # fold and canonicalize: constants computed once, no-ops gone, one spelling per expression
-    outputs = rewrite(outputs, FOLD + CANONICALIZE + REMOVE_STOP_GRADIENT)
-    # stabilize: patterns now have their canonical spelling (1 - sigmoid(x) is sigmoid(-x))
-    outputs = rewrite(outputs, STABILIZE + FOLD + CANONICALIZE + REMOVE_STOP_GRADIENT)
+    # canonicalize: no-ops gone, one spelling per expression (1 - sigmoid(x) is sigmoid(-x))
+    outputs = rewrite(outputs, CANONICALIZE + REMOVE_STOP_GRADIENT)
+    # stabilize: before folding, so that constant subgraphs are folded in their stable form
+    outputs = rewrite(outputs, STABILIZE + CANONICALIZE + REMOVE_STOP_GRADIENT)
+    # fold: constants computed once (through the interpreter), then tidy what folding exposed
+    outputs = rewrite(outputs, FOLD + CANONICALIZE)
     return outputs
 
 
@@ -25,5 +27,5 @@ def stabilize_for_grad(cost, wrt):
     ``wrt`` stay leaves (identical objects) so their cotangents can be found; stop_gradient
     stays, because grad must see it.
     """
-    (cost,) = rewrite([cost], FOLD + CANONICALIZE + STABILIZE, frozen=wrt)
+    (cost,) = rewrite([cost], CANONICALIZE + STABILIZE, frozen=wrt)
     return cost
