@@ -43,7 +43,8 @@ def lower_region(region, name: str, scalars: set, inline_constant) -> tuple:
     inside_values = [v for n in region.nodes for v in n.outputs]
     dtype = compute_dtype(region.inputs + inside_values)
     env: dict = {}
-    loads, array_inputs, scalar_inputs, arguments, constants = [], [], [], [], []
+    loads, array_inputs, scalar_inputs, constants = [], [], [], []
+    array_arguments, scalar_arguments, arguments = [], [], []
     symbol_of_name: dict = {}
 
     def new_symbol(text: str):
@@ -58,14 +59,16 @@ def lower_region(region, name: str, scalars: set, inline_constant) -> tuple:
         elif v in scalars:
             param = f"s{k}"
             scalar_inputs.append(param)
-            arguments.append(v)
+            scalar_arguments.append(v)
             env[v] = new_symbol(param)
         else:
             param = f"a{k}"
             array_inputs.append(param)
-            arguments.append(v)
+            array_arguments.append(v)
             loads.append(Load(f"x{k}", param, _load_axes(v, space)))
             env[v] = new_symbol(f"x{k}")
+
+    arguments = array_arguments + scalar_arguments  # the order of Kernel.params
 
     # A value the region uses twice is bound to a local: the graph computed it once, so
     # must the loop (substituting it twice would also let sympy rewrite e*e as exp(2x)).
