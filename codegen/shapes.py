@@ -52,8 +52,11 @@ class ShapeEnv:
         return name
 
     def check(self, condition_fails: str, message: str) -> None:
+        line = f"if {condition_fails}: raise ValueError('symnet:{{}}')"
+        if any(existing.startswith(f"if {condition_fails}:") for existing in self.lines):
+            return  # the same condition is already checked
         self.errors.append(message)
-        self.lines.append(f"if {condition_fails}: raise ValueError('symnet:{len(self.errors) - 1}')")
+        self.lines.append(line.format(len(self.errors) - 1))
 
     def input(self, v, param: str, position: int | None = None) -> None:
         """Sizes of an argument; known sizes are checked (the caller checked dtype and ndim)."""
@@ -146,7 +149,7 @@ class ShapeEnv:
                 )
                 shape = ref
             case Subtensor():
-                shape = self.subtensor(op.spec, self.of(ins[0]))
+                shape = self.subtensor(op.spec, self.of(ins[0]), node)
             case IncSubtensor() | TakeGrad():
                 shape = self.of(ins[0])
             case TakeAlongAxisGrad():
@@ -180,7 +183,7 @@ class ShapeEnv:
         # known sizes in the type are facts the driver can use directly
         self.sizes[out] = tuple(str(s) if s is not None else code for s, code in zip(static, shape))
 
-    def subtensor(self, spec: tuple, x: tuple) -> tuple:
+    def subtensor(self, spec: tuple, x: tuple, node) -> tuple:
         shape, axis = [], 0
         for e in spec + ((None, None, None),) * (len(x) - sum(e is not None for e in spec)):
             if e is None:
@@ -189,7 +192,7 @@ class ShapeEnv:
             size = x[axis]
             axis += 1
             if not isinstance(e, tuple):
-                self.check(f"not -{size} <= {e} < {size}", f"index {e} is out of bounds")
+                self.check(f"not -{size} <= {e} < {size}", f"index {e} is out of bounds\n  in {node.where()}")
             if isinstance(e, tuple):
                 start, stop, step = ("None" if v is None else str(v) for v in e)
                 self.helpers.add("_slice_length")

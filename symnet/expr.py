@@ -413,6 +413,8 @@ def concatenate(xs, axis: int = 0):
 
 def stack(xs, axis: int = 0):
     xs = [as_tensor(x) for x in xs]
+    if not xs:
+        raise TypeError("stack needs at least one tensor")
     axis = _axis(axis, xs[0].ndim + 1)
     return concatenate([expand_dims(x, (axis,)) for x in xs], axis)
 

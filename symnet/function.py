@@ -18,7 +18,7 @@ from symnet.rewrite.fold import FOLD
 from symnet.rewrite.fuse import fuse
 from symnet.rewrite.passes import optimize
 from symnet.expr import as_tensor
-from symnet.tensor_type import TensorType, broadcast_shapes
+from symnet.tensor_type import TensorType
 
 TARGETS = ("cpu", "cuda", "interp")
 
@@ -98,11 +98,11 @@ class Function:
         return [] if self.native is None else self.native.kernels
 
     def llvm_ir(self) -> str:
-        """LLVM IR of the serial driver and kernels (compiled for the types of earlier calls)."""
+        """LLVM IR of the serial driver, kernels included (for the types of earlier calls)."""
         return self._inspect(asm=False)
 
     def asm(self) -> str:
-        """Machine code of the serial driver and kernels."""
+        """Machine code of the serial driver, kernels included."""
         return self._inspect(asm=True)
 
     def _inspect(self, asm: bool) -> str:
@@ -113,11 +113,11 @@ class Function:
 
         module = self.native.module
         texts = []
-        for name in [f"{k.name}_serial" for k in self.kernels] + ["run_serial"]:
+        for name in ["run_serial"]:  # the kernels are sections of the driver
             cached = getattr(module, name)
             if not cached.signatures:
                 raise RuntimeError("call the function once before inspecting it (the types come from the call)")
-            options = {k: v for k, v in cached.targetoptions.items() if k != "cache"}
+            options = {k: v for k, v in cached.targetoptions.items() if k not in ("cache", "nopython")}
             fresh = numba.njit(**options)(cached.py_func)
             for signature in cached.signatures:
                 fresh.compile(signature)
@@ -191,13 +191,8 @@ def _check_updates(updates) -> list:
                 f"update of {shared.label()} ({shared.dtype}) has dtype {new.dtype}; "
                 f"use .astype({shared.dtype!r}) if that is intended"
             )
-        if new.ndim > shared.ndim:
-            raise ShapeError(f"update of {shared.label()} {shared.type} has type {new.type}")
-        try:
-            shape = broadcast_shapes(new.type.shape, shared.type.shape)
-        except ShapeError:
-            shape = None
-        if shape != shared.type.shape or new.ndim != shared.ndim:
+        # the new value must have the shape itself (a broadcast is not an update of every element)
+        if new.ndim != shared.ndim or any(n is not None and n != s for n, s in zip(new.type.shape, shared.type.shape)):
             raise ShapeError(f"update of {shared.label()} {shared.type} has type {new.type}")
         out.append((shared, new))
     return out

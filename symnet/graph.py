@@ -89,7 +89,7 @@ class Variable:
             "and sn.eq/sn.neq for comparisons"
         )
 
-    # -- operators: thin forwards to symnet.tensor ------------------------------------
+    # -- operators: thin forwards to symnet.expr ------------------------------------
     def __add__(self, other):
         return _tensor().add(self, other)
 
@@ -235,7 +235,7 @@ class SharedVariable(Variable):
         if borrow and array.dtype == self.dtype and array.flags.c_contiguous:
             self.container = array
         else:
-            self.container = np.ascontiguousarray(array, dtype=self.dtype).copy()
+            self.container = np.array(array, dtype=self.dtype, order="C")  # ascontiguousarray makes 0-d 1-d
 
 
 class Apply:

@@ -18,6 +18,8 @@ def evaluate(outputs: list, env: dict) -> list:
             if isinstance(node.op, Elemwise):
                 check_broadcast(node, args)
             results = node.op.evaluate(*args)
+        except ShapeError:
+            raise
         except (ValueError, IndexError) as e:
             raise ShapeError(f"{e}\n  in {node.where()}") from e
         for v, r in zip(node.outputs, results):

@@ -1,4 +1,4 @@
-"""Shared fixtures: a seeded generator and float64 as the default float for gradient tests."""
+"""Shared fixtures: a seeded random generator."""
 
 import numpy as np
 import pytest

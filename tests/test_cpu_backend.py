@@ -205,3 +205,40 @@ def test_a_corrupted_cache_entry_is_rebuilt(tmp_path):
     module.write_text("this is not python (half-written entry)")
     out = _run_in_fresh_process(CACHE_SCRIPT, str(tmp_path)).split()
     assert out[:2] == ["False", "1.0"]
+
+
+def test_quotient_gradients_keep_their_parentheses(rng):
+    """a / b**2 once printed as a/b*b."""
+    x, y = sn.vector("x", "float64"), sn.vector("y", "float64")
+    gx, gy = sn.grad(sn.sum(x / y + x / (y * y * y)), [x, y])
+    a, b = rng.uniform(1, 2, 4), rng.uniform(1, 2, 4)
+    assert_backends_agree([x, y], [gx, gy], [a, b], targets=("cpu",), rtol=1e-12)
+
+
+def test_gradient_of_a_scalar_shared_bias():
+    x = sn.vector("x", "float64")
+    b = sn.shared(np.float64(0.5), name="b")
+    g = sn.grad(sn.sum(sn.tanh(x + b)), b)
+    assert_backends_agree([x], [g], [np.linspace(-1, 1, 5)], targets=("cpu",), rtol=1e-12)
+
+
+def test_llvm_ir_and_asm_of_the_driver():
+    x = sn.vector("x")
+    f = cpu([x], sn.exp(x) * 2)
+    with pytest.raises(RuntimeError, match="call the function once"):
+        f.llvm_ir()
+    f(np.ones(3, "float32"))
+    assert "define" in f.llvm_ir() and "run_serial" in f.llvm_ir()
+    assert len(f.asm()) > 100
+
+
+def test_an_update_must_have_the_shape_of_its_variable():
+    w = sn.shared(np.zeros((3, 2), "float32"), name="w")
+    row = sn.tensor("row", shape=(1, 2))
+    with pytest.raises(sn.ShapeError, match="update of w"):
+        cpu([row], [], updates=[(w, row)])
+    m = sn.matrix("m")
+    f = cpu([m], [], updates=[(w, m)])
+    with pytest.raises(sn.ShapeError, match="update of w"):
+        f(np.ones((1, 2), "float32"))
+    np.testing.assert_array_equal(w.get_value(), np.zeros((3, 2)))

@@ -106,6 +106,10 @@ class DriverPrinter:
         # Every shape and every check first: a call that fails, fails before any kernel runs.
         for node in toposort(self.program.outputs):
             self.env.node(node)
+        n_out = len(self.program.outputs) - len(self.updates)
+        for (shared, _), v in zip(self.updates, self.program.outputs[n_out:]):
+            for have, want in zip(self.env.of(v), shared.type.shape):
+                self.env.check(f"{have} != {want}", f"the update of {shared.label()} has the wrong shape")
         for step in self.program.steps:
             if isinstance(step, Region):
                 self.region(step)
@@ -355,6 +359,8 @@ class DriverPrinter:
         """A view for drops, new axes and 2-d transposes; None for other permutations."""
         kept = [k for k in order if k != "x"]
         dropped = [k for k in range(ndim) if k not in kept]
+        if not order:
+            return None  # x[0] of a 1-d array is a scalar in Numba, not a 0-d array
         code = x
         if dropped:
             code = f"{code}[{', '.join('0' if k in dropped else ':' for k in range(ndim))}]"

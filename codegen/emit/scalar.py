@@ -70,8 +70,8 @@ class ScalarPrinter(PythonCodePrinter):
         base, exponent = expr.args
         b = self.parenthesize(base, 100)
         if exponent.is_Integer and 0 < abs(int(exponent)) <= 4:
-            product = "*".join([b] * abs(int(exponent)))
-            return product if exponent > 0 else f"{self.number(1)}/({product})"
+            product = "(" + "*".join([b] * abs(int(exponent))) + ")"  # a/b**2 must not print a/b*b
+            return product if exponent > 0 else f"({self.number(1)}/{product})"
         if exponent == sympy.Rational(1, 2):
             return f"math.sqrt({self._print(base)})"
         if exponent == -sympy.Rational(1, 2):

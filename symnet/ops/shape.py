@@ -153,7 +153,7 @@ class StopGradient(Op):
 
 # -- basic indexing ----------------------------------------------------------------------
 # An index spec is a tuple of entries: an int, a (start, stop, step) slice triple, or None
-# for a new axis. Ellipsis is expanded when the spec is built (symnet.tensor.getitem).
+# for a new axis. Ellipsis is expanded when the spec is built (symnet.expr.getitem).
 
 
 def _numpy_index(spec: tuple) -> tuple:

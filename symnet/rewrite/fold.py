@@ -1,4 +1,4 @@
-"""Constant folding: a node whose inputs are all constants is evaluated once, by the interpreter."""
+"""Constant folding: a node whose inputs are all constants is evaluated once, by its ``evaluate``."""
 
 from __future__ import annotations
 

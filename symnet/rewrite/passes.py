@@ -16,7 +16,7 @@ def optimize(outputs: list) -> list:
     outputs = rewrite(outputs, CANONICALIZE + REMOVE_STOP_GRADIENT)
     # stabilize: before folding, so that constant subgraphs are folded in their stable form
     outputs = rewrite(outputs, STABILIZE + CANONICALIZE + REMOVE_STOP_GRADIENT)
-    # fold: constants computed once (through the interpreter), then tidy what folding exposed
+    # fold: constants computed once (by each op's evaluate), then tidy what folding exposed
     outputs = rewrite(outputs, FOLD + CANONICALIZE)
     return outputs
 
