@@ -119,10 +119,8 @@ class ShapeEnv:
                 a2 = ("1",) + a if len(a) == 1 else a
                 b2 = b + ("1",) if len(b) == 1 else b
                 self.equal([a2[-1], b2[-2]], node, "matmul inner")
-                batch_a, batch_b = a2[:-2], b2[:-2]
-                if batch_a or batch_b:
-                    raise NotImplementedError("batched matmul is not supported by the CPU backend yet")
-                shape = ((a2[-2],) if len(a) > 1 else ()) + ((b2[-1],) if len(b) > 1 else ())
+                batch = self.batch(ins, node)
+                shape = batch + ((a2[-2],) if len(a) > 1 else ()) + ((b2[-1],) if len(b) > 1 else ())
             case DimShuffle():
                 x = self.of(ins[0])
                 shape = tuple("1" if o == "x" else x[o] for o in op.order)
@@ -182,6 +180,23 @@ class ShapeEnv:
                 raise NotImplementedError(f"no shape rule for {op} in the CPU backend")
         # known sizes in the type are facts the driver can use directly
         self.sizes[out] = tuple(str(s) if s is not None else code for s, code in zip(static, shape))
+
+    def batch(self, operands, node) -> tuple:
+        """The broadcast batch sizes of matmul operands (all axes but the last two)."""
+        parts = []
+        for v in operands:
+            k = max(v.ndim - 2, 0)
+            parts.append((self.of(v)[:k], v.type.broadcastable[:k]))
+        ndim = max(len(sizes) for sizes, _ in parts)
+        out = []
+        for axis in range(ndim):
+            candidates = []
+            for sizes, broadcastable in parts:
+                k = axis - (ndim - len(sizes))
+                if k >= 0 and not broadcastable[k]:
+                    candidates.append(sizes[k])
+            out.append(self.equal(list(dict.fromkeys(candidates)), node, "matmul batch") if candidates else "1")
+        return tuple(out)
 
     def subtensor(self, spec: tuple, x: tuple, node) -> tuple:
         shape, axis = [], 0

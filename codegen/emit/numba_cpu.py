@@ -12,14 +12,15 @@ from codegen.loopir import Kernel
 
 NUMPY_DTYPE = {"bool": "np.bool_", "int32": "np.int32", "int64": "np.int64", "float32": "np.float32", "float64": "np.float64"}
 
-INIT = {
-    ("sum", True): "0.0",
-    ("sum", False): "0",
-    ("max", True): "-np.inf",
-    ("min", True): "np.inf",
-    ("max", False): "np.iinfo(np.int64).min",
-    ("min", False): "np.iinfo(np.int64).max",
-}
+def initial(kind: str, dtype: str) -> str:
+    """The identity of a reduction in ``dtype`` (the smallest value for max, …)."""
+    if kind == "sum":
+        return "0.0" if dtype.startswith("float") else "0"
+    if dtype.startswith("float"):
+        return "-np.inf" if kind == "max" else "np.inf"
+    if dtype == "bool":
+        return "0" if kind == "max" else "1"
+    return f"np.iinfo({NUMPY_DTYPE[dtype]}).{'min' if kind == 'max' else 'max'}"
 
 
 def convert(value: str, dtype: str) -> str:
@@ -106,7 +107,7 @@ class KernelPrinter:
 
         def per_output(lines, kernel):
             # float32 sums accumulate in float64: a long sum keeps its precision
-            lines.add(f"{acc} = {'np.float64' if is_float else 'np.int64'}({INIT[(r.kind, is_float)]})")
+            lines.add(f"{acc} = {'np.float64' if is_float else 'np.int64'}({initial(r.kind, r.dtype)})")
             self.loops(lines, kernel, r.reduced, accumulate)
             lines.add(f"{self.names[r.array]}[{self.index(out_axes)}] = {convert(acc, r.dtype)}")
 
@@ -115,12 +116,11 @@ class KernelPrinter:
     def memory_reduction(self, lines, kernel) -> None:
         """Reduced axes outside kept ones: initialize the output, then accumulate in place."""
         r = kernel.reduction
-        is_float = r.dtype.startswith("float")
         out = self.names[r.array]
         flat = f"{self.prefix}flat"
         lines.add(f"{flat} = {out}.reshape(-1)")
         with lines.block(f"for {self.prefix}j in range({flat}.size):"):
-            lines.add(f"{flat}[{self.prefix}j] = {INIT[(r.kind, is_float)]}")
+            lines.add(f"{flat}[{self.prefix}j] = {initial(r.kind, r.dtype)}")
         kept = [k for k in range(kernel.rank) if k not in r.reduced]
         out_axes = [k if k in kept else None for k in range(kernel.rank)] if r.keepdims else kept
         target = f"{out}[{self.index(out_axes)}]"
@@ -199,41 +199,41 @@ def _take_rows_grad(idx, g, out):
             i += n
         rows[i, :] += grads[k, :]
 ''',
-    "_take_last": '''
+    "_take_along": '''
 @numba.njit(cache=True)
-def _take_last(x, idx, out):
-    """out = take_along_axis(x, idx, axis=-1)."""
-    n = x.shape[-1]
-    rows = np.ascontiguousarray(x).reshape((-1, n))
-    m = idx.shape[-1]
-    picks = np.ascontiguousarray(idx).reshape((-1, m))
-    dest = out.reshape((-1, m))
-    for r in range(rows.shape[0]):
+def _take_along(x, idx, before, n, after, m, out):
+    """out = take_along_axis(x, idx, axis), with x seen as (before, n, after) and idx and
+    out as (before, m, after)."""
+    src = np.ascontiguousarray(x).reshape((before, n, after))
+    picks = np.ascontiguousarray(idx).reshape((before, m, after))
+    dest = out.reshape((before, m, after))
+    for b in range(before):
         for c in range(m):
-            i = picks[r, c]
-            if i < 0:
-                i += n
-            if i < 0 or i >= n:
-                raise IndexError("index out of bounds in take_along_axis")
-            dest[r, c] = rows[r, i]
+            for a in range(after):
+                i = picks[b, c, a]
+                if i < 0:
+                    i += n
+                if i < 0 or i >= n:
+                    raise IndexError("index out of bounds in take_along_axis")
+                dest[b, c, a] = src[b, i, a]
 ''',
-    "_take_last_grad": '''
+    "_take_along_grad": '''
 @numba.njit(cache=True)
-def _take_last_grad(idx, g, out):
-    n = out.shape[-1]
+def _take_along_grad(idx, g, before, n, after, m, out):
+    """out = zeros; then g added at the gathered positions (repeats add up)."""
     flat = out.reshape(-1)
     for j in range(flat.size):
         flat[j] = 0
-    rows = out.reshape((-1, n))
-    m = idx.shape[-1]
-    picks = np.ascontiguousarray(idx).reshape((-1, m))
-    grads = np.ascontiguousarray(g).reshape((-1, m))
-    for r in range(rows.shape[0]):
+    dest = out.reshape((before, n, after))
+    picks = np.ascontiguousarray(idx).reshape((before, m, after))
+    grads = np.ascontiguousarray(g).reshape((before, m, after))
+    for b in range(before):
         for c in range(m):
-            i = picks[r, c]
-            if i < 0:
-                i += n
-            rows[r, i] += grads[r, c]
+            for a in range(after):
+                i = picks[b, c, a]
+                if i < 0:
+                    i += n
+                dest[b, i, a] += grads[b, c, a]
 ''',
     "_one_hot": '''
 @numba.njit(cache=True)

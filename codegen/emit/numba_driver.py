@@ -148,18 +148,19 @@ class DriverPrinter:
         from symnet.graph import SharedVariable
 
         seen, out = set(self.inputs), []
-        inline = {v for s in self.program.steps if isinstance(s, Region) for v in s.inputs}
-        candidates = []
+        candidates, needed_as_array = [], set(self.program.outputs)
         for step in self.program.steps:
             nodes = step.nodes if isinstance(step, Region) else [step]
             for node in nodes:
                 candidates.extend(node.inputs)
+            if not isinstance(step, Region):
+                needed_as_array.update(step.inputs)
         candidates += self.program.outputs + [s for s, _ in self.updates]
         for v in candidates:
             if v in seen or v.owner is not None:
                 continue
-            if isinstance(v, Constant) and v.ndim == 0 and v in inline and v not in self.program.outputs:
-                continue
+            if isinstance(v, Constant) and v.ndim == 0 and v not in needed_as_array:
+                continue  # a scalar constant inside loops is printed as a typed literal
             if isinstance(v, (SharedVariable, Constant)):
                 seen.add(v)
                 out.append(v)
@@ -251,14 +252,7 @@ class DriverPrinter:
                 self.emit(f"{o} = {a[0]}")
                 return
             case Matmul():
-                dt = _dtype(out)
-                compute = dt if out.dtype.startswith("float") else "np.float64"
-                x, y = (f"{n}.astype({compute})" if v.dtype != out.dtype or compute != dt else n for n, v in zip(a, ins))
-                if compute == dt:
-                    self.emit(f"{o} = np.empty({shape}, {dt})")
-                    self.emit(f"np.dot({x}, {y}, {o})")
-                else:
-                    self.emit(f"{o} = np.dot({x}, {y}).astype({dt})")
+                self.matmul(node, o, a, shape)
             case DimShuffle():
                 view = self.dimshuffle(op.order, a[0], ins[0].ndim)
                 if view is not None:
@@ -302,10 +296,10 @@ class DriverPrinter:
                 self.call_helper("_take_rows", o, shape, out, a)
             case TakeGrad() if op.axis == 0:
                 self.call_helper("_take_rows_grad", o, shape, out, a[1:])
-            case TakeAlongAxis() if op.axis == ins[0].ndim - 1:
-                self.call_helper("_take_last", o, shape, out, a)
-            case TakeAlongAxisGrad() if op.axis == ins[0].ndim - 1:
-                self.call_helper("_take_last_grad", o, shape, out, a[1:])
+            case TakeAlongAxis():
+                self.call_helper("_take_along", o, shape, out, a + self.along(ins[0], ins[1], op.axis))
+            case TakeAlongAxisGrad():
+                self.call_helper("_take_along_grad", o, shape, out, a[1:] + self.along(ins[0], ins[1], op.axis))
             case OneHot():
                 self.call_helper("_one_hot", o, shape, out, a)
             case Argmax():
@@ -348,6 +342,43 @@ class DriverPrinter:
 
     def copy_into(self, dst: str, src: str, sizes) -> None:
         self.loop_section(sizes, f"{dst}[{{index}}] = {src}[{{index}}]")
+
+    def matmul(self, node, o: str, a: list, shape: str) -> None:
+        """BLAS through np.dot: one call, or one per batch element (broadcast batch axes
+        index 0). BLAS multiplies floats: integer products go through float64."""
+        out = node.outputs[0]
+        dt = _dtype(out)
+        compute = dt if out.dtype.startswith("float") else "np.float64"
+        x, y = (f"{n}.astype({compute})" if v.dtype != out.dtype or compute != dt else n for n, v in zip(a, node.inputs))
+        target = o if compute == dt else f"{o}_f64"
+        self.emit(f"{target} = np.empty({shape}, {compute})")
+        batch_ndim = out.ndim - sum(v.ndim > 1 for v in node.inputs)
+        if out.ndim == 0:
+            self.emit(f"{target}[()] = np.dot({x}, {y})")
+        elif batch_ndim == 0:
+            self.emit(f"np.dot({x}, {y}, {target})")
+        else:
+            if x != a[0] or y != a[1]:
+                self.emit(f"{o}_x = {x}")
+                self.emit(f"{o}_y = {y}")
+                x, y = f"{o}_x", f"{o}_y"
+
+            def operand(name, v):
+                k = max(v.ndim - 2, 0)
+                lead = batch_ndim - k
+                index = ["0" if v.type.broadcastable[j] else f"u{lead + j}" for j in range(k)]
+                return f"{name}[{', '.join(index)}]" if index else name
+
+            sizes = self.env.of(out)[:batch_ndim]
+            statement = f"np.dot({operand(x, node.inputs[0])}, {operand(y, node.inputs[1])}, {target}[{{index}}])"
+            self.loop_section(sizes, statement)
+        if target != o:
+            self.emit(f"{o} = {target}.astype({dt})")
+
+    def along(self, x, idx, axis: int) -> list:
+        """(before, n, after, m): x seen as (before, n, after), indices as (before, m, after)."""
+        sizes, picks = self.env.of(x), self.env.of(idx)
+        return [" * ".join(sizes[:axis]) or "1", sizes[axis], " * ".join(sizes[axis + 1 :]) or "1", picks[axis]]
 
     def call_helper(self, helper, o, shape, out, args) -> None:
         self.helpers.add(helper)

@@ -13,12 +13,14 @@ from symnet.rewrite.pattern import Rule, node, x
 
 def _softmax(x, out):
     axis = out.owner.op.axis
+    x = T.cast(x, out.dtype)  # softmax of integers is a float
     e = T.exp(x - T.max(x, axis, keepdims=True))
     return e / T.sum(e, axis, keepdims=True)
 
 
 def _log_softmax(x, out):
     axis = out.owner.op.axis
+    x = T.cast(x, out.dtype)
     shifted = x - T.max(x, axis, keepdims=True)
     return shifted - T.log(T.sum(T.exp(shifted), axis, keepdims=True))
 
