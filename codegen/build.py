@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import warnings
 
 import numpy as np
 
@@ -11,7 +10,8 @@ from codegen import cache
 from codegen.emit.numba_driver import DriverPrinter
 from symnet.errors import ShapeError
 
-# Total input elements from which the parallel driver is used (it still runs small kernels serially).
+# An input of this many elements switches to the parallel driver (which still runs small
+# kernels serially, each deciding by its own amount of work).
 PARALLEL_INPUT_ELEMENTS = 1 << 15
 
 
@@ -24,7 +24,6 @@ class NativeProgram:
         self.source = info.source
         self.kernels = info.kernels
         self.compile_time = compile_time
-        self.warm: set = set()  # drivers called once already
 
     def __call__(self, arrays: list) -> tuple:
         big = False
@@ -34,10 +33,7 @@ class NativeProgram:
                 break
         run = self.module.run_parallel if big else self.module.run_serial
         try:
-            if run in self.warm:
-                results = run(*arrays)
-            else:
-                results = self.first_call(run, arrays)
+            results = run(*arrays)
         except ValueError as e:
             message = str(e.args[0]) if e.args else ""
             if message.startswith("symnet:"):
@@ -46,21 +42,6 @@ class NativeProgram:
         if self.info.scalar_outputs:
             return tuple(np.asarray(r) if k in self.info.scalar_outputs else r for k, r in enumerate(results))
         return results
-
-    def first_call(self, run, arrays):
-        """The call that compiles (or loads from Numba's cache): Numba's layout advice is
-        for library authors, not for our users, so it is silenced here."""
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", category=_performance_warning())
-            results = run(*arrays)
-        self.warm.add(run)
-        return results
-
-
-def _performance_warning():
-    from numba.core.errors import NumbaPerformanceWarning
-
-    return NumbaPerformanceWarning
 
 
 def build_cpu(program, inputs, updates, fastmath) -> NativeProgram:

@@ -13,9 +13,17 @@ import os
 import sys
 import tempfile
 
+import warnings
+
 import llvmlite
 import numba
 import numpy as np
+from numba.core.errors import NumbaPerformanceWarning
+
+
+# Numba's advice on non-contiguous operands (np.dot on views) is for the authors of the
+# generated code, which is us: keep it out of users' logs.
+warnings.filterwarnings("ignore", category=NumbaPerformanceWarning, module=r".*symnet_gen_")
 
 
 def cache_dir() -> str:

@@ -157,11 +157,11 @@ class ShapeEnv:
                 x, idx = (self.of(v) for v in ins)
                 shape = x[: op.axis] + idx + x[op.axis + 1 :]
             case TakeAlongAxis():
-                x, idx = (self.of(v) for v in ins)
-                for k in range(len(x)):
-                    if k != op.axis:
-                        self.equal([x[k], idx[k]], node, "take_along_axis")
-                shape = idx
+                x, idx = ins
+                shape = tuple(
+                    self.of(idx)[k] if k == op.axis else self.broadcast_axis([(x, k), (idx, k)], node)
+                    for k in range(x.ndim)
+                )
             case Concatenate():
                 parts = [self.of(v) for v in ins]
                 shape = tuple(
@@ -180,6 +180,11 @@ class ShapeEnv:
                 raise NotImplementedError(f"no shape rule for {op} in the CPU backend")
         # known sizes in the type are facts the driver can use directly
         self.sizes[out] = tuple(str(s) if s is not None else code for s, code in zip(static, shape))
+
+    def broadcast_axis(self, axes, node) -> str:
+        """The size of one axis where (variable, axis) pairs broadcast together."""
+        candidates = [self.of(v)[k] for v, k in axes if not v.type.broadcastable[k]]
+        return self.equal(list(dict.fromkeys(candidates)), node, "broadcast") if candidates else "1"
 
     def batch(self, operands, node) -> tuple:
         """The broadcast batch sizes of matmul operands (all axes but the last two)."""

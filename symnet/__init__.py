@@ -58,6 +58,7 @@ from symnet.expr import (
     stack,
     stop_gradient,
     sum,
+    take_along_axis,
     tanh,
     tensor,
     tensor3,

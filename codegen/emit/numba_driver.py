@@ -297,9 +297,17 @@ class DriverPrinter:
             case TakeGrad() if op.axis == 0:
                 self.call_helper("_take_rows_grad", o, shape, out, a[1:])
             case TakeAlongAxis():
-                self.call_helper("_take_along", o, shape, out, a + self.along(ins[0], ins[1], op.axis))
+                x, idx = ins
+                sizes = self.env.of(out)
+                operands = []
+                for name, v in zip(a, ins):  # broadcast the operands against each other first
+                    if any(v.type.broadcastable[k] and sizes[k] != "1" for k in range(v.ndim) if k != op.axis):
+                        full = tuple(self.env.of(v)[k] if k == op.axis else sizes[k] for k in range(v.ndim))
+                        name = f"np.broadcast_to({name}, {_sizes(full)})"
+                    operands.append(name)
+                self.call_helper("_take_along", o, shape, out, operands + self.along(out, x, idx, op.axis))
             case TakeAlongAxisGrad():
-                self.call_helper("_take_along_grad", o, shape, out, a[1:] + self.along(ins[0], ins[1], op.axis))
+                self.call_helper("_take_along_grad", o, shape, out, a[1:] + self.along(ins[2], ins[0], ins[1], op.axis))
             case OneHot():
                 self.call_helper("_one_hot", o, shape, out, a)
             case Argmax():
@@ -375,10 +383,12 @@ class DriverPrinter:
         if target != o:
             self.emit(f"{o} = {target}.astype({dt})")
 
-    def along(self, x, idx, axis: int) -> list:
-        """(before, n, after, m): x seen as (before, n, after), indices as (before, m, after)."""
-        sizes, picks = self.env.of(x), self.env.of(idx)
-        return [" * ".join(sizes[:axis]) or "1", sizes[axis], " * ".join(sizes[axis + 1 :]) or "1", picks[axis]]
+    def along(self, frame, x, idx, axis: int) -> list:
+        """(before, n, after, m): the gather seen as (before, n, after) values and (before, m,
+        after) indices; ``frame`` has the broadcast sizes of the other axes."""
+        sizes = self.env.of(frame)
+        before, after = " * ".join(sizes[:axis]) or "1", " * ".join(sizes[axis + 1 :]) or "1"
+        return [before, self.env.of(x)[axis], after, self.env.of(idx)[axis]]
 
     def call_helper(self, helper, o, shape, out, args) -> None:
         self.helpers.add(helper)

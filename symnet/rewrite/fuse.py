@@ -111,7 +111,8 @@ def fuse(outputs: list) -> Program:
                 for v in n.outputs
                 if v in keep or any(c not in unit.nodes for c in consumers.get(n, ()) if v in c.op.value_inputs(c))
             ]
-            steps.append(Region(nodes, stored, unit.space(nodes[-1])))
+            if stored:  # a region whose values nobody reads (only their shapes) needs no loop
+                steps.append(Region(nodes, stored, unit.space(nodes[-1])))
         else:
             steps.append(unit)
     return Program(steps, list(outputs))
