@@ -298,16 +298,12 @@ class DriverPrinter:
                 self.call_helper("_take_rows_grad", o, shape, out, a[1:])
             case TakeAlongAxis():
                 x, idx = ins
-                sizes = self.env.of(out)
-                operands = []
-                for name, v in zip(a, ins):  # broadcast the operands against each other first
-                    if any(v.type.broadcastable[k] and sizes[k] != "1" for k in range(v.ndim) if k != op.axis):
-                        full = tuple(self.env.of(v)[k] if k == op.axis else sizes[k] for k in range(v.ndim))
-                        name = f"np.broadcast_to({name}, {_sizes(full)})"
-                    operands.append(name)
+                operands = [self.broadcast_except(n, v, self.env.of(out), op.axis) for n, v in zip(a, ins)]
                 self.call_helper("_take_along", o, shape, out, operands + self.along(out, x, idx, op.axis))
             case TakeAlongAxisGrad():
-                self.call_helper("_take_along_grad", o, shape, out, a[1:] + self.along(ins[2], ins[0], ins[1], op.axis))
+                x, idx, g = ins
+                operands = [self.broadcast_except(a[1], idx, self.env.of(g), op.axis), a[2]]
+                self.call_helper("_take_along_grad", o, shape, out, operands + self.along(g, x, idx, op.axis))
             case OneHot():
                 self.call_helper("_one_hot", o, shape, out, a)
             case Argmax():
@@ -382,6 +378,13 @@ class DriverPrinter:
             self.loop_section(sizes, statement)
         if target != o:
             self.emit(f"{o} = {target}.astype({dt})")
+
+    def broadcast_except(self, name: str, v, sizes, axis: int) -> str:
+        """``v`` broadcast to ``sizes`` on every axis but ``axis`` (a view), where needed."""
+        if not any(v.type.broadcastable[k] and sizes[k] != "1" for k in range(v.ndim) if k != axis):
+            return name
+        full = tuple(self.env.of(v)[k] if k == axis else sizes[k] for k in range(v.ndim))
+        return f"np.broadcast_to({name}, {_sizes(full)})"
 
     def along(self, frame, x, idx, axis: int) -> list:
         """(before, n, after, m): the gather seen as (before, n, after) values and (before, m,
