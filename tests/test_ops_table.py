@@ -5,7 +5,7 @@ The table lives in ``tests/op_table.py`` so backend tests can run the same cases
 
 import numpy as np
 import pytest
-from op_table import (
+from tests.op_table import (
     LAYOUTS,
     eval_params,
     grad_params,
