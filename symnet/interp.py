@@ -14,12 +14,10 @@ def evaluate(outputs: list, env: dict) -> list:
     env = dict(env)
     for node in toposort(outputs):
         args = [value(v, env) for v in node.inputs]
+        if isinstance(node.op, Elemwise):
+            check_broadcast(node, args)  # its message names the node already
         try:
-            if isinstance(node.op, Elemwise):
-                check_broadcast(node, args)
             results = node.op.evaluate(*args)
-        except ShapeError:
-            raise
         except (ValueError, IndexError) as e:
             raise ShapeError(f"{e}\n  in {node.where()}") from e
         for v, r in zip(node.outputs, results):
@@ -38,7 +36,10 @@ def value(v: Variable, env: dict) -> np.ndarray:
 
 def check_broadcast(node, args) -> None:
     """Only axes known to have size 1 may broadcast (so gradients know where to sum)."""
-    out_shape = np.broadcast_shapes(*(a.shape for a in args))
+    try:
+        out_shape = np.broadcast_shapes(*(a.shape for a in args))
+    except ValueError as e:
+        raise ShapeError(f"{e}\n  in {node.where()}") from e
     for v, a in zip(node.inputs, args):
         lead = len(out_shape) - a.ndim
         for axis, size in enumerate(a.shape):
