@@ -150,7 +150,7 @@ def churn_step_handwritten():
     """
     import numba
 
-    @numba.njit(cache=True, fastmath=False)
+    @numba.njit(cache=True, fastmath=False, error_model="numpy")
     def step(x, t, W1, b1, W2, b2, W3, b3, lr):
         n = x.shape[0]
         h1 = np.empty((6, n), np.float32)

@@ -242,3 +242,13 @@ def test_an_update_must_have_the_shape_of_its_variable():
     with pytest.raises(sn.ShapeError, match="update of w"):
         f(np.ones((1, 2), "float32"))
     np.testing.assert_array_equal(w.get_value(), np.zeros((3, 2)))
+
+
+def test_division_by_zero_and_log_of_zero_give_infinities_as_in_numpy():
+    x, y = sn.vector("x"), sn.vector("y")
+    outputs = [x / y, sn.log(x * 0), sn.sqrt(-x)]
+    args = [np.array([1.0, -1.0, 0.0], "float32"), np.zeros(3, "float32")]
+    with np.errstate(all="ignore"):
+        expected = sn.function([x, y], outputs, target="interp")(*args)
+    for got, want in zip(sn.function([x, y], outputs)(*args), expected):
+        np.testing.assert_array_equal(got, want)

@@ -142,6 +142,37 @@ def test_binary_crossentropy_on_sigmoid_is_stable():
     np.testing.assert_allclose(g, [-1.0, -1.0, 0.5, 1.0, 1.0], atol=1e-12)
 
 
+@pytest.mark.parametrize("target", ["interp", "cpu"])
+def test_binary_crossentropy_on_a_column_of_sigmoids_is_stable(target):
+    # the W3 model's spelling: a (n, 1) layer output sliced to a vector before the loss
+    z, t = sn.tensor("z", "float64", shape=(None, 1)), sn.vector("t", "float64")
+    loss = sn.sum(sn.nn.binary_crossentropy(sn.sigmoid(z)[:, 0], t))
+    zs = np.array([[-1000.0], [30.0], [0.0], [1000.0]])
+    ts = np.array([1.0, 0.0, 0.0, 1.0])
+    value, g = sn.function([z, t], [loss, sn.grad(loss, z)], target=target)(zs, ts)
+    np.testing.assert_allclose(value, 1000.0 + 30.0 + np.log(2.0), rtol=1e-12)
+    np.testing.assert_allclose(g, [[-1.0], [1.0], [0.5], [0.0]], atol=1e-12)
+
+
+def test_slices_that_keep_every_element_are_dimshuffles():
+    z, y = sn.tensor("z", "float32", shape=(None, 1)), sn.vector("y")
+    sliced = optimize([z[:, 0]])
+    assert op_names(sliced) == ["dimshuffle"]
+    # the gradient of such a slice adds into the whole array: an add, no inc_subtensor
+    grad = optimize([sn.grad(sn.sum(sn.exp(z)[:, 0] * y), z)])
+    assert "inc_subtensor" not in op_names(grad)
+    zs, ys = np.random.default_rng(0).standard_normal((3, 1)).astype("float32"), np.arange(3, dtype="float32")
+    np.testing.assert_allclose(compiled([z, y], sn.grad(sn.sum(sn.exp(z)[:, 0] * y), z))(zs, ys), np.exp(zs) * ys[:, None], rtol=1e-6)
+    # a slice that drops elements stays a slice
+    assert "subtensor" in op_names(optimize([z[1:, 0]]))
+
+
+def test_elementwise_ops_lift_over_dimshuffles_to_join_chains():
+    z = sn.tensor("z", "float32", shape=(None, 1))
+    out = optimize([sn.log(sn.exp(z).T + 1.0)])
+    assert op_names(out)[-1] == "dimshuffle"
+
+
 def test_categorical_crossentropy_on_softmax_is_stable():
     z, t = sn.matrix("z", "float64"), sn.matrix("t", "float64")
     loss = sn.nn.categorical_crossentropy(sn.softmax(z), t)

@@ -183,7 +183,9 @@ class DriverPrinter:
             lines.add("")
             lines.add("")
             parallel = ", parallel=True" if column else ""
-            lines.add(f"@numba.njit(cache=True, fastmath={fastmath}{parallel})")
+            # error_model="numpy": x/0 gives inf or nan as in NumPy (and the interpreter) instead
+            # of raising ZeroDivisionError, and divisions need no zero test
+            lines.add(f'@numba.njit(cache=True, fastmath={fastmath}, error_model="numpy"{parallel})')
             with lines.block(f"def run_{variant}({', '.join(self.name(v) for v in params)}):"):
                 for chunk in self.body:
                     lines.extend(chunk[column])

@@ -6,8 +6,8 @@ from symnet import expr as T
 from symnet.graph import Constant
 from symnet.ops import elementwise as ew
 from symnet.ops.reduction import Reduce, ShapeI
-from symnet.ops.shape import BroadcastLike, DimShuffle, Reshape, ReshapeLike, StopGradient
-from symnet.rewrite.pattern import Const, Rule, node, x, y
+from symnet.ops.shape import BroadcastLike, DimShuffle, IncSubtensor, Reshape, ReshapeLike, StopGradient, Subtensor
+from symnet.rewrite.pattern import AnyInputs, Const, Rule, node, x, y
 
 one, zero = Const(1), Const(0)
 
@@ -51,6 +51,67 @@ def _one_minus_sigmoid(x):
     return T.sigmoid(-x)
 
 
+def _squeeze_order(spec, x) -> tuple | None:
+    """The DimShuffle order equal to ``x[spec]`` when the index keeps every element: full
+    slices, new axes, and 0/-1 on axes known to have size 1. None for any other index."""
+    order, axis = [], 0
+    for e in spec + ((None, None, None),) * (x.ndim - sum(e is not None for e in spec)):
+        if e is None:
+            order.append("x")
+            continue
+        if isinstance(e, tuple):
+            start, stop, step = e
+            if start not in (None, 0) or stop is not None or step not in (None, 1):
+                return None
+            order.append(axis)
+        elif not (x.type.shape[axis] == 1 and e in (0, -1)):
+            return None
+        axis += 1
+    return tuple(order)
+
+
+def _squeeze_subtensor(x, out):
+    order = _squeeze_order(out.owner.op.spec, x)
+    return None if order is None else _same_type(DimShuffle(order)(x), out)
+
+
+def _whole_inc_subtensor(x, y, out):
+    """x with y added into a view of all of x: x + y, y reshaped to x's axes."""
+    order = _squeeze_order(out.owner.op.spec, x)
+    if order is None:
+        return None
+    # y broadcasts against the view: right-align it, then map view axes back to x's axes
+    lead = len(order) - y.ndim
+    if lead < 0:
+        return None
+    y_axis = {k: j - lead for j, k in enumerate(order) if k != "x" and j >= lead}
+    if any(y.type.shape[j - lead] != 1 for j, k in enumerate(order) if k == "x" and j >= lead):
+        return None
+    # view axes that are new ('x') have size 1 in y: drop them, then place y's axes on x's
+    dropped = [j - lead for j, k in enumerate(order) if k == "x" and j >= lead]
+    if dropped:
+        y = DimShuffle(tuple(j for j in range(y.ndim) if j not in dropped))(y)
+        kept = [k for j, k in enumerate(order) if j >= lead and k != "x"]
+        y_axis = {k: i for i, k in enumerate(kept)}
+    expanded = DimShuffle(tuple(y_axis.get(a, "x") for a in range(x.ndim)))(y)
+    return _same_type(T.add(x, expanded), out)
+
+
+def _lift_dimshuffle(out):
+    """op(dimshuffle(y), constants) → dimshuffle(op(y, constants)): the elementwise chain
+    stays unbroken, for stabilizing patterns (log of a sliced sigmoid) and for fusion."""
+    node = out.owner
+    views = [v for v in node.inputs if v.owner is not None and isinstance(v.owner.op, DimShuffle)]
+    if len(views) != 1 or any(v is not views[0] and not (isinstance(v, Constant) and v.ndim == 0) for v in node.inputs):
+        return None
+    (view,) = views
+    y = view.owner.inputs[0]
+    if y.owner is None or not isinstance(y.owner.op, ew.Elemwise):
+        return None  # lifting only pays where it joins two elementwise ops
+    inner = node.op(*[y if v is view else v for v in node.inputs])
+    return _same_type(DimShuffle(view.owner.op.order)(inner), out)
+
+
 CANONICALIZE = [
     Rule("mul_by_one", _bound(node(ew.mul, x, one)), lambda x, out: _same_type(x, out)),
     Rule("one_mul", _bound(node(ew.mul, one, x)), lambda x, out: _same_type(x, out)),
@@ -72,6 +133,9 @@ CANONICALIZE = [
     Rule("broadcast_like_same", _bound(node(BroadcastLike, x, y)), lambda x, y, out: _same_type(x, out)),
     Rule("reduce_no_axes", _bound(node(Reduce, x)), lambda x, out: x if not out.owner.op.axes else None),
     Rule("known_shape", node(ShapeI, x, bind="out"), lambda x, out: _known_shape(out)),
+    Rule("squeeze_subtensor", _bound(node(Subtensor, x)), _squeeze_subtensor),
+    Rule("whole_inc_subtensor", _bound(node(IncSubtensor, x, y)), _whole_inc_subtensor),
+    Rule("lift_dimshuffle", AnyInputs(ew.Elemwise, "out"), _lift_dimshuffle),
 ]
 
 # After gradients are taken, stop_gradient is an identity.

@@ -64,6 +64,20 @@ class Node(Pattern):
         return all(p.match(x, bindings, frozen) for p, x in zip(self.inputs, owner.inputs))
 
 
+@dataclass(frozen=True)
+class AnyInputs(Pattern):
+    """The output of any node whose op is an instance of ``op``, whatever its inputs."""
+
+    op: type
+    node: str
+
+    def match(self, v, bindings, frozen):
+        if v.owner is None or v in frozen or not isinstance(v.owner.op, self.op):
+            return False
+        bindings[self.node] = v
+        return True
+
+
 def node(op, *inputs, bind: str | None = None) -> Node:
     """``node(log, node(sigmoid, x))`` reads as the expression it matches."""
     return Node(op, tuple(inputs), bind)
