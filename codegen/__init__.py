@@ -8,6 +8,7 @@ loop-nest kernels (``loopir.py``), ``schedule.py`` decides how they run, printer
 from codegen import targets
 
 
-def compile_program(program, inputs, updates, target: str = "cpu", fastmath=frozenset({"contract"})):
-    """A callable native program for ``program`` (a ``symnet.rewrite.fuse.Program``)."""
-    return targets.build(target, program, inputs, updates, fastmath)
+def compile_program(program, inputs, updates, target: str = "cpu", fastmath=frozenset({"contract"}), single=False):
+    """A native program for ``program`` (a ``symnet.rewrite.fuse.Program``); ``single``: its
+    entry point returns the one output itself rather than a list."""
+    return targets.build(target, program, inputs, updates, fastmath, single)

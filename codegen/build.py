@@ -16,7 +16,7 @@ PARALLEL_INPUT_ELEMENTS = 1 << 15
 
 
 class NativeProgram:
-    """A generated module and how to call it: ``program(arrays)`` returns the outputs."""
+    """A generated module and what a call of it needs: the entry point and error messages."""
 
     def __init__(self, module, info, compile_time: dict):
         self.module = module
@@ -25,28 +25,25 @@ class NativeProgram:
         self.kernels = info.kernels
         self.compile_time = compile_time
 
-    def __call__(self, arrays: list) -> tuple:
-        big = False
-        for a in arrays:
-            if a.size >= PARALLEL_INPUT_ELEMENTS:
-                big = True
-                break
-        run = self.module.run_parallel if big else self.module.run_serial
-        try:
-            results = run(*arrays)
-        except ValueError as e:
-            message = str(e.args[0]) if e.args else ""
-            if message.startswith("symnet:"):
-                raise ShapeError(self.info.errors[int(message.split(":")[1])]) from None
-            raise
-        if self.info.scalar_outputs:
-            return tuple(np.asarray(r) if k in self.info.scalar_outputs else r for k, r in enumerate(results))
-        return results
+    def entry(self, params: list, slow):
+        """The generated Python entry point: ``entry(*arrays)`` runs one call.
+
+        ``params`` give the driver's arrays after the inputs (objects with ``.container``,
+        read on every call); ``slow(*args)`` handles arguments of another dtype or ndim.
+        """
+        return self.module.make_entry(params, slow, self.failure, PARALLEL_INPUT_ELEMENTS)
+
+    def failure(self, error: ValueError) -> Exception:
+        """The exception to raise for a driver's ValueError: its check's message as a ShapeError."""
+        message = str(error.args[0]) if error.args else ""
+        if message.startswith("symnet:"):
+            return ShapeError(self.info.errors[int(message.split(":")[1])])
+        return error
 
 
-def build_cpu(program, inputs, updates, fastmath) -> NativeProgram:
+def build_cpu(program, inputs, updates, fastmath, single) -> NativeProgram:
     start = time.perf_counter()
-    info = DriverPrinter(program, inputs, updates, fastmath).print()
+    info = DriverPrinter(program, inputs, updates, fastmath, single).print()
     emitted = time.perf_counter()
     module, hit = cache.load(info.source, "cpu")
     loaded = time.perf_counter()

@@ -62,7 +62,7 @@ def function(inputs, outputs, updates=None, target=None, name=None) -> Function:
         start = time.perf_counter()
         program = fuse(rewrite(graph.results, EXPAND + FOLD + CANONICALIZE))
         compile_time["fuse"] = time.perf_counter() - start
-        native = codegen.compile_program(program, inputs, graph.updates, target)
+        native = codegen.compile_program(program, inputs, graph.updates, target, single=single)
         compile_time.update(native.compile_time)
     return Function(graph, single, target, name, compile_time, native)
 
@@ -82,7 +82,10 @@ class Function:
         self._dtypes = [np.dtype(v.dtype) for v in graph.inputs]
         self._ndims = [v.ndim for v in graph.inputs]
         if native is not None:
-            self._params = native.info.params[len(graph.inputs) :]
+            # what the driver takes after the inputs: shared arrays (read per call, set_value
+            # may replace them) and array constants, each as an object with .container
+            params = [v if isinstance(v, SharedVariable) else _Fixed(v.data) for v in native.info.params[len(graph.inputs) :]]
+            self._entry = native.entry(params, self._convert_and_call)
 
     @property
     def source(self) -> str:
@@ -128,19 +131,15 @@ class Function:
     def __call__(self, *args):
         if len(args) != len(self._dtypes):
             raise TypeError(f"{self.name or 'function'} takes {len(self._dtypes)} arguments, got {len(args)}")
-        arrays = list(args)
-        for i, a in enumerate(args):
-            # fast path: the right dtype and ndim (known sizes are checked in the driver)
-            if type(a) is not np.ndarray or a.dtype is not self._dtypes[i] or a.ndim != self._ndims[i]:
-                arrays[i] = _check_argument(self.graph.inputs[i], a, i)
         if self.native is not None:
-            outputs = self.native(arrays + [v.container if type(v) is SharedVariable else v.data for v in self._params])
-        else:
-            for i, v in enumerate(self.graph.inputs):
-                if not _fits(arrays[i].shape, v.type.shape):
-                    _check_argument(v, arrays[i], i)
-            outputs = self._interpret(arrays)
+            # generated: checks of dtype and ndim inline, one native call (sizes are checked there)
+            return self._entry(*args)
+        outputs = self._interpret([_check_argument(v, a, i) for i, (v, a) in enumerate(zip(self.graph.inputs, args))])
         return outputs[0] if self.single else list(outputs)
+
+    def _convert_and_call(self, *args):
+        """The entry point's slow path: convert (or reject) arguments, then call again."""
+        return self._entry(*[_check_argument(v, a, i) for i, (v, a) in enumerate(zip(self.graph.inputs, args))])
 
     def _interpret(self, arrays: list) -> list:
         env = dict(zip(self.graph.inputs, arrays))
@@ -205,14 +204,11 @@ def _check_closed(inputs, results) -> None:
             raise ValueError(f"the outputs depend on {v.label()} ({v.type}), which is not among the inputs")
 
 
-def _fits(shape: tuple, static: tuple) -> bool:
-    """The fast path of argument checking: ndim and known sizes."""
-    if len(shape) != len(static):
-        return False
-    for size, known in zip(shape, static):
-        if known is not None and size != known:
-            return False
-    return True
+@dataclass(frozen=True)
+class _Fixed:
+    """An array constant passed to the driver, read like a shared variable's container."""
+
+    container: np.ndarray
 
 
 def _check_argument(v: Variable, arg, position: int) -> np.ndarray:

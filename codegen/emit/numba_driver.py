@@ -65,7 +65,8 @@ def _sizes(shape) -> str:
 
 
 class DriverPrinter:
-    def __init__(self, program, inputs, updates, fastmath):
+    def __init__(self, program, inputs, updates, fastmath, single: bool):
+        self.single_output = single
         self.program = program
         self.inputs = inputs
         self.updates = updates
@@ -139,8 +140,9 @@ class DriverPrinter:
             self.copy_into(self.name(shared), value, self.env.of(shared))
         self.emit("return (" + "".join(f"{r}, " for r in returned) + ")")
         self.helpers |= self.env.helpers
-        source = self.module_source(params)
         scalar_outputs = {k for k, v in enumerate(results[:n_out]) if v in self.scalars}
+        self.scalar_output_positions, self.n_outputs = scalar_outputs, n_out
+        source = self.module_source(params)
         return Module(source, params, results[:n_out], list(self.env.errors), self.kernels, scalar_outputs)
 
     def state_and_constants(self) -> list:
@@ -189,7 +191,48 @@ class DriverPrinter:
             with lines.block(f"def run_{variant}({', '.join(self.name(v) for v in params)}):"):
                 for chunk in self.body:
                     lines.extend(chunk[column])
+        lines.add("")
+        lines.add("")
+        self.entry(lines, params)
         return lines.text()
+
+    def entry(self, lines: Lines, params) -> None:
+        """The Python entry point: argument checks inline, the driver picked by size, one
+        native call. Arguments of another dtype or ndim go to ``slow`` (which converts or
+        raises, then calls the entry again); driver errors go through ``failed``."""
+        n_in = len(self.inputs)
+        args = [f"a{k}" for k in range(n_in)]
+        state = [f"c{k}" for k in range(len(params) - n_in)]
+        for k, v in enumerate(self.inputs):
+            lines.add(f"_D{k} = np.dtype({_dtype(v)})")
+        with lines.block("def make_entry(params, slow, failed, threshold):"):
+            if state:
+                lines.add(f"{', '.join(f'p{k}' for k in range(len(state)))}, = params")
+            with lines.block(f"def entry({', '.join(args)}):"):
+                if args:
+                    tests = " or ".join(
+                        f"type({a}) is not np.ndarray or {a}.dtype is not _D{k} or {a}.ndim != {v.ndim}"
+                        for k, (a, v) in enumerate(zip(args, self.inputs))
+                    )
+                    with lines.block(f"if {tests}:"):
+                        lines.add(f"return slow({', '.join(args)})")
+                for k, c in enumerate(state):
+                    lines.add(f"{c} = p{k}.container")
+                everything = args + state
+                lines.add("run = run_serial")
+                if everything:
+                    with lines.block("if " + " or ".join(f"{a}.size >= threshold" for a in everything) + ":"):
+                        lines.add("run = run_parallel")
+                with lines.block("try:"):
+                    lines.add(f"r = run({', '.join(everything)})")
+                with lines.block("except ValueError as e:"):
+                    lines.add("raise failed(e) from None")
+                outs = [
+                    f"np.asarray(r[{k}])" if k in self.scalar_output_positions else f"r[{k}]"
+                    for k in range(self.n_outputs)
+                ]
+                lines.add(f"return {outs[0]}" if self.single_output else f"return [{', '.join(outs)}]")
+            lines.add("return entry")
 
     # -- regions -------------------------------------------------------------------------------
     def region(self, region: Region) -> None:
