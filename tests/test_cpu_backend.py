@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import symnet as sn
-from symnet.testing import assert_backends_agree
+from symnet.testing import assert_backends_agree, check_grad
 
 
 def cpu(inputs, outputs, updates=None):
@@ -205,6 +205,29 @@ def test_a_corrupted_cache_entry_is_rebuilt(tmp_path):
     module.write_text("this is not python (half-written entry)")
     out = _run_in_fresh_process(CACHE_SCRIPT, str(tmp_path)).split()
     assert out[:2] == ["False", "1.0"]
+
+
+def test_processes_compiling_the_same_graph_at_once_all_end_correct(tmp_path):
+    env = dict(os.environ, SYMNET_CACHE_DIR=str(tmp_path))
+    runs = [
+        subprocess.Popen([sys.executable, "-c", textwrap.dedent(CACHE_SCRIPT)], env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    outputs = [run.communicate(timeout=300)[0].split() for run in runs]
+    assert all(run.returncode == 0 for run in runs)
+    assert [out[1] for out in outputs] == ["1.0"] * 3
+    assert _run_in_fresh_process(CACHE_SCRIPT, str(tmp_path)).split()[:2] == ["True", "1.0"]
+
+
+def test_compiled_gradients_of_broadcast_reductions_pass_check_grad():
+    # reductions of broadcasts, a softmax and a matmul, differentiated and compiled for the CPU
+    def model(x, w, b):
+        scores = sn.softmax(x @ w + b, axis=-1)
+        pairwise = sn.sum(x[:, None, :] * x[None, :, :], axis=(0, 2))
+        return sn.max(scores, axis=0) + sn.mean(pairwise) * sn.logsumexp(b, axis=0, keepdims=True)
+
+    rng = np.random.default_rng(4)
+    check_grad(model, [rng.standard_normal((3, 4)), rng.standard_normal((4, 2)), rng.standard_normal((1, 2))], target="cpu")
 
 
 def test_quotient_gradients_keep_their_parentheses(rng):
