@@ -32,6 +32,10 @@ from symnet.ops.shape import (
 from symnet.rewrite.fuse import Region
 
 
+# single ops the driver may print as views of their first input (no copy)
+VIEWS = (DimShuffle, Reshape, ReshapeLike, Subtensor, SplitPart, StopGradient)
+
+
 @dataclass
 class KernelInfo:
     """One kernel of a compiled function, as ``f.kernels`` shows it."""
@@ -111,6 +115,7 @@ class DriverPrinter:
         for (shared, _), v in zip(self.updates, self.program.outputs[n_out:]):
             for have, want in zip(self.env.of(v), shared.type.shape):
                 self.env.check(f"{have} != {want}", f"the update of {shared.label()} has the wrong shape")
+        self.in_place = self.plan_in_place_updates(n_out)
         for step in self.program.steps:
             if isinstance(step, Region):
                 self.region(step)
@@ -131,6 +136,8 @@ class DriverPrinter:
         # Updates last, all computed from old values: snapshot values that alias state.
         staged = []
         for (shared, _), v in zip(self.updates, results[n_out:]):
+            if v in self.in_place:
+                continue  # its kernel wrote it into the shared array
             value = self.name(v)
             if v not in self.fresh:
                 self.emit(f"{value}_new = {value}.copy()")
@@ -144,6 +151,34 @@ class DriverPrinter:
         self.scalar_output_positions, self.n_outputs = scalar_outputs, n_out
         source = self.module_source(params)
         return Module(source, params, results[:n_out], list(self.env.errors), self.kernels, scalar_outputs)
+
+    def plan_in_place_updates(self, n_out: int) -> dict:
+        """{update value: shared variable} for updates a kernel can write straight into the
+        shared array: the kernel is elementwise over exactly the variable's shape and reads
+        the variable (if at all) only at the element it writes, and no later step, output
+        or other update reads the variable's old value."""
+        steps = self.program.steps
+        results = self.program.outputs
+        plan = {}
+        for (shared, _), v in zip(self.updates, results[n_out:]):
+            # the variable and every view of it (single steps may return views)
+            aliases = {shared}
+            for step in steps:
+                if not isinstance(step, Region) and isinstance(step.op, VIEWS) and step.inputs[0] in aliases:
+                    aliases.update(step.outputs)
+            if aliases & set(results):
+                continue
+            home = [k for k, step in enumerate(steps) if isinstance(step, Region) and v in step.outputs]
+            if not home:
+                continue
+            k = home[0]
+            region = steps[k]
+            if any(a in step.inputs for step in steps[k + 1 :] for a in aliases):
+                continue
+            if region.kind != "elementwise" or region.space.ndim != shared.ndim:
+                continue
+            plan[v] = shared
+        return plan
 
     def state_and_constants(self) -> list:
         """Shared variables and array constants the program reads: driver arguments."""
@@ -243,7 +278,17 @@ class DriverPrinter:
         kernel.verify()
         sched = schedule(kernel)
         n_in = len(kernel.array_inputs) + len(kernel.scalar_inputs)
+        loads_of = {}
+        for ld in kernel.loads:
+            loads_of.setdefault(ld.array, []).append(ld.axes)
+        reads = {v: loads_of.get(param, []) for param, v in zip(kernel.array_inputs, arguments)}
         for v in arguments[n_in:]:
+            shared = self.in_place.get(v)
+            if shared is not None and all(axes == tuple(range(kernel.rank)) for axes in reads.get(shared, [])):
+                # each element of the variable is read before the same element is written
+                self.emit(f"{self.name(v)} = {self.name(shared)}")
+                continue
+            self.in_place.pop(v, None)
             self.emit(f"{self.name(v)} = np.empty({_sizes(self.env.of(v))}, {_dtype(v)})")
             self.fresh.add(v)
         sizes = list(self.env.of(region.space))
