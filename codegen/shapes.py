@@ -52,6 +52,9 @@ class ShapeEnv:
         return name
 
     def check(self, condition_fails: str, message: str) -> None:
+        left, _, right = condition_fails.partition(" != ")
+        if left == right:
+            return  # the same size (a literal, or one local) is never unequal to itself
         line = f"if {condition_fails}: raise ValueError('symnet:{{}}')"
         if any(existing.startswith(f"if {condition_fails}:") for existing in self.lines):
             return  # the same condition is already checked
