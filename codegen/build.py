@@ -31,7 +31,7 @@ class NativeProgram:
         ``params`` give the driver's arrays after the inputs (objects with ``.container``,
         read on every call); ``slow(*args)`` handles arguments of another dtype or ndim.
         """
-        return self.module.make_entry(params, slow, self.failure, PARALLEL_INPUT_ELEMENTS)
+        return self.module.make_entry(params, slow, self.failure)
 
     def failure(self, error: ValueError) -> Exception:
         """The exception to raise for a driver's ValueError: its check's message as a ShapeError."""
@@ -43,7 +43,7 @@ class NativeProgram:
 
 def build_cpu(program, inputs, updates, fastmath, single) -> NativeProgram:
     start = time.perf_counter()
-    info = DriverPrinter(program, inputs, updates, fastmath, single).print()
+    info = DriverPrinter(program, inputs, updates, fastmath, single, PARALLEL_INPUT_ELEMENTS).print()
     emitted = time.perf_counter()
     module, hit = cache.load(info.source, "cpu")
     loaded = time.perf_counter()

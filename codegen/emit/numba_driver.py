@@ -69,8 +69,9 @@ def _sizes(shape) -> str:
 
 
 class DriverPrinter:
-    def __init__(self, program, inputs, updates, fastmath, single: bool):
+    def __init__(self, program, inputs, updates, fastmath, single: bool, parallel_threshold: int):
         self.single_output = single
+        self.parallel_threshold = parallel_threshold
         self.program = program
         self.inputs = inputs
         self.updates = updates
@@ -240,7 +241,7 @@ class DriverPrinter:
         state = [f"c{k}" for k in range(len(params) - n_in)]
         for k, v in enumerate(self.inputs):
             lines.add(f"_D{k} = np.dtype({_dtype(v)})")
-        with lines.block("def make_entry(params, slow, failed, threshold):"):
+        with lines.block("def make_entry(params, slow, failed):"):
             if state:
                 lines.add(f"{', '.join(f'p{k}' for k in range(len(state)))}, = params")
             with lines.block(f"def entry({', '.join(args)}):"):
@@ -254,10 +255,16 @@ class DriverPrinter:
                 for k, c in enumerate(state):
                     lines.add(f"{c} = p{k}.container")
                 everything = args + state
-                lines.add("run = run_serial")
-                if everything:
-                    with lines.block("if " + " or ".join(f"{a}.size >= threshold" for a in everything) + ":"):
-                        lines.add("run = run_parallel")
+                # arrays of fully known shape decide here, once; the others per call
+                known = [_product(v.type.shape) if None not in v.type.shape else None for v in params]
+                tested = [a for a, size in zip(everything, known) if size is None]
+                if any(size is not None and size >= self.parallel_threshold for size in known):
+                    lines.add("run = run_parallel")
+                else:
+                    lines.add("run = run_serial")
+                    if tested:
+                        with lines.block("if " + " or ".join(f"{a}.size >= {self.parallel_threshold}" for a in tested) + ":"):
+                            lines.add("run = run_parallel")
                 with lines.block("try:"):
                     lines.add(f"r = run({', '.join(everything)})")
                 with lines.block("except ValueError as e:"):
