@@ -294,3 +294,14 @@ def test_division_by_zero_and_log_of_zero_give_infinities_as_in_numpy():
         expected = sn.function([x, y], outputs, target="interp")(*args)
     for got, want in zip(sn.function([x, y], outputs)(*args), expected):
         np.testing.assert_array_equal(got, want)
+
+
+def test_compile_time_has_every_stage_and_the_first_call():
+    x = sn.vector("x")
+    f = cpu([x], sn.exp(x) * 2)
+    assert {"cache_hit", "rewrite", "fuse", "lower_emit", "load"} <= set(f.compile_time)
+    assert "first_call" not in f.compile_time
+    f(np.ones(2, "float32"))
+    first = f.compile_time["first_call"]
+    f(np.ones(2, "float64"))  # the slow path converts, and is no first call
+    assert f.compile_time["first_call"] == first > 0
