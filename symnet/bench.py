@@ -100,10 +100,19 @@ def w1_w2(n: int, repeat: int) -> list:
 
     rows = []
     for label, f, reference in (("W1", f1, lambda: w1_expression(np, data)), ("W2", f2, lambda: numpy_w2(data))):
+        verify(label, [f(data)], [reference()])
         ours = statistics.median(timeit(lambda: f(data), repeat, 2, 1))
         base = statistics.median(timeit(reference, repeat, 2, 1))
         rows.append(row(f"{label} ({n:,} float32)", ours, "numpy", base))
     return rows
+
+
+def verify(workload: str, got: list, expected: list, rtol: float = 2e-4, atol: float = 1e-6) -> None:
+    """Refuse to time a wrong answer: symnet's results must match the baseline's."""
+    for k, (g, e) in enumerate(zip(got, expected)):
+        if np.shape(g) != np.shape(e) or not np.allclose(g, e, rtol=rtol, atol=atol):
+            error = np.max(np.abs(np.asarray(g, np.float64) - e)) if np.shape(g) == np.shape(e) else "shape"
+            raise RuntimeError(f"{workload}: result {k} differs from the baseline (max error {error}); not timing it")
 
 
 def row(workload: str, ours: float, baseline_name: str, baseline: float) -> dict:
@@ -234,6 +243,11 @@ def w3_step(batch: int, repeat: int) -> dict:
     hand = churn_step_handwritten()
     hand_params = [p.copy() for p in params]
     lr = np.float32(0.01)
+    # one step each from the same parameters: the same loss and the same new parameters
+    loss = f(X, y)
+    hand_loss = hand(X, y, *hand_params, lr)
+    state = {s: s.get_value() for s, _ in f.graph.updates}
+    verify(f"W3 (batch {batch})", [loss] + [state[s] for s in sorted(state, key=lambda s: s.name)], [np.float32(hand_loss)] + hand_params)
     ours = statistics.median(timeit(lambda: f(X, y), repeat))
     base = statistics.median(timeit(lambda: hand(X, y, *hand_params, lr), repeat))
     return row(f"W3 step, batch {batch}", ours, "hand-written @njit step", base)

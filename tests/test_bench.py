@@ -26,3 +26,13 @@ def test_format_time_picks_a_unit():
     assert format_time(0.0031) == "3.1 ms"
     assert format_time(4.2e-6) == "4.2 us"
     assert format_time(5e-9) == "5 ns"
+
+
+def test_verify_refuses_to_time_a_wrong_answer():
+    import pytest
+
+    from symnet.bench import verify
+
+    verify("ok", [np.ones(3)], [np.ones(3) + 1e-7])
+    with pytest.raises(RuntimeError, match="W9: result 0 differs"):
+        verify("W9", [np.ones(3)], [np.zeros(3)])
