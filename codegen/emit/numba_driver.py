@@ -117,11 +117,16 @@ class DriverPrinter:
             for have, want in zip(self.env.of(v), shared.type.shape):
                 self.env.check(f"{have} != {want}", f"the update of {shared.label()} has the wrong shape")
         self.in_place = self.plan_in_place_updates(n_out)
-        for step in self.program.steps:
+        dies_after = self.plan_lifetimes()
+        self.free: dict = {}  # (sizes, dtype) → buffers no later step reads
+        for k, step in enumerate(self.program.steps):
             if isinstance(step, Region):
                 self.region(step)
             else:
                 self.single(step)
+            for v in dies_after.get(k, ()):
+                if v in self.fresh:
+                    self.free.setdefault(self.buffer_key(v), []).append(self.name(v))
         results = self.program.outputs
         n_out = len(results) - len(self.updates)
         returned = []
@@ -152,6 +157,39 @@ class DriverPrinter:
         self.scalar_output_positions, self.n_outputs = scalar_outputs, n_out
         source = self.module_source(params)
         return Module(source, params, results[:n_out], list(self.env.errors), self.kernels, scalar_outputs)
+
+    def plan_lifetimes(self) -> dict:
+        """{step index: variables whose buffer no later step reads}, for buffer reuse.
+
+        A view (a single step printed as a view of its input) keeps its input's buffer
+        alive; values the call returns or writes into state live to the end."""
+        steps = self.program.steps
+        root = {}
+        last = {}
+        for k, step in enumerate(steps):
+            for u in step.inputs:
+                last[root.get(u, u)] = k
+            if not isinstance(step, Region) and isinstance(step.op, VIEWS):
+                for out in step.outputs:
+                    root[out] = root.get(step.inputs[0], step.inputs[0])
+        forever = {root.get(v, v) for v in self.program.outputs}
+        dies_after: dict = {}
+        for v, k in last.items():
+            if v not in forever:
+                dies_after.setdefault(k, []).append(v)
+        return dies_after
+
+    def buffer_key(self, v) -> tuple:
+        return (_sizes(self.env.of(v)), _dtype(v))
+
+    def allocate(self, v) -> None:
+        """A buffer for ``v``: a dead one of the same sizes and dtype, else a new one."""
+        free = self.free.get(self.buffer_key(v))
+        if free:
+            self.emit(f"{self.name(v)} = {free.pop()}  # reuses a dead buffer")
+        else:
+            self.emit(f"{self.name(v)} = np.empty({_sizes(self.env.of(v))}, {_dtype(v)})")
+        self.fresh.add(v)
 
     def plan_in_place_updates(self, n_out: int) -> dict:
         """{update value: shared variable} for updates a kernel can write straight into the
@@ -296,8 +334,7 @@ class DriverPrinter:
                 self.emit(f"{self.name(v)} = {self.name(shared)}")
                 continue
             self.in_place.pop(v, None)
-            self.emit(f"{self.name(v)} = np.empty({_sizes(self.env.of(v))}, {_dtype(v)})")
-            self.fresh.add(v)
+            self.allocate(v)
         sizes = list(self.env.of(region.space))
         names = {f"n{k}": size for k, size in enumerate(sizes)}
         names.update(zip(kernel.array_inputs + kernel.scalar_inputs + kernel.outputs, map(self.name, arguments)))
