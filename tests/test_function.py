@@ -151,3 +151,11 @@ def test_dot_escapes_user_names():
     x = sn.vector('evil"name\\')
     dot = sn.to_dot(sn.exp(x))
     assert 'evil\\"name\\\\' in dot
+
+
+def test_arrays_with_odd_dtypes_are_converted_once():
+    x = sn.vector("x")
+    f = sn.function([x], x * 2)
+    tagged = np.array([1, 2], dtype=np.dtype("float32", metadata={"unit": "m"}))
+    for a in (tagged, np.array([1, 2], ">f4"), [1, 2]):
+        np.testing.assert_array_equal(f(a), [2.0, 4.0])
