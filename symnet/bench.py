@@ -25,11 +25,23 @@ class BenchResult:
     max: float
     repeat: int
     interp_median: float | None = None  # the NumPy reference interpreter on the same inputs
+    flops: int = 0  # per call, from symnet.cost
+    bytes: int = 0
+    compile_time: dict | None = None
+
+    @property
+    def gflops(self) -> float:
+        return self.flops / self.median / 1e9
+
+    @property
+    def gbps(self) -> float:
+        return self.bytes / self.median / 1e9
 
     def __str__(self) -> str:
         text = f"median {format_time(self.median)} (min {format_time(self.min)}, max {format_time(self.max)}, n={self.repeat})"
+        text += f", {self.gflops:.3g} GFLOP/s, {self.gbps:.3g} GB/s"
         if self.interp_median is not None:
-            text += f"; interpreter {format_time(self.interp_median)}"
+            text += f"; interpreter {format_time(self.interp_median)} ({self.interp_median / self.median:.3g}x)"
         return text
 
 
@@ -40,16 +52,16 @@ def format_time(seconds: float) -> str:
     return f"{seconds * 1e9:.3g} ns"
 
 
-def timeit(call, repeat: int = 30, warmup: int = 3, number: int | None = None) -> list:
+def timeit(call, repeat: int = 30, warmup: int = 3, number: int | None = None, block: float = 1e-3) -> list:
     """Seconds per call, ``repeat`` samples; each sample averages ``number`` calls
-    (chosen so that a sample lasts about a millisecond when not given)."""
+    (chosen so that a sample lasts about ``block`` seconds when not given)."""
     for _ in range(warmup):
         call()
     if number is None:
         start = time.perf_counter()
         call()
         once = time.perf_counter() - start
-        number = max(1, int(1e-3 / max(once, 1e-9)))
+        number = max(1, int(block / max(once, 1e-9)))
     samples = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -59,16 +71,26 @@ def timeit(call, repeat: int = 30, warmup: int = 3, number: int | None = None) -
     return samples
 
 
-def bench(f, *args, repeat: int = 30, warmup: int = 3, interp: bool = True) -> BenchResult:
-    """Time ``f(*args)``; with ``interp``, also the reference interpreter on the same graph."""
-    samples = timeit(lambda: f(*args), repeat, warmup)
-    result = BenchResult(statistics.median(samples), min(samples), max(samples), repeat)
+def bench(f, *args, repeat: int | None = None, warmup: int | None = None, interp: bool = True) -> BenchResult:
+    """Time ``f(*args)`` in blocks of calls lasting at least 50 ms each (``repeat`` blocks,
+    7 by default, after ``warmup`` calls); with ``interp``, also the reference interpreter
+    on the same graph and inputs. The result carries FLOPs and bytes per call (the cost
+    model of ``symnet.cost``) and the function's compile time per stage."""
+    from symnet.cost import cost
+
+    repeat = 7 if repeat is None else repeat
+    warmup = 3 if warmup is None else warmup
+    samples = timeit(lambda: f(*args), repeat, warmup, block=0.05)
+    work = cost(f, *args)
+    result = BenchResult(
+        statistics.median(samples), min(samples), max(samples), repeat, None, work.flops, work.bytes, dict(f.compile_time)
+    )
     if interp and getattr(f, "target", None) != "interp":
         import symnet as sn
 
         graph = f.graph
         reference = sn.function(graph.inputs, graph.outputs, target="interp")
-        result.interp_median = statistics.median(timeit(lambda: reference(*args), max(3, repeat // 5), 1))
+        result.interp_median = statistics.median(timeit(lambda: reference(*args), max(3, repeat // 2), 1, block=0.05))
     return result
 
 
@@ -292,12 +314,27 @@ def w5_cold_warm() -> list:
     ]
 
 
-def suite(quick: bool = False) -> list:
+WORKLOADS = ("W1", "W2", "W3", "CALL", "W5")
+
+
+def suite(quick: bool = False, workloads=WORKLOADS, size: int | None = None, progress=None) -> list:
+    """Rows for ``workloads`` (W1 and W2 run together); ``size`` overrides W1/W2's length."""
     repeat = 7 if quick else 21
-    n = 1_000_000 if quick else 10_000_000
-    rows = w1_w2(n, repeat)
-    rows += [w3_step(10, repeat), w3_step(256, repeat), call_overhead(repeat)]
-    rows += w5_cold_warm()
+    n = size or (1_000_000 if quick else 10_000_000)
+    say = progress or (lambda text: None)
+    rows = []
+    if "W1" in workloads or "W2" in workloads:
+        say("W1/W2")
+        rows += [r for r in w1_w2(n, repeat) if r["workload"].split()[0] in workloads]
+    if "W3" in workloads:
+        say("W3")
+        rows += [w3_step(10, repeat), w3_step(256, repeat)]
+    if "CALL" in workloads:
+        say("call overhead")
+        rows.append(call_overhead(repeat))
+    if "W5" in workloads:
+        say("W5 (two fresh processes)")
+        rows += w5_cold_warm()
     return rows
 
 
@@ -314,21 +351,42 @@ def main(argv=None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m symnet bench", description=__doc__)
+    parser.add_argument("workloads", nargs="*", metavar="WORKLOAD", help=f"any of {' '.join(WORKLOADS)} (default: all)")
     parser.add_argument("--quick", action="store_true", help="smaller W1/W2 and fewer repeats")
-    parser.add_argument("--json", metavar="FILE", help="also save the rows as JSON")
+    parser.add_argument("--size", type=int, help="W1/W2 length (default 10,000,000; 1,000,000 with --quick)")
+    parser.add_argument("--json", metavar="FILE", help="also save the rows and the machine as JSON")
     args = parser.parse_args(argv)
-    rows = suite(args.quick)
+    chosen = [w.upper() for w in args.workloads] or list(WORKLOADS)
+    unknown = [w for w in chosen if w not in WORKLOADS]
+    if unknown:
+        parser.error(f"unknown workload {', '.join(unknown)}; choose from {' '.join(WORKLOADS)}")
+    info = machine()
+    print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()), file=sys.stderr)
+    rows = suite(args.quick, chosen, args.size, progress=lambda text: print(f"running {text} ...", file=sys.stderr))
     print_table(rows)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": machine(), "rows": rows}, f, indent=2)
+            json.dump({"machine": info, "rows": rows}, f, indent=2)
     return 0
 
 
 def machine() -> dict:
     import numba
 
+    cpu, simd = "unknown", []
+    try:
+        with open("/proc/cpuinfo") as f:
+            text = f.read()
+        cpu = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), cpu)
+        flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+        simd = [name for name in ("avx512f", "avx2", "neon") if name in flags]
+    except OSError:
+        import platform
+
+        cpu = platform.processor() or cpu
     return {
+        "cpu": cpu,
+        "simd": " ".join(simd) or "-",
         "python": sys.version.split()[0],
         "numba": numba.__version__,
         "numpy": np.__version__,
@@ -337,4 +395,4 @@ def machine() -> dict:
     }
 
 
-__all__ = ["BenchResult", "bench", "main", "suite"]
+__all__ = ["BenchResult", "WORKLOADS", "bench", "main", "suite"]

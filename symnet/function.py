@@ -55,7 +55,7 @@ def function(inputs, outputs, updates=None, target=None, name=None) -> Function:
     optimized = optimize(outputs + [new for _, new in updates])
     graph = Graph(inputs, optimized[: len(outputs)], [(s, new) for (s, _), new in zip(updates, optimized[len(outputs) :])])
     compile_time = {"rewrite": time.perf_counter() - start}
-    native = None
+    native = program = None
     if target != "interp":
         import codegen
 
@@ -64,15 +64,16 @@ def function(inputs, outputs, updates=None, target=None, name=None) -> Function:
         compile_time["fuse"] = time.perf_counter() - start
         native = codegen.compile_program(program, inputs, graph.updates, target, single=single)
         compile_time.update(native.compile_time)
-    return Function(graph, single, target, name, compile_time, native)
+    return Function(graph, single, target, name, compile_time, native, program)
 
 
 class Function:
     """A compiled graph: call it with arrays; inspect ``graph``, ``source``, ``kernels``,
     ``compile_time``, ``llvm_ir()`` and ``asm()``."""
 
-    def __init__(self, graph: Graph, single: bool, target: str, name, compile_time: dict, native=None):
+    def __init__(self, graph: Graph, single: bool, target: str, name, compile_time: dict, native=None, program=None):
         self.graph = graph
+        self.program = program  # the fused steps a compiled target runs (None for interp)
         self.single = single
         self.target = target
         self.name = name

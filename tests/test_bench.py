@@ -36,3 +36,58 @@ def test_verify_refuses_to_time_a_wrong_answer():
     verify("ok", [np.ones(3)], [np.ones(3) + 1e-7])
     with pytest.raises(RuntimeError, match="W9: result 0 differs"):
         verify("W9", [np.ones(3)], [np.zeros(3)])
+
+
+def test_cost_of_a_matmul_is_2mnk_flops_and_its_operands_bytes():
+    from symnet.cost import cost
+
+    x, w = sn.matrix("x"), sn.matrix("w")
+    f = sn.function([x, w], x @ w, target="cpu")
+    a, b = np.ones((5, 3), "float32"), np.ones((3, 4), "float32")
+    work = cost(f, a, b)
+    assert work.flops == 2 * 5 * 4 * 3
+    assert work.bytes == (5 * 3 + 3 * 4 + 5 * 4) * 4
+
+
+def test_a_fused_kernel_moves_its_inputs_and_outputs_once():
+    from symnet.cost import cost
+
+    x, y = sn.vector("x"), sn.vector("y")
+    f = sn.function([x, y], sn.exp(x) * 2 + y, target="cpu")
+    a = np.ones(100, "float32")
+    work = cost(f, a, a)
+    assert work.bytes == 3 * 100 * 4  # x and y read, the result written; no intermediates
+    assert work.flops == 3 * 100  # exp, mul, add per element
+    interpreted = cost(sn.function([x, y], sn.exp(x) * 2 + y, target="interp"), a, a)
+    assert interpreted.flops == work.flops and interpreted.bytes > work.bytes  # op by op
+
+
+def test_sn_bench_reports_rates_and_compile_time():
+    x = sn.vector("x")
+    f = sn.function([x], sn.exp(x) + 1, target="cpu")
+    result = sn.bench(f, np.ones(1000, "float32"), repeat=3, warmup=1)
+    assert result.flops == 2000 and result.gflops > 0 and result.gbps > 0
+    assert result.interp_median > 0 and "GFLOP/s" in str(result)
+    assert "rewrite" in result.compile_time
+
+
+def test_the_command_line_runs_one_small_workload(tmp_path, capsys):
+    import json
+
+    from symnet.bench import main
+
+    out = tmp_path / "rows.json"
+    assert main(["w1", "--quick", "--size", "1000", "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "W1 (1,000 float32)" in table and "W2" not in table
+    saved = json.loads(out.read_text())
+    assert saved["machine"]["cpus"] >= 1 and saved["rows"][0]["ratio"] > 0
+
+
+def test_the_command_line_rejects_unknown_workloads():
+    import pytest
+
+    from symnet.bench import main
+
+    with pytest.raises(SystemExit):
+        main(["W42"])
