@@ -49,3 +49,11 @@ def build_cpu(program, inputs, updates, fastmath, single) -> NativeProgram:
     loaded = time.perf_counter()
     compile_time = {"lower_emit": emitted - start, "load": loaded - emitted, "cache_hit": hit}
     return NativeProgram(module, info, compile_time)
+
+
+def build_profiled(program, inputs, updates, fastmath=frozenset({"contract"})) -> NativeProgram:
+    """The program with a clock around each step (``run_profiled_serial/parallel``); the
+    labels of its steps are ``info.step_labels``."""
+    info = DriverPrinter(program, inputs, updates, fastmath, False, PARALLEL_INPUT_ELEMENTS, profile=True).print()
+    module, hit = cache.load(info.source, "cpu")
+    return NativeProgram(module, info, {"cache_hit": hit})

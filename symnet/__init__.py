@@ -11,7 +11,7 @@ from symnet.config import config
 from symnet.errors import DisconnectedInputError, ShapeError
 from symnet.function import Function, function
 from symnet.graph import Constant, SharedVariable, Variable
-from symnet.bench import bench
+from symnet.bench import bench, profile
 from symnet.printing import debugprint, to_dot
 from symnet.expr import (
     abs,

@@ -94,6 +94,59 @@ def bench(f, *args, repeat: int | None = None, warmup: int | None = None, interp
     return result
 
 
+@dataclass
+class Profile:
+    """Seconds per call of each step of a compiled function, in program order."""
+
+    labels: list
+    seconds: list
+    repeat: int
+
+    def __str__(self) -> str:
+        total = sum(self.seconds) or 1.0
+        lines = [f"{'time':>10} {'share':>6}  step (median of {self.repeat} calls)"]
+        for k in sorted(range(len(self.labels)), key=lambda k: -self.seconds[k]):
+            lines.append(f"{format_time(self.seconds[k]):>10} {self.seconds[k] / total:6.1%}  {self.labels[k]}")
+        return "\n".join(lines)
+
+
+def profile(f, *args, repeat: int = 20) -> Profile:
+    """Time every step (kernel, matmul, copy) of ``f(*args)`` with an instrumented build of
+    the same program. Each timed step includes a clock read of about a microsecond. The
+    calls update shared variables as ``f`` would; their values are restored afterwards."""
+    from codegen.build import PARALLEL_INPUT_ELEMENTS, build_profiled
+    from symnet.function import _check_argument
+    from symnet.graph import SharedVariable
+
+    if f.program is None:
+        raise TypeError("sn.profile needs a compiled function (target='cpu'); the interpreter has no steps")
+    if len(args) != len(f.graph.inputs):
+        raise TypeError(f"the function takes {len(f.graph.inputs)} arguments, got {len(args)}")
+    native = build_profiled(f.program, f.graph.inputs, f.graph.updates)
+    params = native.info.params
+    arrays = [_check_argument(v, a, i) for i, (v, a) in enumerate(zip(f.graph.inputs, args))]
+    state = [v for v in params[len(arrays) :] if isinstance(v, SharedVariable)]
+    saved = [s.container.copy() for s in state]
+    arrays += [v.container if isinstance(v, SharedVariable) else v.data for v in params[len(arrays) :]]
+    big = any(a.size >= PARALLEL_INPUT_ELEMENTS for a in arrays)
+    run = native.module.run_profiled_parallel if big else native.module.run_profiled_serial
+    labels = native.info.step_labels
+    samples = []
+    try:
+        for k in range(repeat + 1):  # the first call compiles
+            times = np.zeros(len(labels))
+            try:
+                run(*arrays, times)
+            except ValueError as e:
+                raise native.failure(e) from None
+            if k:
+                samples.append(times)
+    finally:
+        for s, value in zip(state, saved):
+            s.container[...] = value
+    return Profile(labels, list(np.median(np.array(samples), axis=0)) if samples else [0.0] * len(labels), repeat)
+
+
 # -- the standard workloads ---------------------------------------------------------------------
 
 
@@ -395,4 +448,4 @@ def machine() -> dict:
     }
 
 
-__all__ = ["BenchResult", "WORKLOADS", "bench", "main", "suite"]
+__all__ = ["BenchResult", "Profile", "WORKLOADS", "bench", "main", "profile", "suite"]

@@ -91,3 +91,19 @@ def test_the_command_line_rejects_unknown_workloads():
 
     with pytest.raises(SystemExit):
         main(["W42"])
+
+
+def test_profile_times_every_step_and_restores_state():
+    import pytest
+
+    x = sn.matrix("x")
+    w = sn.shared(np.ones((3, 2), "float32"), name="w")
+    loss = sn.sum(sn.tanh(x @ w))
+    f = sn.function([x], loss, updates=[(w, w - 0.1 * sn.grad(loss, w))])
+    result = sn.profile(f, np.ones((4, 3), "float32"), repeat=3)
+    assert len(result.labels) == len(f.program.steps) and len(result.seconds) == len(result.labels)
+    assert all(s >= 0 for s in result.seconds) and any("matmul" in label for label in result.labels)
+    assert "share" in str(result)
+    np.testing.assert_array_equal(w.get_value(), np.ones((3, 2)))  # profiling left w as it was
+    with pytest.raises(TypeError, match="compiled function"):
+        sn.profile(sn.function([x], loss, target="interp"), np.ones((4, 3), "float32"))
