@@ -47,7 +47,12 @@ def build_cpu(program, inputs, updates, fastmath, single) -> NativeProgram:
     emitted = time.perf_counter()
     module, hit = cache.load(info.source, "cpu")
     loaded = time.perf_counter()
-    compile_time = {"lower_emit": emitted - start, "load": loaded - emitted, "cache_hit": hit}
+    compile_time = {
+        "lower": info.lower_seconds,
+        "emit": emitted - start - info.lower_seconds,
+        "load": loaded - emitted,
+        "cache_hit": hit,
+    }
     return NativeProgram(module, info, compile_time)
 
 

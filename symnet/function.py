@@ -90,12 +90,12 @@ class Function:
             self._entry = self._first_call
 
     def _first_call(self, *args):
-        """The first call compiles (or loads from Numba's cache): time it as a stage."""
+        """The first call compiles (or loads from Numba's cache): time it as the "numba" stage."""
         start = time.perf_counter()
         try:
             return self._fast_entry(*args)
         finally:
-            self.compile_time["first_call"] = time.perf_counter() - start
+            self.compile_time["numba"] = time.perf_counter() - start
             self._entry = self._fast_entry
 
     @property

@@ -3,6 +3,7 @@ in order, writes shared-variable updates in place and returns the outputs."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from codegen.emit.numba_cpu import HELPERS, NUMPY_DTYPE, KernelPrinter
@@ -71,6 +72,7 @@ def _sizes(shape) -> str:
 class DriverPrinter:
     def __init__(self, program, inputs, updates, fastmath, single: bool, parallel_threshold: int, profile=False):
         self.profile = profile
+        self.lower_seconds = 0.0  # in lower_region, for f.compile_time["lower"]
         self.single_output = single
         self.parallel_threshold = parallel_threshold
         self.program = program
@@ -165,6 +167,7 @@ class DriverPrinter:
         source = self.profiled_source(params) if self.profile else self.module_source(params)
         module = Module(source, params, results[:n_out], list(self.env.errors), self.kernels, scalar_outputs)
         module.step_labels = [label for _, _, label in self.step_chunks]
+        module.lower_seconds = self.lower_seconds
         return module
 
     def plan_lifetimes(self) -> dict:
@@ -378,7 +381,9 @@ class DriverPrinter:
         number = len(self.kernels)
         first = region.outputs[0]
         kernel_name = f"k{number}_{identifier(first.name or first.owner.op.name)}"
+        start = time.perf_counter()
         kernel, arguments = lower_region(region, kernel_name, self.scalars, self.inline_constant)
+        self.lower_seconds += time.perf_counter() - start
         kernel.verify()
         sched = schedule(kernel)
         n_in = len(kernel.array_inputs) + len(kernel.scalar_inputs)
