@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-
 from codegen import cache
 from codegen.emit.numba_driver import DriverPrinter
 from symnet.errors import ShapeError

@@ -20,9 +20,6 @@ from symnet.ops.elementwise import Elemwise
 from symnet.ops.linalg import Matmul
 from symnet.ops.nnet import LogSoftmax, Softmax
 from symnet.ops.reduction import Reduce
-from symnet.ops.shape import DimShuffle, Reshape, ReshapeLike, SplitPart, StopGradient, Subtensor
-
-_VIEWS = (DimShuffle, Reshape, ReshapeLike, SplitPart, StopGradient, Subtensor)
 
 
 @dataclass(frozen=True)
@@ -37,6 +34,8 @@ class Cost:
 
 def cost(f, *args) -> Cost:
     """The FLOPs and bytes of one call ``f(*args)`` of a compiled Function."""
+    from codegen.emit.numba_driver import VIEWS  # the steps the CPU driver prints as views
+
     program = getattr(f, "program", None)
     steps = program.steps if program is not None else toposort(f.graph.results)
     outputs = program.outputs if program is not None else f.graph.results
@@ -49,7 +48,7 @@ def cost(f, *args) -> Cost:
         if hasattr(step, "nodes"):  # a fused loop: its inputs once, its stored outputs once
             loaded = [v for v in step.inputs if not (isinstance(v, Constant) and v.ndim == 0)]  # literals
             moved += sum(_nbytes(values[v]) for v in loaded) + sum(_nbytes(values[v]) for v in step.outputs)
-        elif not isinstance(step.op, _VIEWS):
+        elif not isinstance(step.op, VIEWS):
             moved += sum(_nbytes(values[v]) for v in step.inputs) + sum(_nbytes(values[v]) for v in step.outputs)
     return Cost(int(flops), int(moved))
 

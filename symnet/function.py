@@ -80,8 +80,6 @@ class Function:
         self.compile_time = dict({"cache_hit": False}, **compile_time)
         self.native = native
         self._shared = [v for v in graph_inputs(graph.results) if isinstance(v, SharedVariable)]
-        self._dtypes = [np.dtype(v.dtype) for v in graph.inputs]
-        self._ndims = [v.ndim for v in graph.inputs]
         if native is not None:
             # what the driver takes after the inputs: shared arrays (read per call, set_value
             # may replace them) and array constants, each as an object with .container
@@ -140,8 +138,8 @@ class Function:
         return "\n".join(texts)
 
     def __call__(self, *args):
-        if len(args) != len(self._dtypes):
-            raise TypeError(f"{self.name or 'function'} takes {len(self._dtypes)} arguments, got {len(args)}")
+        if len(args) != len(self.graph.inputs):
+            raise TypeError(f"{self.name or 'function'} takes {len(self.graph.inputs)} arguments, got {len(args)}")
         if self.native is not None:
             # generated: checks of dtype and ndim inline, one native call (sizes are checked there)
             return self._entry(*args)

@@ -58,7 +58,8 @@ class Module:
     outputs: list
     errors: list  # message per error number raised by the driver
     kernels: list = field(default_factory=list)
-    scalar_outputs: set = field(default_factory=set)
+    step_labels: list = field(default_factory=list)  # one per step, for sn.profile
+    lower_seconds: float = 0.0  # spent in lower_region, for f.compile_time["lower"]
 
 
 def _dtype(v) -> str:
@@ -137,7 +138,6 @@ class DriverPrinter:
                 if v in self.fresh:
                     self.free.setdefault(self.buffer_key(v), []).append(self.name(v))
         results = self.program.outputs
-        n_out = len(results) - len(self.updates)
         returned = []
         for v in results[:n_out]:
             if v in self.scalars:
@@ -162,28 +162,30 @@ class DriverPrinter:
             self.copy_into(self.name(shared), value, self.env.of(shared))
         self.emit("return (" + "".join(f"{r}, " for r in returned) + ")")
         self.helpers |= self.env.helpers
-        scalar_outputs = {k for k, v in enumerate(results[:n_out]) if v in self.scalars}
-        self.scalar_output_positions, self.n_outputs = scalar_outputs, n_out
         source = self.profiled_source(params) if self.profile else self.module_source(params)
-        module = Module(source, params, results[:n_out], list(self.env.errors), self.kernels, scalar_outputs)
-        module.step_labels = [label for _, _, label in self.step_chunks]
-        module.lower_seconds = self.lower_seconds
-        return module
+        labels = [label for _, _, label in self.step_chunks]
+        return Module(source, params, results[:n_out], list(self.env.errors), self.kernels, labels, self.lower_seconds)
+
+    def view_roots(self) -> dict:
+        """{view: the variable whose memory it shows}, for every single step printed as a
+        view of its input (views of views included)."""
+        root = {}
+        for step in self.program.steps:
+            if not isinstance(step, Region) and isinstance(step.op, VIEWS):
+                base = root.get(step.inputs[0], step.inputs[0])
+                root.update((out, base) for out in step.outputs)
+        return root
 
     def plan_lifetimes(self) -> dict:
         """{step index: variables whose buffer no later step reads}, for buffer reuse.
 
-        A view (a single step printed as a view of its input) keeps its input's buffer
-        alive; values the call returns or writes into state live to the end."""
-        steps = self.program.steps
-        root = {}
+        A view keeps its input's buffer alive; values the call returns or writes into
+        state live to the end."""
+        root = self.view_roots()
         last = {}
-        for k, step in enumerate(steps):
+        for k, step in enumerate(self.program.steps):
             for u in step.inputs:
                 last[root.get(u, u)] = k
-            if not isinstance(step, Region) and isinstance(step.op, VIEWS):
-                for out in step.outputs:
-                    root[out] = root.get(step.inputs[0], step.inputs[0])
         forever = {root.get(v, v) for v in self.program.outputs}
         dies_after: dict = {}
         for v, k in last.items():
@@ -210,13 +212,10 @@ class DriverPrinter:
         or other update reads the variable's old value."""
         steps = self.program.steps
         results = self.program.outputs
+        root = self.view_roots()
         plan = {}
         for (shared, _), v in zip(self.updates, results[n_out:]):
-            # the variable and every view of it (single steps may return views)
-            aliases = {shared}
-            for step in steps:
-                if not isinstance(step, Region) and isinstance(step.op, VIEWS) and step.inputs[0] in aliases:
-                    aliases.update(step.outputs)
+            aliases = {shared} | {view for view, base in root.items() if base is shared}
             if aliases & set(results):
                 continue
             home = [k for k, step in enumerate(steps) if isinstance(step, Region) and v in step.outputs]
@@ -369,9 +368,10 @@ class DriverPrinter:
                     lines.add(f"r = run({', '.join(everything)})")
                 with lines.block("except ValueError as e:"):
                     lines.add("raise failed(e) from None")
+                n_out = len(self.program.outputs) - len(self.updates)
                 outs = [
-                    f"np.asarray(r[{k}])" if k in self.scalar_output_positions else f"r[{k}]"
-                    for k in range(self.n_outputs)
+                    f"np.asarray(r[{k}])" if v in self.scalars else f"r[{k}]"
+                    for k, v in enumerate(self.program.outputs[:n_out])
                 ]
                 lines.add(f"return {outs[0]}" if self.single_output else f"return [{', '.join(outs)}]")
             lines.add("return entry")
