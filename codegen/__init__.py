@@ -8,7 +8,8 @@ loop-nest kernels (``loopir.py``), ``schedule.py`` decides how they run, printer
 from codegen import targets
 
 
-def compile_program(program, inputs, updates, target: str = "cpu", fastmath=frozenset({"contract"}), single=False):
+def compile_program(program, inputs, updates, target: str = "cpu", fastmath=frozenset({"contract"}), single=False, vector_math=True):
     """A native program for ``program`` (a ``symnet.rewrite.fuse.Program``); ``single``: its
-    entry point returns the one output itself rather than a list."""
-    return targets.build(target, program, inputs, updates, fastmath, single)
+    entry point returns the one output itself rather than a list; ``vector_math``: kernels
+    use codegen/vecmath.py's transcendentals instead of libm's."""
+    return targets.build(target, program, inputs, updates, fastmath, single, vector_math)

@@ -39,9 +39,9 @@ class NativeProgram:
         return error
 
 
-def build_cpu(program, inputs, updates, fastmath, single) -> NativeProgram:
+def build_cpu(program, inputs, updates, fastmath, single, vector_math) -> NativeProgram:
     start = time.perf_counter()
-    info = DriverPrinter(program, inputs, updates, fastmath, single, PARALLEL_INPUT_ELEMENTS).print()
+    info = DriverPrinter(program, inputs, updates, fastmath, single, PARALLEL_INPUT_ELEMENTS, vector_math).print()
     emitted = time.perf_counter()
     module, hit = cache.load(info.source, "cpu")
     loaded = time.perf_counter()
@@ -54,9 +54,9 @@ def build_cpu(program, inputs, updates, fastmath, single) -> NativeProgram:
     return NativeProgram(module, info, compile_time)
 
 
-def build_profiled(program, inputs, updates, fastmath=frozenset({"contract"})) -> NativeProgram:
+def build_profiled(program, inputs, updates, vector_math, fastmath=frozenset({"contract"})) -> NativeProgram:
     """The program with a clock around each step (``run_profiled_serial/parallel``); the
     labels of its steps are ``info.step_labels``."""
-    info = DriverPrinter(program, inputs, updates, fastmath, False, PARALLEL_INPUT_ELEMENTS, profile=True).print()
+    info = DriverPrinter(program, inputs, updates, fastmath, False, PARALLEL_INPUT_ELEMENTS, vector_math, profile=True).print()
     module, hit = cache.load(info.source, "cpu")
     return NativeProgram(module, info, {"cache_hit": hit})

@@ -122,7 +122,7 @@ def profile(f, *args, repeat: int = 20) -> Profile:
         raise TypeError("sn.profile needs a compiled function (target='cpu'); the interpreter has no steps")
     if len(args) != len(f.graph.inputs):
         raise TypeError(f"the function takes {len(f.graph.inputs)} arguments, got {len(args)}")
-    native = build_profiled(f.program, f.graph.inputs, f.graph.updates)
+    native = build_profiled(f.program, f.graph.inputs, f.graph.updates, f.native.info.vector_math)
     params = native.info.params
     arrays = [_check_argument(v, a, i) for i, (v, a) in enumerate(zip(f.graph.inputs, args))]
     state = [v for v in params[len(arrays) :] if isinstance(v, SharedVariable)]

@@ -12,6 +12,10 @@ class Config:
             raise ValueError(f"SYMNET_FLOATX must be float32 or float64, not {self.floatX!r}")
         # Where sn.function compiles to when no target is given: "cpu", "cuda" or "interp".
         self.target: str = os.environ.get("SYMNET_TARGET", "cpu")
+        # True: exp, log, tanh, sigmoid, ... in CPU kernels are symnet's vectorizable
+        # polynomial forms (codegen/vecmath.py, bounds in ULP_BOUNDS there); False: libm's.
+        # Read when a function is compiled.
+        self.fast_math: bool = os.environ.get("SYMNET_FAST_MATH", "1") != "0"
 
 
 config = Config()

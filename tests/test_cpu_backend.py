@@ -28,12 +28,18 @@ def test_a_ten_op_elementwise_chain_is_one_kernel():
     np.testing.assert_allclose(f(data), sn.function([x], y, target="interp")(data), rtol=1e-5)
 
 
+def _code(source: str) -> str:
+    """A kernel's source without its comment lines (which list the graph nodes)."""
+    return "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("#"))
+
+
 def test_a_repeated_subexpression_is_computed_once():
     x = sn.vector("x")
     y = sn.exp(sn.sin(x)) * sn.exp(sn.sin(x)) + sn.exp(sn.sin(x))
     f = cpu([x], y)
     (kernel,) = f.kernels
-    assert kernel.source.count("math.exp(") == 1 and kernel.source.count("math.sin(") == 1
+    code = _code(kernel.source)
+    assert code.count("exp(") == 1 and code.count("math.sin(") == 1
 
 
 def test_forward_and_backward_share_one_loop():
@@ -41,7 +47,7 @@ def test_forward_and_backward_share_one_loop():
     y = sn.sigmoid(x * 1.7 + 0.3) * sn.tanh(x) + sn.softplus(x - 1)
     f = cpu([x], [y, sn.grad(sn.sum(y), x)])
     assert len(f.kernels) == 1
-    assert f.kernels[0].source.count("math.tanh(") == 1
+    assert _code(f.kernels[0].source).count("tanh(") == 1
 
 
 def test_reduction_with_its_prologue_is_one_loop():

@@ -39,8 +39,10 @@ class KernelPrinter:
     kernel's own locals get the prefix ``k<n>_`` so sections never share a variable.
     """
 
-    def __init__(self, constants):
+    def __init__(self, constants, vector_math: bool):
         self.constants = constants
+        self.vector_math = vector_math
+        self.uses_vecmath = False  # whether a printed kernel calls codegen.vecmath
 
     def section(self, lines: Lines, kernel: Kernel, names: dict, prefix: str, parallel_axis) -> None:
         self.names = _NameMap(names, prefix)
@@ -55,7 +57,7 @@ class KernelPrinter:
             symbols[sympy.Symbol(name, real=True)] = self.names[name]
         for name, _ in kernel.temporaries:
             symbols[sympy.Symbol(name, real=True)] = self.names[name]
-        self.scalar = ScalarPrinter(self.constants, kernel.compute_dtype, _SymbolMap(symbols))
+        self.scalar = ScalarPrinter(self.constants, kernel.compute_dtype, _SymbolMap(symbols), self.vector_math)
         # Loop-invariant loads (0-d values, fully broadcast arrays) happen once, before the
         # loops; inside a prange body Numba cannot index a 0-d array anyway.
         self.invariant = [ld for ld in kernel.loads if all(a is None for a in ld.axes)]
@@ -68,6 +70,7 @@ class KernelPrinter:
             self.register_reduction(lines, kernel)
         else:
             self.memory_reduction(lines, kernel)
+        self.uses_vecmath |= self.scalar.used_vecmath
 
     def index(self, axes) -> str:
         return ", ".join("0" if a is None else f"{self.prefix}i{a}" for a in axes) if axes else "()"

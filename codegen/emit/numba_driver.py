@@ -60,6 +60,7 @@ class Module:
     kernels: list = field(default_factory=list)
     step_labels: list = field(default_factory=list)  # one per step, for sn.profile
     lower_seconds: float = 0.0  # spent in lower_region, for f.compile_time["lower"]
+    vector_math: bool = True  # kernels use codegen.vecmath (sn.config.fast_math when compiled)
 
 
 def _dtype(v) -> str:
@@ -71,7 +72,7 @@ def _sizes(shape) -> str:
 
 
 class DriverPrinter:
-    def __init__(self, program, inputs, updates, fastmath, single: bool, parallel_threshold: int, profile=False):
+    def __init__(self, program, inputs, updates, fastmath, single: bool, parallel_threshold: int, vector_math: bool, profile=False):
         self.profile = profile
         self.lower_seconds = 0.0  # in lower_region, for f.compile_time["lower"]
         self.single_output = single
@@ -80,7 +81,8 @@ class DriverPrinter:
         self.inputs = inputs
         self.updates = updates
         self.constants = Constants()
-        self.kernel_printer = KernelPrinter(self.constants)
+        self.vector_math = vector_math
+        self.kernel_printer = KernelPrinter(self.constants, vector_math)
         self.fastmath = fastmath
         self.env = ShapeEnv()
         self.names: dict = {}
@@ -164,7 +166,7 @@ class DriverPrinter:
         self.helpers |= self.env.helpers
         source = self.profiled_source(params) if self.profile else self.module_source(params)
         labels = [label for _, _, label in self.step_chunks]
-        return Module(source, params, results[:n_out], list(self.env.errors), self.kernels, labels, self.lower_seconds)
+        return Module(source, params, results[:n_out], list(self.env.errors), self.kernels, labels, self.lower_seconds, self.vector_math)
 
     def view_roots(self) -> dict:
         """{view: the variable whose memory it shows}, for every single step printed as a
@@ -262,6 +264,8 @@ class DriverPrinter:
         lines.add("import numpy as np")
         lines.add("import numba")
         lines.add("from numba import prange")
+        if self.kernel_printer.uses_vecmath:
+            lines.add("from codegen import vecmath as vm")
         lines.add("")
         lines.extend(self.constants.definitions())
         for helper in sorted(self.helpers):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
+from codegen.vecmath import FUNCTIONS as VECMATH
 from symnet.ops.scalar_math import relu, sigmoid, softplus, step, trunc
 
 SHORT = {"float32": "f32", "float64": "f64", "int64": "i64", "int32": "i32", "bool": "b"}
@@ -34,11 +35,18 @@ class Constants:
 class ScalarPrinter(PythonCodePrinter):
     """Prints one kernel's expressions: ``names`` maps sympy symbols to local names."""
 
-    def __init__(self, constants: Constants, dtype: str, names: dict):
+    def __init__(self, constants: Constants, dtype: str, names: dict, vector_math: bool = False):
         super().__init__({"standard": "python3"})
         self.constants = constants
         self.dtype = dtype
         self.symbol_names = names
+        # vectorizable forms from codegen.vecmath (imported as vm) for float kernels
+        self.vector_math = vector_math and dtype.startswith("float")
+        self.used_vecmath = False
+
+    def vecmath(self, name: str, expr) -> str:
+        self.used_vecmath = True
+        return f"vm.{name}({self._print(expr.args[0])})"
 
     def number(self, value) -> str:
         if self.dtype.startswith("float"):
@@ -62,6 +70,11 @@ class ScalarPrinter(PythonCodePrinter):
     def _print_NumberSymbol(self, expr):
         return self.number(float(expr))
 
+    def _print_known_func(self, expr):
+        if self.vector_math and expr.func.__name__ in VECMATH:
+            return self.vecmath(expr.func.__name__, expr)
+        return getattr(PythonCodePrinter, f"_print_{expr.func.__name__}")(self, expr)  # math.<name>
+
     _print_Zero = _print_One = _print_NegativeOne = _print_Integer
     _print_Half = _print_Rational
     _print_Exp1 = _print_Pi = _print_NumberSymbol
@@ -83,6 +96,8 @@ class ScalarPrinter(PythonCodePrinter):
         return f"({self.number(0)} if {a} == {self.number(0)} else math.copysign({self.number(1)}, {a}))"
 
     def _print_Function(self, expr):
+        if self.vector_math and expr.func.__name__ in VECMATH:
+            return self.vecmath(expr.func.__name__, expr)
         a = self._print(expr.args[0]) if expr.args else ""
         one, zero = self.number(1), self.number(0)
         match expr.func:
@@ -97,3 +112,8 @@ class ScalarPrinter(PythonCodePrinter):
             case f if f is trunc:
                 return f"int({a})"
         return super()._print_Function(expr)
+
+
+# sympy binds these names to its own _print_known_func when PythonCodePrinter is defined
+for _name in set(VECMATH) - {"sigmoid", "softplus"}:
+    setattr(ScalarPrinter, f"_print_{_name}", ScalarPrinter._print_known_func)
