@@ -5,7 +5,6 @@
 >>> f = sn.function([x], sn.sum(x * x))
 """
 
-from symnet import nn
 from symnet.autodiff import grad
 from symnet.config import config
 from symnet.errors import DisconnectedInputError, ShapeError
@@ -72,3 +71,6 @@ from symnet.tensor_type import TensorType
 from symnet.verify import verify
 
 __version__ = "0.1.0"
+
+# last: symnet.nn builds on the names above
+from symnet import nn  # noqa: E402

@@ -328,6 +328,39 @@ def w3_step(batch: int, repeat: int) -> dict:
     return row(f"W3 step, batch {batch}", ours, "hand-written @njit step", base)
 
 
+def w3_fit(epochs: int = 50, rows: int = 8000, batch: int = 10) -> dict:
+    """``model.fit`` of the churn MLP (SGD, shuffling, loss and accuracy per epoch, no
+    progress bar) against the same epochs as a Python loop over the hand-written step."""
+    from symnet import nn
+
+    rng = np.random.default_rng(0)
+    X, y = churn_data(rows, rng)
+    params = churn_params(rng)
+    model = nn.Sequential([nn.Dense(6, activation="relu", input_dim=11), nn.Dense(6, activation="relu"),
+                           nn.Dense(1, activation="sigmoid")])
+    model.set_weights(params)
+    model.compile(optimizer=nn.SGD(0.01), loss="binary_crossentropy", metrics=["accuracy"])
+    model.fit(X[:batch], y[:batch], batch_size=batch, epochs=1, verbose=0)  # compile outside the timing
+    hand = churn_step_handwritten()
+    hand_params = [p.copy() for p in params]
+    lr = np.float32(0.01)
+
+    def hand_fit():
+        order_rng = np.random.default_rng(1)
+        for _ in range(epochs):
+            order = order_rng.permutation(rows)
+            xs, ys = X[order], y[order]
+            total = 0.0
+            for start in range(0, rows, batch):
+                total += hand(xs[start : start + batch], ys[start : start + batch], *hand_params, lr) * batch
+        return total
+
+    hand_fit()
+    ours = statistics.median(timeit(lambda: model.fit(X, y, batch_size=batch, epochs=epochs, verbose=0), 3, warmup=0, number=1))
+    base = statistics.median(timeit(hand_fit, 3, warmup=0, number=1))
+    return row(f"W3 fit, {epochs} epochs of {rows} rows, batch {batch}", ours, "Python loop over the hand-written step", base)
+
+
 def call_overhead(repeat: int) -> dict:
     import symnet as sn
 
@@ -367,7 +400,7 @@ def w5_cold_warm() -> list:
     ]
 
 
-WORKLOADS = ("W1", "W2", "W3", "CALL", "W5")
+WORKLOADS = ("W1", "W2", "W3", "FIT", "CALL", "W5")
 
 
 def suite(quick: bool = False, workloads=WORKLOADS, size: int | None = None, progress=None) -> list:
@@ -382,6 +415,9 @@ def suite(quick: bool = False, workloads=WORKLOADS, size: int | None = None, pro
     if "W3" in workloads:
         say("W3")
         rows += [w3_step(10, repeat), w3_step(256, repeat)]
+    if "FIT" in workloads:
+        say("W3 fit")
+        rows.append(w3_fit(epochs=5 if quick else 50))
     if "CALL" in workloads:
         say("call overhead")
         rows.append(call_overhead(repeat))

@@ -1,5 +1,14 @@
-"""symnet.nn: losses now; Keras-like layers, models and optimizers build on the graph API."""
+"""symnet.nn: Keras-like layers, models, optimizers and callbacks on the graph API, and
+the losses as graph expressions."""
 
+from symnet.nn.callbacks import Callback, EarlyStopping, History
+from symnet.nn.layers import Activation, Dense, Dropout, Flatten, Layer
 from symnet.nn.losses import binary_crossentropy, categorical_crossentropy, mse, sparse_categorical_crossentropy
+from symnet.nn.models import Sequential, load_model
+from symnet.nn.optimizers import SGD, Adagrad, Adam, Optimizer, RMSprop
 
-__all__ = ["binary_crossentropy", "categorical_crossentropy", "mse", "sparse_categorical_crossentropy"]
+__all__ = [
+    "Activation", "Adagrad", "Adam", "Callback", "Dense", "Dropout", "EarlyStopping", "Flatten", "History", "Layer",
+    "Optimizer", "RMSprop", "SGD", "Sequential", "binary_crossentropy", "categorical_crossentropy", "load_model", "mse",
+    "sparse_categorical_crossentropy",
+]

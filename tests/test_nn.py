@@ -1,0 +1,210 @@
+"""symnet.nn: layers against NumPy, optimizer rules against hand-computed NumPy steps,
+training, freezing, early stopping, saving, and the errors for bad data. One model is
+compiled for the CPU (fit, evaluate, predict, save/load); the rest run on the
+interpreter, which computes the same graphs op by op."""
+
+import numpy as np
+import pytest
+
+import symnet as sn
+from symnet import nn
+
+
+def separable(n=400, features=11, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, features)).astype(np.float32)
+    y = (X[:, 0] - X[:, 3] + 0.5 * X[:, 7] > 0).astype(np.float32)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def churn_model():
+    """The seeds' churn MLP trained on the CPU (train, evaluate and predict compiled once)."""
+    X, y = separable()
+    model = nn.Sequential([
+        nn.Dense(6, activation="relu", kernel_initializer="uniform", input_dim=11),
+        nn.Dropout(0.1),
+        nn.Dense(6, activation="relu", kernel_initializer="uniform"),
+        nn.Dense(1, activation="sigmoid", kernel_initializer="uniform"),
+    ], seed=1)
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    history = model.fit(X[:300], y[:300], batch_size=10, epochs=40, validation_split=0.1, verbose=0)
+    return model, history, X, y
+
+
+def test_the_churn_mlp_learns_on_the_cpu(churn_model):
+    model, history, X, y = churn_model
+    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert history.history["loss"][-1] < history.history["loss"][0] / 2
+    loss, accuracy = model.evaluate(X[300:], y[300:])
+    assert accuracy >= 0.95 and loss < 0.3
+    p = model.predict(X[300:])
+    assert p.shape == (100, 1) and ((p > 0.5)[:, 0] == y[300:]).mean() == pytest.approx(accuracy)
+    assert "def run_serial" in model.train_function.source
+
+
+def test_predict_is_the_layers_forward_in_numpy(churn_model):
+    model, _, X, _ = churn_model
+    W1, b1, W2, b2, W3, b3 = model.get_weights()
+    h = np.maximum(X @ W1 + b1, 0)  # dropout is the identity at predict
+    h = np.maximum(h @ W2 + b2, 0)
+    want = 1 / (1 + np.exp(-(h @ W3 + b3)))
+    np.testing.assert_allclose(model.predict(X), want, rtol=2e-5, atol=1e-6)
+
+
+def test_save_and_load_round_trip(churn_model, tmp_path):
+    model, _, X, _ = churn_model
+    model.save(tmp_path / "churn.npz")
+    loaded = nn.load_model(tmp_path / "churn.npz")
+    assert [type(layer) for layer in loaded.layers] == [type(layer) for layer in model.layers]
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_loading_refuses_unknown_layers_and_wrong_shapes(churn_model, tmp_path):
+    import json
+
+    model, _, _, _ = churn_model
+    model.save(tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz") as data:
+        config = json.loads(str(data["config"]))
+        weights = {k: data[k] for k in data.files if k != "config"}
+    config["layers"][1]["class"] = "Lambda"
+    np.savez(tmp_path / "bad.npz", config=np.array(json.dumps(config)), **weights)
+    with pytest.raises(ValueError, match="unknown layer type 'Lambda'"):
+        nn.load_model(tmp_path / "bad.npz")
+    config["layers"][1]["class"] = "Dropout"
+    weights["w0"] = weights["w0"][:5]
+    np.savez(tmp_path / "bad.npz", config=np.array(json.dumps(config)), **weights)
+    with pytest.raises(ValueError, match="do not fit the architecture"):
+        nn.load_model(tmp_path / "bad.npz")
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda m, X, y: m.fit(X[:, :10], y, verbose=0), r"examples of shape \(11,\), got x of shape \(400, 10\)"),
+        (lambda m, X, y: m.fit(X, y[:-1], verbose=0), "x has 400 rows but y has 399"),
+        (lambda m, X, y: m.predict(np.where(X > 2, np.nan, X)), "x has nan or inf values"),
+        (lambda m, X, y: m.evaluate(X, np.where(y > 0, np.inf, y)), "y has nan or inf values"),
+    ],
+)
+def test_bad_data_is_named(churn_model, call, message):
+    model, _, X, y = churn_model
+    with pytest.raises(ValueError, match=message):
+        call(model, X, y)
+
+
+def linear_model(optimizer, units=2):
+    model = nn.Sequential([nn.Dense(units, input_dim=3, kernel_initializer="glorot_uniform")], seed=3)
+    model.compile(optimizer=optimizer, loss="mse", target="interp")
+    return model
+
+
+def numpy_steps(optimizer: str, W, b, batches, lr):
+    """The optimizer's rule by hand on mean((x W + b - y)²), three steps."""
+    state = {}
+    for t, (x, y) in enumerate(batches, start=1):
+        r = x @ W + b - y
+        gW, gb = 2 * x.T @ r / r.size, 2 * r.sum(0) / r.size
+        for name, p, g in (("W", W, gW), ("b", b, gb)):
+            if optimizer == "sgd":
+                p -= lr * g
+            elif optimizer in ("momentum", "nesterov"):
+                v = state.get(name, 0) * 0.9 - lr * g
+                state[name] = v
+                p += 0.9 * v - lr * g if optimizer == "nesterov" else v
+            elif optimizer == "adagrad":
+                a = state.get(name, 0.1) + g * g
+                state[name] = a
+                p -= lr * g / (np.sqrt(a) + 1e-7)
+            elif optimizer == "rmsprop":
+                a = 0.9 * state.get(name, 0) + 0.1 * g * g
+                state[name] = a
+                p -= lr * g / (np.sqrt(a) + 1e-7)
+            elif optimizer == "adam":
+                m, v = state.get(name, (0, 0))
+                m, v = m + (g - m) * 0.1, v + (g * g - v) * 0.001
+                state[name] = (m, v)
+                p -= lr * np.sqrt(1 - 0.999**t) / (1 - 0.9**t) * m / (np.sqrt(v) + 1e-7)
+    return W, b
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"])
+def test_optimizer_steps_match_numpy(name):
+    lr = 0.1
+    make = {"sgd": lambda: nn.SGD(lr), "momentum": lambda: nn.SGD(lr, momentum=0.9),
+            "nesterov": lambda: nn.SGD(lr, momentum=0.9, nesterov=True), "adagrad": lambda: nn.Adagrad(lr),
+            "rmsprop": lambda: nn.RMSprop(lr), "adam": lambda: nn.Adam(lr)}[name]
+    model = linear_model(make())
+    W, b = (w.astype(np.float64) for w in model.get_weights())
+    rng = np.random.default_rng(5)
+    batches = [(rng.standard_normal((4, 3)), rng.standard_normal((4, 2))) for _ in range(3)]
+    for x, y in batches:
+        model.train_function(x.astype(np.float32), y.astype(np.float32))
+    W, b = numpy_steps(name, W, b, batches, lr)
+    got_W, got_b = model.get_weights()
+    np.testing.assert_allclose(got_W, W, rtol=2e-5, atol=2e-6)
+    np.testing.assert_allclose(got_b, b, rtol=2e-5, atol=2e-6)
+
+
+def test_fit_shows_a_progress_bar_per_epoch(capsys):
+    X, y = separable(40)
+    model = linear_model("sgd", units=1)
+    model.fit(X[:, :3], y, batch_size=8, epochs=2, verbose=1)
+    err = capsys.readouterr().err
+    assert "Epoch 1/2" in err and "Epoch 2/2" in err and "5/5" in err and "loss=" in err
+
+
+def test_a_frozen_layer_does_not_move_and_early_stopping_stops():
+    X, y = separable(120)
+    model = nn.Sequential([nn.Dense(4, activation="tanh", input_dim=11), nn.Dense(1, activation="sigmoid")], seed=2)
+    model.layers[0].trainable = False
+    model.compile(optimizer=nn.SGD(learning_rate=1e-9), loss="binary_crossentropy", target="interp")
+    frozen = model.layers[0].get_weights()
+    stop = nn.EarlyStopping(monitor="loss", patience=2, min_delta=1e-3)
+    history = model.fit(X, y, batch_size=40, epochs=50, callbacks=[stop], verbose=0)
+    assert len(history.epoch) == 3 and stop.stopped_epoch == 2  # no improvement after epoch 0
+    for before, after in zip(frozen, model.layers[0].get_weights()):
+        np.testing.assert_array_equal(before, after)
+
+
+def test_softmax_classifier_with_sparse_labels_and_one_hot_labels():
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((300, 4)).astype(np.float32)
+    labels = np.argmax(X[:, :3], axis=1)
+    for loss, y in (("sparse_categorical_crossentropy", labels), ("categorical_crossentropy", np.eye(3)[labels])):
+        model = nn.Sequential([nn.Dense(3, activation="softmax", input_dim=4)], seed=0)
+        model.compile(optimizer=nn.Adam(0.05), loss=loss, metrics=["accuracy"], target="interp")
+        model.fit(X, y, batch_size=30, epochs=15, verbose=0)
+        assert model.evaluate(X, y)[1] >= 0.9
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", target="interp")
+        model.fit(X, labels + 1, verbose=0)
+
+
+def test_dropout_drops_while_training_only():
+    layer = nn.Dropout(0.25)
+    x = sn.matrix("x")
+    out = layer.call(x, training=True)
+    (noise,) = layer.noise_inputs
+    f = sn.function([x, noise], out, target="interp")
+    u = np.array([[0.1, 0.3], [0.25, 0.9]], np.float32)
+    np.testing.assert_allclose(f(np.ones((2, 2), np.float32), u), [[0, 4 / 3], [4 / 3, 4 / 3]], rtol=1e-6)
+    assert layer.call(x, training=False) is x
+
+
+def test_initializers_and_bad_arguments():
+    rng = np.random.default_rng(0)
+    w = nn.initializers.glorot_uniform((600, 400), rng)
+    assert np.abs(w).max() <= np.sqrt(6 / 1000) and w.std() == pytest.approx(np.sqrt(2 / 1000), rel=0.05)
+    h = nn.initializers.he_normal((2000, 100), rng)
+    assert np.abs(h).max() <= 2 * np.sqrt(2 / 2000) / 0.8796 + 1e-12 and h.std() == pytest.approx(np.sqrt(2 / 2000), rel=0.05)
+    assert np.abs(nn.initializers.uniform((100,), rng)).max() <= 0.05
+    with pytest.raises(ValueError, match="unknown initializer 'glorot'"):
+        nn.Sequential([nn.Dense(2, kernel_initializer="glorot", input_dim=2)])
+    with pytest.raises(ValueError, match="unknown activation 'relu6'"):
+        nn.Dense(2, activation="relu6")
+    with pytest.raises(ValueError, match="unknown optimizer 'adamw'"):
+        linear_model("adamw")
+    with pytest.raises(RuntimeError, match="call model.compile"):
+        nn.Sequential([nn.Dense(1, input_dim=2)]).fit(np.zeros((2, 2)), np.zeros(2), verbose=0)
