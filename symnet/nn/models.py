@@ -30,6 +30,8 @@ class Sequential:
         self.input_shape = None
         self.compiled = False
         self.stop_training = False
+        self.target = None
+        self._train = self._eval = self._predict = None
         for layer in layers or []:
             self.add(layer)
 
@@ -43,6 +45,7 @@ class Sequential:
             raise ValueError(f"layer {layer.name}: only the first layer takes input_dim/input_shape")
         self.layers.append(layer)
         self.compiled = False
+        self._train = self._eval = self._predict = None
         if self.input_shape is not None:
             self._build()
 
@@ -140,15 +143,12 @@ class Sequential:
 
     @property
     def predict_function(self):
-        if self._predict_missing():
-            x, out, _ = self._forward(training=False)
-            self._predict = sn.function([x], out, name="predict", target=getattr(self, "target", None))
-        return self._predict
-
-    def _predict_missing(self) -> bool:
         if self.input_shape is None:
             raise RuntimeError("the model's input shape is unknown: give the first layer input_dim= or input_shape=")
-        return getattr(self, "_predict", None) is None
+        if self._predict is None:
+            x, out, _ = self._forward(training=False)
+            self._predict = sn.function([x], out, name="predict", target=self.target)
+        return self._predict
 
     # -- data checks -------------------------------------------------------------------------
     def _check_x(self, x, what: str) -> np.ndarray:
