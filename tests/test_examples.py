@@ -7,8 +7,8 @@ import sys
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 
 
-def run_example(name: str) -> str:
-    done = subprocess.run([sys.executable, str(EXAMPLES / name)], capture_output=True, text=True, timeout=300)
+def run_example(name: str, *args: str) -> str:
+    done = subprocess.run([sys.executable, str(EXAMPLES / name), *args], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -25,3 +25,23 @@ def test_computational_graph_numbers():
     out = run_example("computational_graph.py")
     assert "g = -12.0" in out
     assert "dg/dx = -3.0  dg/dy = -3.0  dg/dz = 4.0" in out
+
+
+def test_churn_mlp_on_a_small_table():
+    import json
+    import re
+
+    out = run_example("churn_mlp.py", "--rows", "2000", "--epochs", "5")
+    accuracy = float(re.search(r"test accuracy ([0-9.]+)", out).group(1))
+    confusion = json.loads(re.search(r"columns: predicted 0/1\): (\[\[.*\]\])", out).group(1))
+    assert sum(map(sum, confusion)) == 400 and accuracy >= 0.78
+
+
+def test_churn_mlp_on_breast_cancer():
+    import re
+
+    import pytest
+
+    pytest.importorskip("sklearn")
+    out = run_example("churn_mlp.py", "--dataset", "breast-cancer", "--epochs", "50")
+    assert float(re.search(r"test accuracy ([0-9.]+)", out).group(1)) >= 0.94
