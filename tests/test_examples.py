@@ -45,3 +45,9 @@ def test_churn_mlp_on_breast_cancer():
     pytest.importorskip("sklearn")
     out = run_example("churn_mlp.py", "--dataset", "breast-cancer", "--epochs", "50")
     assert float(re.search(r"test accuracy ([0-9.]+)", out).group(1)) >= 0.94
+
+
+def test_custom_activation_trains_and_shows_its_derivative_kernel():
+    out = run_example("custom_activation.py")
+    assert "swish'(z) = " in out and "swish_grad" in out
+    assert float(out.split("test accuracy ")[1].split()[0]) >= 0.95
