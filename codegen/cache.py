@@ -35,23 +35,26 @@ def cache_dir() -> str:
     return path
 
 
-def _vecmath_digest() -> str:
-    """Generated modules call codegen.vecmath, whose code Numba's cache does not track:
-    its source is part of every key."""
-    global _VECMATH
-    if _VECMATH is None:
-        with open(os.path.join(os.path.dirname(__file__), "vecmath.py"), "rb") as f:
-            _VECMATH = hashlib.sha256(f.read()).hexdigest()[:16]
-    return _VECMATH
+def _library_digest() -> str:
+    """Generated modules call codegen.vecmath and codegen.nnlib, whose code Numba's cache
+    of the caller does not track: their sources are part of every key."""
+    global _LIBRARY
+    if _LIBRARY is None:
+        digest = hashlib.sha256()
+        for name in ("vecmath.py", "nnlib.py"):
+            with open(os.path.join(os.path.dirname(__file__), name), "rb") as f:
+                digest.update(f.read())
+        _LIBRARY = digest.hexdigest()[:16]
+    return _LIBRARY
 
 
-_VECMATH = None
+_LIBRARY = None
 
 
 def key(source: str, target: str) -> str:
     from symnet import __version__
 
-    versions = f"{__version__}|{numba.__version__}|{llvmlite.__version__}|{np.__version__}|{sys.version}|{_vecmath_digest()}"
+    versions = f"{__version__}|{numba.__version__}|{llvmlite.__version__}|{np.__version__}|{sys.version}|{_library_digest()}"
     return hashlib.sha256(f"{target}\n{versions}\n{source}".encode()).hexdigest()[:24]
 
 

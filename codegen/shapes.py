@@ -8,6 +8,7 @@ that the Python side turns into a message naming the node and the user's line.
 
 from __future__ import annotations
 
+from symnet.ops.conv import Conv2d, Conv2dGradInput, Conv2dGradWeight, Pool2d, Pool2dGrad
 from symnet.ops.elementwise import Elemwise
 from symnet.ops.linalg import Matmul
 from symnet.ops.nnet import OneHot
@@ -177,12 +178,34 @@ class ShapeEnv:
                 shape = self.of(ins[1 + op.k])
             case OneHot():
                 shape = self.of(ins[0]) + (str(op.n),)
+            case Conv2d():
+                (n, c, h, w), (f, c_w, kh, kw) = self.of(ins[0]), self.of(ins[1])
+                self.equal([c, c_w], node, "conv2d channel")
+                spatial = self.windows((h, w), (kh, kw), op.stride, op.padding, node)
+                shape = (n, f) + spatial
+            case Pool2d():
+                n, c, h, w = self.of(ins[0])
+                spatial = self.windows((h, w), tuple(map(str, op.size)), op.stride, (0, 0), node)
+                shape = (n, c) + spatial
+            case Conv2dGradInput() | Pool2dGrad():
+                shape = self.of(ins[0])
+            case Conv2dGradWeight():
+                shape = self.of(ins[1])
             case ShapeI():
                 shape = ()
             case _:
                 raise NotImplementedError(f"no shape rule for {op} in the CPU backend")
         # known sizes in the type are facts the driver can use directly
         self.sizes[out] = tuple(str(s) if s is not None else code for s, code in zip(static, shape))
+
+    def windows(self, sizes, kernel, stride, padding, node) -> tuple:
+        """Window positions along each spatial axis, checking each window fits the padded input."""
+        out = []
+        for n, k, s, p in zip(sizes, kernel, stride, padding):
+            padded = f"{n} + {2 * p}" if p else n
+            self.check(f"{padded} < {k}", f"{node.op.name}: the window is larger than the (padded) input\n  in {node.where()}")
+            out.append(self.local(f"({padded} - {k}) // {s} + 1"))
+        return tuple(out)
 
     def broadcast_axis(self, axes, node) -> str:
         """The size of one axis where (variable, axis) pairs broadcast together."""

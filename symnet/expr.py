@@ -12,6 +12,7 @@ from symnet.config import config
 from symnet.errors import ShapeError
 from symnet.graph import Constant, SharedVariable, Variable
 from symnet.ops import elementwise as ew
+from symnet.ops.conv import Conv2d, Pool2d
 from symnet.ops.linalg import Matmul
 from symnet.ops.nnet import LogSoftmax, OneHot, Softmax
 from symnet.ops.reduction import Argmax, Reduce, ShapeI
@@ -431,3 +432,35 @@ def softmax(x, axis: int = -1):
 def log_softmax(x, axis: int = -1):
     x = as_tensor(x)
     return LogSoftmax(_axis(axis, x.ndim))(x)
+
+
+def _int_pair(value, what: str) -> tuple:
+    """(a, b) from an int or a pair of ints, each checked to be >= the least allowed."""
+    pair = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, numbers.Integral) for v in pair):
+        raise TypeError(f"{what} must be an int or a pair of ints, got {value!r}")
+    least = 0 if what == "padding" else 1
+    if any(v < least for v in pair):
+        raise ValueError(f"{what} must be >= {least}, got {value!r}")
+    return tuple(int(v) for v in pair)
+
+
+def conv2d(x, w, stride=1, padding=0):
+    """Cross-correlation of x (N, C, H, W) with kernels w (F, C, kh, kw): (N, F, Ho, Wo)."""
+    return Conv2d(_int_pair(stride, "stride"), _int_pair(padding, "padding"))(as_tensor(x), as_tensor(w))
+
+
+def _pool(kind: str, x, size, stride):
+    size = _int_pair(size, "size")
+    stride = size if stride is None else _int_pair(stride, "stride")
+    return Pool2d(kind, size, stride)(as_tensor(x))
+
+
+def max_pool2d(x, size, stride=None):
+    """The maximum of each (kh, kw) window of x (N, C, H, W); stride defaults to the size."""
+    return _pool("max", x, size, stride)
+
+
+def avg_pool2d(x, size, stride=None):
+    """The mean of each (kh, kw) window of x (N, C, H, W); stride defaults to the size."""
+    return _pool("avg", x, size, stride)

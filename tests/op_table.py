@@ -1004,6 +1004,93 @@ LOSSES = [
 ]
 
 
+# -- convolution and pooling (NCHW) -------------------------------------------------------------
+
+
+def _conv_ref(stride=(1, 1), padding=(0, 0)):
+    """Cross-correlation by explicit loops over output positions (no window tricks)."""
+
+    def ref(x, w):
+        (sh, sw), (ph, pw) = stride, padding
+        xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        kh, kw = w.shape[2:]
+        ho, wo = (xp.shape[2] - kh) // sh + 1, (xp.shape[3] - kw) // sw + 1
+        out = np.zeros((x.shape[0], w.shape[0], ho, wo), np.result_type(x, w))
+        for y in range(ho):
+            for z in range(wo):
+                patch = xp[:, :, y * sh : y * sh + kh, z * sw : z * sw + kw]
+                out[:, :, y, z] = np.einsum("ncij,fcij->nf", patch, w)
+        return out
+
+    return ref
+
+
+def _pool_ref(reduce, size, stride=None):
+    stride = stride or size
+
+    def ref(x):
+        (kh, kw), (sh, sw) = size, stride
+        ho, wo = (x.shape[2] - kh) // sh + 1, (x.shape[3] - kw) // sw + 1
+        dtype = x.dtype if reduce is np.max or x.dtype.kind == "f" else sn.config.floatX
+        out = np.zeros(x.shape[:2] + (ho, wo), dtype)
+        for y in range(ho):
+            for z in range(wo):
+                patch = x[:, :, y * sh : y * sh + kh, z * sw : z * sw + kw].astype(dtype)
+                out[:, :, y, z] = reduce(patch, axis=(2, 3)) if patch.size else 0
+        return out
+
+    return ref
+
+
+CONV_SHAPES = (
+    ((2, 3, 5, 6), (4, 3, 3, 2)),
+    ((0, 2, 4, 4), (3, 2, 3, 3)),
+    ((1, 1, 1, 1), (1, 1, 1, 1)),
+    ((2, 0, 3, 3), (2, 0, 2, 2)),
+    ((2, 2, 4, 4), (0, 2, 3, 3)),
+)
+POOL_SHAPES = _single([(2, 3, 4, 6), (1, 1, 5, 5), (0, 2, 4, 4), (2, 1, 2, 3), (2, 2, 3, 7)])
+CONV = [
+    binary(
+        "conv2d",
+        sn.conv2d,
+        _conv_ref(),
+        dtypes=FLOATS,
+        shapes=CONV_SHAPES,
+        grad_shapes=(((1, 2, 2, 3), (1, 2, 2, 2)), ((2, 1, 3, 2), (2, 1, 2, 2))),
+        second_order=True,
+    ),
+    binary(
+        "conv2d_stride_padding",
+        lambda x, w: sn.conv2d(x, w, (2, 1), (1, 2)),
+        _conv_ref((2, 1), (1, 2)),
+        dtypes=FLOATS,
+        shapes=(((2, 3, 5, 6), (4, 3, 3, 2)), ((1, 1, 2, 2), (2, 1, 3, 3)), ((1, 2, 1, 1), (3, 2, 1, 1))),
+        grad_shapes=(((1, 1, 3, 4), (2, 1, 3, 2)),),
+        second_order=True,
+    ),
+    binary(
+        "conv2d_float32_float64",
+        sn.conv2d,
+        _conv_ref(),
+        (Arg("real", "float32"), Arg("real", "float64")),
+        dtypes=("float64",),
+        shapes=(((2, 2, 3, 3), (1, 2, 2, 2)),),
+        grad_shapes=(((1, 1, 3, 3), (1, 1, 2, 2)),),
+    ),
+    unary("max_pool2d", lambda x: sn.max_pool2d(x, 2), _pool_ref(np.max, (2, 2)), shapes=POOL_SHAPES,
+          grad_shapes=(((1, 1, 3, 4),), ((2, 1, 2, 2),))),
+    unary("max_pool2d_ties", lambda x: sn.max_pool2d(x, (2, 3), (1, 2)), _pool_ref(np.max, (2, 3), (1, 2)), "ties",
+          shapes=POOL_SHAPES, grad=False),
+    unary("max_pool2d_stride", lambda x: sn.max_pool2d(x, (2, 3), (1, 2)), _pool_ref(np.max, (2, 3), (1, 2)),
+          dtypes=FLOATS, shapes=POOL_SHAPES, grad_shapes=(((1, 1, 3, 4),),)),
+    unary("avg_pool2d", lambda x: sn.avg_pool2d(x, 2), _pool_ref(np.mean, (2, 2)), shapes=POOL_SHAPES,
+          grad_shapes=(((1, 2, 2, 3),),), second_order=True),
+    unary("avg_pool2d_stride", lambda x: sn.avg_pool2d(x, 3, 1), _pool_ref(np.mean, (3, 3), (1, 1)), dtypes=FLOATS,
+          shapes=_single([(2, 2, 4, 5), (1, 1, 3, 3)]), grad_shapes=(((1, 1, 3, 4),),)),
+]
+
+
 CASES = (
     ELEMENTWISE
     + REDUCTIONS
@@ -1015,6 +1102,7 @@ CASES = (
     + TAKE
     + JOIN
     + NNET
+    + CONV
     + LOSSES
 )
 

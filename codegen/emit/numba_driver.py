@@ -13,6 +13,7 @@ from codegen.lower import identifier, lower_region
 from codegen.schedule import schedule
 from codegen.shapes import ShapeEnv
 from symnet.graph import Constant, toposort
+from symnet.ops.conv import Conv2d, Conv2dGradInput, Conv2dGradWeight, Pool2d, Pool2dGrad
 from symnet.ops.linalg import Matmul
 from symnet.ops.nnet import OneHot
 from symnet.ops.reduction import Argmax, ShapeI
@@ -89,6 +90,7 @@ class DriverPrinter:
         self.fresh: set = set()  # variables held in buffers this call allocated
         self.scalars: set = set()
         self.helpers: set = set()
+        self.uses_nnlib = False  # whether the driver calls codegen.nnlib (conv, pooling)
         self.kernels: list = []
         self.body: list = []  # (serial lines, parallel lines) chunks
         self.used_names: set = set()
@@ -266,6 +268,8 @@ class DriverPrinter:
         lines.add("from numba import prange")
         if self.kernel_printer.uses_vecmath:
             lines.add("from codegen import vecmath as vm")
+        if self.uses_nnlib:
+            lines.add("from codegen import nnlib")
         lines.add("")
         lines.extend(self.constants.definitions())
         for helper in sorted(self.helpers):
@@ -508,6 +512,16 @@ class DriverPrinter:
                 self.call_helper("_take_along_grad", o, shape, out, operands + self.along(g, x, idx, op.axis))
             case OneHot():
                 self.call_helper("_one_hot", o, shape, out, a)
+            case Conv2d() | Conv2dGradInput() | Conv2dGradWeight():
+                operands = [self.as_dtype(n, v, out) for n, v in zip(a, ins) if v in op.value_inputs(node)]
+                params = [str(p) for p in op.stride + op.padding]
+                self.call_library(op.name, o, shape, out, operands + params)
+            case Pool2d() | Pool2dGrad():
+                if isinstance(op, Pool2dGrad) and op.kind == "avg":
+                    a = a[1:]
+                operands = [self.as_dtype(a[0], ins[0], out) if op.kind == "avg" else a[0]] + a[1:]
+                params = [str(p) for p in op.size + op.stride]
+                self.call_library(op.name, o, shape, out, operands + params)
             case Argmax():
                 x = self.env.of(ins[0])
                 axis_sizes = x if op.axis is None else (x[op.axis],)
@@ -594,6 +608,16 @@ class DriverPrinter:
         sizes = self.env.of(frame)
         before, after = " * ".join(sizes[:axis]) or "1", " * ".join(sizes[axis + 1 :]) or "1"
         return [before, self.env.of(x)[axis], after, self.env.of(idx)[axis]]
+
+    def as_dtype(self, name: str, v, out) -> str:
+        """``name`` converted to ``out``'s dtype where it differs (BLAS multiplies one dtype)."""
+        return name if v.dtype == out.dtype else f"{name}.astype({_dtype(out)})"
+
+    def call_library(self, routine, o, shape, out, args) -> None:
+        """``o`` = a new buffer filled by ``codegen.nnlib.<routine>(*args, o)``."""
+        self.uses_nnlib = True
+        self.emit(f"{o} = np.empty({shape}, {_dtype(out)})")
+        self.emit(f"nnlib.{routine}({', '.join(args)}, {o})")
 
     def call_helper(self, helper, o, shape, out, args) -> None:
         self.helpers.add(helper)
