@@ -26,32 +26,25 @@ def _chunk(n, per_image):
 
 
 @_jit
-def _im2col(x, b0, m, kh, kw, sh, sw, ph, pw, ho, wo, cols):
-    """cols[(c·kh + i)·kw + j, b·ho·wo + y·wo + z] = x[b0 + b, c, y·sh + i − ph, z·sw + j − pw],
-    zero outside x, for the m images from b0."""
-    channels, h, w = x.shape[1], x.shape[2], x.shape[3]
-    hw = ho * wo
-    for c in range(channels):
-        for i in range(kh):
-            for j in range(kw):
-                r = (c * kh + i) * kw + j
-                for b in range(m):
-                    for y in range(ho):
-                        row = y * sh + i - ph
-                        base = b * hw + y * wo
-                        if row < 0 or row >= h:
-                            for z in range(wo):
-                                cols[r, base + z] = 0
-                            continue
-                        for z in range(wo):
-                            col = z * sw + j - pw
-                            cols[r, base + z] = x[b0 + b, c, row, col] if 0 <= col < w else 0
+def _padded(x, ph, pw):
+    """x zero-padded by (ph, pw) on the last two axes, C-contiguous (x itself if it already is)."""
+    if ph == 0 and pw == 0:
+        return np.ascontiguousarray(x)
+    n, channels, h, w = x.shape
+    xp = np.zeros((n, channels, h + 2 * ph, w + 2 * pw), x.dtype)
+    for b in range(n):
+        for c in range(channels):
+            for y in range(h):
+                for z in range(w):
+                    xp[b, c, y + ph, z + pw] = x[b, c, y, z]
+    return xp
 
 
 @_jit
-def _col2im_add(cols, b0, m, kh, kw, sh, sw, ph, pw, ho, wo, out):
-    """The adjoint of ``_im2col``: each column entry added back into ``out`` (padding dropped)."""
-    channels, h, w = out.shape[1], out.shape[2], out.shape[3]
+def _im2col(xp, b0, m, kh, kw, sh, sw, ho, wo, cols):
+    """cols[(c·kh + i)·kw + j, b·ho·wo + y·wo + z] = xp[b0 + b, c, y·sh + i, z·sw + j] for
+    the m images from b0 of the padded input xp."""
+    channels = xp.shape[1]
     hw = ho * wo
     for c in range(channels):
         for i in range(kh):
@@ -59,24 +52,34 @@ def _col2im_add(cols, b0, m, kh, kw, sh, sw, ph, pw, ho, wo, out):
                 r = (c * kh + i) * kw + j
                 for b in range(m):
                     for y in range(ho):
-                        row = y * sh + i - ph
-                        if row < 0 or row >= h:
-                            continue
                         base = b * hw + y * wo
                         for z in range(wo):
-                            col = z * sw + j - pw
-                            if 0 <= col < w:
-                                out[b0 + b, c, row, col] += cols[r, base + z]
+                            cols[r, base + z] = xp[b0 + b, c, y * sh + i, z * sw + j]
+
+
+@_jit
+def _col2im_add(cols, b0, m, kh, kw, sh, sw, ho, wo, dxp):
+    """The adjoint of ``_im2col``: each column entry added back into the padded dxp."""
+    channels = dxp.shape[1]
+    hw = ho * wo
+    for c in range(channels):
+        for i in range(kh):
+            for j in range(kw):
+                r = (c * kh + i) * kw + j
+                for b in range(m):
+                    for y in range(ho):
+                        base = b * hw + y * wo
+                        for z in range(wo):
+                            dxp[b0 + b, c, y * sh + i, z * sw + j] += cols[r, base + z]
 
 
 @_jit
 def _gather_images(g, b0, m, gm):
-    """gm[f, b·hw + p] = g[b0 + b, f, p] for g viewed as (N, F, ho·wo)."""
-    features, hw = g.shape[1], g.shape[2] * g.shape[3]
+    """gm[f, b·hw + p] = g[b0 + b, f, p] for a C-contiguous g viewed as (N, F, hw)."""
     for b in range(m):
-        for f in range(features):
-            for p in range(hw):
-                gm[f, b * hw + p] = g[b0 + b, f, p // g.shape[3], p % g.shape[3]]
+        for f in range(g.shape[1]):
+            for p in range(g.shape[2]):
+                gm[f, b * g.shape[2] + p] = g[b0 + b, f, p]
 
 
 @_jit
@@ -98,12 +101,13 @@ def conv2d(x, w, sh, sw, ph, pw, out):
     if n * features * hw == 0:
         return
     wmat = np.ascontiguousarray(w).reshape((features, k))
+    xp = _padded(x, ph, pw)
     flat = out.reshape((n, features, hw))
     step = _chunk(n, k * hw)
     for b0 in range(0, n, step):
         m = min(step, n - b0)
         cols = np.empty((k, m * hw), out.dtype)
-        _im2col(x, b0, m, kh, kw, sh, sw, ph, pw, ho, wo, cols)
+        _im2col(xp, b0, m, kh, kw, sh, sw, ho, wo, cols)
         product = np.dot(wmat, cols)
         for b in range(m):
             for f in range(features):
@@ -121,12 +125,21 @@ def conv2d_grad_input(w, g, sh, sw, ph, pw, out):
     if k == 0 or n * features * hw == 0:
         return
     w_t = np.ascontiguousarray(np.ascontiguousarray(w).reshape((features, k)).T)
+    g3 = np.ascontiguousarray(g).reshape((n, features, hw))
+    h, w_ = out.shape[2], out.shape[3]
+    dxp = out if ph == 0 and pw == 0 else np.zeros((n, out.shape[1], h + 2 * ph, w_ + 2 * pw), out.dtype)
     step = _chunk(n, max(k, features) * hw)
     for b0 in range(0, n, step):
         m = min(step, n - b0)
         gm = np.empty((features, m * hw), out.dtype)
-        _gather_images(g, b0, m, gm)
-        _col2im_add(np.dot(w_t, gm), b0, m, kh, kw, sh, sw, ph, pw, ho, wo, out)
+        _gather_images(g3, b0, m, gm)
+        _col2im_add(np.dot(w_t, gm), b0, m, kh, kw, sh, sw, ho, wo, dxp)
+    if ph or pw:
+        for b in range(n):
+            for c in range(out.shape[1]):
+                for y in range(h):
+                    for z in range(w_):
+                        out[b, c, y, z] = dxp[b, c, y + ph, z + pw]
 
 
 @_jit
@@ -139,14 +152,16 @@ def conv2d_grad_weight(x, g, sh, sw, ph, pw, out):
     if k == 0 or n * features * hw == 0:
         return
     acc = out.reshape((features, k))
+    xp = _padded(x, ph, pw)
+    g3 = np.ascontiguousarray(g).reshape((n, features, hw))
     step = _chunk(n, max(k, features) * hw)
     for b0 in range(0, n, step):
         m = min(step, n - b0)
         cols = np.empty((k, m * hw), out.dtype)
-        _im2col(x, b0, m, kh, kw, sh, sw, ph, pw, ho, wo, cols)
+        _im2col(xp, b0, m, kh, kw, sh, sw, ho, wo, cols)
         gm = np.empty((features, m * hw), out.dtype)
-        _gather_images(g, b0, m, gm)
-        acc += np.dot(gm, np.ascontiguousarray(cols.T))
+        _gather_images(g3, b0, m, gm)
+        acc += np.dot(gm, cols.T)
 
 
 @_jit

@@ -129,6 +129,20 @@ def test_shape_errors_name_the_input_or_the_node_and_line():
         f(np.ones((2, 3)), np.ones((2, 2)), np.ones(2))
 
 
+def test_conv_shape_errors_name_the_node_and_line():
+    x, w = sn.tensor4("x"), sn.tensor4("w")
+    y = sn.max_pool2d(sn.conv2d(x, w, padding=1), 2)  # the conv line
+    f = cpu([x, w], y)
+    ok = np.ones((2, 3, 4, 4), "float32"), np.ones((5, 3, 3, 3), "float32")
+    assert f(*ok).shape == (2, 5, 2, 2)
+    with pytest.raises(sn.ShapeError, match=r"(?s)conv2d channel sizes differ\n  in .*# the conv line"):
+        f(ok[0], np.ones((5, 2, 3, 3), "float32"))
+    with pytest.raises(sn.ShapeError, match=r"conv2d: the window is larger than the \(padded\) input"):
+        f(ok[0], np.ones((5, 3, 7, 3), "float32"))
+    with pytest.raises(sn.ShapeError, match=r"max_pool2d: the window is larger"):
+        f(np.ones((2, 3, 1, 4), "float32"), ok[1])
+
+
 def test_hostile_variable_names_compile_and_run():
     names = ['x"; import os; os.system("echo pwned") #', "\u00e9\u00e8 \n\t", "def", "1abc", "", "__import__"]
     xs = [sn.vector(n) for n in names]

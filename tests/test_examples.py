@@ -40,9 +40,6 @@ def test_churn_mlp_on_a_small_table():
 def test_churn_mlp_on_breast_cancer():
     import re
 
-    import pytest
-
-    pytest.importorskip("sklearn")
     out = run_example("churn_mlp.py", "--dataset", "breast-cancer", "--epochs", "50")
     assert float(re.search(r"test accuracy ([0-9.]+)", out).group(1)) >= 0.94
 
@@ -51,3 +48,11 @@ def test_custom_activation_trains_and_shows_its_derivative_kernel():
     out = run_example("custom_activation.py")
     assert "swish'(z) = " in out and "swish_grad" in out
     assert float(out.split("test accuracy ")[1].split()[0]) >= 0.95
+
+
+def test_digits_cnn_and_mlp_reach_the_stated_accuracy():
+    import re
+
+    out = run_example("digits_cnn.py")  # 20 epochs: cnn 0.976, mlp 0.980 when written
+    accuracy = {kind: float(value) for kind, value in re.findall(r"(cnn|mlp): test loss [0-9.]+, test accuracy ([0-9.]+)", out)}
+    assert accuracy["cnn"] >= 0.93 and accuracy["mlp"] >= 0.95, out

@@ -208,3 +208,94 @@ def test_initializers_and_bad_arguments():
         linear_model("adamw")
     with pytest.raises(RuntimeError, match="call model.compile"):
         nn.Sequential([nn.Dense(1, input_dim=2)]).fit(np.zeros((2, 2)), np.zeros(2), verbose=0)
+
+
+# -- convolutional layers -----------------------------------------------------------------------
+
+
+def _conv_numpy(x, w, b, stride=(1, 1), padding=(0, 0)):
+    from tests.op_table import _conv_ref
+
+    return _conv_ref(stride, padding)(x, w) + b[None, :, None, None]
+
+
+@pytest.fixture(scope="module")
+def cnn():
+    """A small CNN with every convolutional layer kind, its predict compiled for the CPU."""
+    model = nn.Sequential([
+        nn.Conv2D(3, (2, 3), strides=(1, 2), activation="relu", input_shape=(2, 7, 9)),
+        nn.MaxPooling2D(2),
+        nn.Conv2D(4, 3, padding="same", activation="tanh"),
+        nn.AveragePooling2D((1, 2), strides=1),
+        nn.Flatten(),
+        nn.Dense(2, activation="softmax"),
+    ], seed=4)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x = np.random.default_rng(0).standard_normal((5, 2, 7, 9)).astype(np.float32)
+    return model, x
+
+
+def test_conv_layers_forward_is_numpy(cnn):
+    from tests.op_table import _pool_ref
+
+    model, x = cnn
+    assert [layer.output_shape for layer in model.layers] == [(3, 6, 4), (3, 3, 2), (4, 3, 2), (4, 3, 1), (12,), (2,)]
+    k1, b1, k2, b2, w3, b3 = model.get_weights()
+    assert k1.shape == (3, 2, 2, 3) and k2.shape == (4, 3, 3, 3)
+    h = np.maximum(_conv_numpy(x, k1, b1, stride=(1, 2)), 0)
+    h = _pool_ref(np.max, (2, 2))(h)
+    h = np.tanh(_conv_numpy(h, k2, b2, padding=(1, 1)))
+    h = _pool_ref(np.mean, (1, 2), (1, 1))(h).reshape(len(x), -1)
+    z = h @ w3 + b3
+    want = np.exp(z - z.max(1, keepdims=True))
+    want /= want.sum(1, keepdims=True)
+    np.testing.assert_allclose(model.predict(x), want, rtol=1e-5, atol=1e-6)
+
+
+def test_a_cnn_saves_loads_and_names_its_layers_as_keras(cnn, tmp_path):
+    model, x = cnn
+    assert [layer.name.rsplit("_", 1)[0] for layer in model.layers] == [
+        "conv2d", "max_pooling2d", "conv2d", "average_pooling2d", "flatten", "dense"]
+    model.save(tmp_path / "cnn.npz")
+    loaded = nn.load_model(tmp_path / "cnn.npz")
+    assert [layer.output_shape for layer in loaded.layers] == [layer.output_shape for layer in model.layers]
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+
+
+def test_a_conv_train_step_matches_the_interpreter():
+    """One adam step of a conv net compiled for the CPU equals the interpreter's."""
+    x = np.random.default_rng(1).standard_normal((4, 1, 6, 6)).astype(np.float32)
+    y = np.array([0, 1, 1, 0])
+    weights = []
+    for target in ("cpu", "interp"):
+        model = nn.Sequential([
+            nn.Conv2D(2, 3, padding="same", activation="relu", input_shape=(1, 6, 6)),
+            nn.AveragePooling2D(2),
+            nn.Conv2D(2, 2, strides=2, activation="sigmoid"),
+            nn.Flatten(),
+            nn.Dense(2, activation="softmax"),
+        ], seed=2)
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", target=target)
+        model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+        weights.append(model.get_weights())
+    for cpu, interp in zip(*weights):
+        np.testing.assert_allclose(cpu, interp, rtol=1e-4, atol=1e-6)
+
+
+def test_bad_conv_layers_are_named():
+    with pytest.raises(ValueError, match="padding='same' needs strides 1 and odd kernel sizes"):
+        nn.Conv2D(2, 2, padding="same")
+    with pytest.raises(ValueError, match="kernel_size must be a positive int or a pair"):
+        nn.Conv2D(2, (3, 0))
+    with pytest.raises(ValueError, match="only padding='valid'"):
+        nn.MaxPooling2D(2, padding="same")
+    with pytest.raises(ValueError, match=r"takes images \(channels, height, width\), got examples of shape \(64,\)"):
+        nn.Sequential([nn.Conv2D(2, 3, input_shape=(64,))])
+    with pytest.raises(ValueError, match="add a Flatten layer first"):
+        nn.Sequential([nn.Conv2D(2, 3, input_shape=(1, 8, 8)), nn.Dense(2)])
+    with pytest.raises(sn.ShapeError, match=r"the window \(5\) is larger than the padded input \(4 \+ 2\*0\)"):
+        nn.Sequential([nn.Conv2D(2, 5, input_shape=(1, 4, 4))])
+    with pytest.raises(TypeError, match="conv2d needs float tensors"):
+        sn.conv2d(sn.tensor4("x", "int32"), sn.tensor4("w"))
+    with pytest.raises(sn.ShapeError, match="the input has 3 channels, the kernel expects 2"):
+        sn.conv2d(sn.tensor("x", shape=(None, 3, 5, 5)), sn.tensor("w", shape=(4, 2, 3, 3)))

@@ -229,6 +229,20 @@ CALL_ERRORS = [
         sn.ShapeError,
         ["concatenate"],
     ),
+    (
+        "conv2d_channels",
+        lambda: ([x := sn.tensor4("x"), w := sn.tensor4("w")], sn.conv2d(x, w)),
+        [np.ones((1, 3, 5, 5), "float32"), np.ones((2, 2, 3, 3), "float32")],
+        sn.ShapeError,
+        ["3 channels, the kernel expects 2", "test_ops_table.py"],
+    ),
+    (
+        "pool_window",
+        lambda: ([x := sn.tensor4("x")], sn.max_pool2d(x, 3)),
+        [np.ones((1, 1, 2, 5), "float32")],
+        sn.ShapeError,
+        ["window (3) is larger", "max_pool2d", "test_ops_table.py"],
+    ),
 ]
 
 

@@ -3,10 +3,13 @@ to a graph expression; ``config()`` is what ``model.save`` writes to rebuild it.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 import symnet as sn
 from symnet.nn import initializers
+from symnet.ops.conv import out_size
 
 ACTIVATIONS = {
     "linear": lambda x: x,
@@ -42,7 +45,8 @@ class Layer:
 
     def __init__(self, name=None, input_dim=None, input_shape=None):
         Layer.count += 1
-        self.name = name or f"{type(self).__name__.lower()}_{Layer.count}"
+        # Keras' names: MaxPooling2D → max_pooling2d_3
+        self.name = name or f"{re.sub(r'(?<=[a-z])(?=[A-Z])', '_', type(self).__name__).lower()}_{Layer.count}"
         if input_dim is not None:
             input_shape = (int(input_dim),)
         self.input_shape = tuple(int(n) for n in input_shape) if input_shape is not None else None
@@ -163,4 +167,101 @@ class Flatten(Layer):
         return sn.reshape(x, -1, int(np.prod(self.output_shape)))
 
 
-LAYERS = {cls.__name__: cls for cls in (Dense, Activation, Dropout, Flatten)}
+def _pair(value, what: str, layer: str) -> tuple:
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and v >= 1 for v in pair):
+        raise ValueError(f"{layer}: {what} must be a positive int or a pair of them, got {value!r}")
+    return tuple(int(v) for v in pair)
+
+
+def _spatial(input_shape, layer) -> tuple:
+    if len(input_shape) != 3:
+        raise ValueError(f"{layer.name} takes images (channels, height, width), got examples of shape {input_shape}")
+    return input_shape
+
+
+class Conv2D(Layer):
+    """activation(conv2d(x, kernel) + bias) on NCHW images; kernel (filters, channels, kh, kw).
+
+    ``padding="same"`` keeps height and width (stride 1, odd kernel sizes: symmetric zero
+    padding of (k - 1) / 2); ``"valid"`` uses no padding.
+    """
+
+    def __init__(self, filters: int, kernel_size, strides=(1, 1), padding: str = "valid", activation=None,
+                 use_bias: bool = True, kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        if int(filters) < 1:
+            raise ValueError(f"Conv2D: filters must be a positive integer, got {filters!r}")
+        self.filters, self.use_bias = int(filters), bool(use_bias)
+        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2D")
+        self.strides = _pair(strides, "strides", "Conv2D")
+        if padding not in ("valid", "same"):
+            raise ValueError(f"Conv2D: padding must be 'valid' or 'same', got {padding!r}")
+        if padding == "same" and (self.strides != (1, 1) or any(k % 2 == 0 for k in self.kernel_size)):
+            raise ValueError("Conv2D: padding='same' needs strides 1 and odd kernel sizes here (symmetric padding); "
+                             "use padding='valid' or sn.conv2d with explicit padding")
+        self.padding = padding
+        self.activation_name = activation
+        self.activation = globals()["activation"](activation)
+        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+
+    def build(self, input_shape, rng):
+        channels, h, w = _spatial(input_shape, self)
+        self.pads = tuple((k - 1) // 2 for k in self.kernel_size) if self.padding == "same" else (0, 0)
+        out = [out_size(n, k, s, p) for n, k, s, p in zip((h, w), self.kernel_size, self.strides, self.pads)]
+        self.kernel = self.add_weight("kernel", (self.filters, channels) + self.kernel_size, self.kernel_initializer, rng)
+        self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer, rng) if self.use_bias else None
+        return (self.filters, *out)
+
+    def call(self, x, training):
+        z = sn.conv2d(x, self.kernel, self.strides, self.pads)
+        return self.activation(z + sn.reshape(self.bias, 1, self.filters, 1, 1) if self.bias is not None else z)
+
+    def config(self):
+        if not (self.activation_name is None or isinstance(self.activation_name, str)):
+            raise ValueError(f"layer {self.name}: a model with a custom activation function cannot be saved by name")
+        for init in (self.kernel_initializer, self.bias_initializer):
+            if not isinstance(init, str):
+                raise ValueError(f"layer {self.name}: a custom initializer cannot be saved by name")
+        return {**super().config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
+                "strides": list(self.strides), "padding": self.padding, "activation": self.activation_name,
+                "use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
+                "bias_initializer": self.bias_initializer}
+
+
+class _Pooling2D(Layer):
+    kind = ""
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding: str = "valid", **kwargs):
+        super().__init__(**kwargs)
+        what = type(self).__name__
+        self.pool_size = _pair(pool_size, "pool_size", what)
+        self.strides = self.pool_size if strides is None else _pair(strides, "strides", what)
+        if padding != "valid":
+            raise ValueError(f"{what}: only padding='valid' is supported (windows that cross the edge are dropped)")
+
+    def build(self, input_shape, rng):
+        channels, h, w = _spatial(input_shape, self)
+        return (channels, *(out_size(n, k, s, 0) for n, k, s in zip((h, w), self.pool_size, self.strides)))
+
+    def call(self, x, training):
+        pool = sn.max_pool2d if self.kind == "max" else sn.avg_pool2d
+        return pool(x, self.pool_size, self.strides)
+
+    def config(self):
+        return {**super().config(), "pool_size": list(self.pool_size), "strides": list(self.strides)}
+
+
+class MaxPooling2D(_Pooling2D):
+    """The maximum of each pool_size window (NCHW); strides default to pool_size."""
+
+    kind = "max"
+
+
+class AveragePooling2D(_Pooling2D):
+    """The mean of each pool_size window (NCHW); strides default to pool_size."""
+
+    kind = "avg"
+
+
+LAYERS = {cls.__name__: cls for cls in (Dense, Activation, Dropout, Flatten, Conv2D, MaxPooling2D, AveragePooling2D)}

@@ -88,6 +88,8 @@ class Conv2d(_ConvOp):
         return [TensorType(dtype, (x.shape[0], w.shape[0], ho, wo))]
 
     def evaluate(self, x, w):
+        if x.shape[1] != w.shape[1]:
+            raise ShapeError(f"conv2d: the input has {x.shape[1]} channels, the kernel expects {w.shape[1]}")
         dtype = upcast(x.dtype.name, w.dtype.name)
         windows = _windows(x.astype(dtype, copy=False), w.shape[2:], self.stride, self.padding)
         out = np.tensordot(windows, w.astype(dtype, copy=False), axes=([1, 4, 5], [1, 2, 3]))
