@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import time
 from dataclasses import dataclass
 
@@ -145,6 +146,50 @@ class Function:
             return self._entry(*args)
         outputs = self._interpret([_check_argument(v, a, i) for i, (v, a) in enumerate(zip(self.graph.inputs, args))])
         return outputs[0] if self.single else list(outputs)
+
+    def run_batches(self, *args, batch_size: int) -> list:
+        """Call the function on consecutive batches: slices of ``batch_size`` rows (along axis
+        0) of every input that has axes, 0-d inputs whole; updates apply after each batch as
+        in a loop of calls. Returns each output per batch, an array of length
+        ceil(rows / batch_size). Outputs must be scalars (a loss, a metric). Compiled
+        functions run the whole loop in one native call."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+            raise ValueError(f"run_batches: batch_size must be a positive integer, got {batch_size!r}")
+        if len(args) != len(self.graph.inputs):
+            raise TypeError(f"{self.name or 'function'} takes {len(self.graph.inputs)} arguments, got {len(args)}")
+        if any(v.ndim for v in self.graph.outputs):
+            raise TypeError("run_batches needs scalar outputs (reduce them, e.g. with sn.mean)")
+        arrays = [_check_argument(v, a, i) for i, (v, a) in enumerate(zip(self.graph.inputs, args))]
+        batched = [(i, a) for i, a in enumerate(arrays) if a.ndim]
+        if not batched:
+            raise TypeError("run_batches needs an input with axes to slice")
+        n = len(batched[0][1])
+        for i, a in batched:
+            if len(a) != n:
+                raise ShapeError(f"run_batches: input {i} ({self.graph.inputs[i].label()}) has {len(a)} rows, input {batched[0][0]} has {n}")
+        if self.native is None:
+            per_batch = []
+            for s in range(0, n, batch_size):
+                results = self(*(a[s : s + batch_size] if a.ndim else a for a in arrays))
+                per_batch.append(results if not self.single else [results])
+            columns = zip(*per_batch) if per_batch else [[] for _ in self.graph.outputs]
+            out = [np.asarray(c, dtype=v.dtype) for c, v in zip(columns, self.graph.outputs)]
+            return out[0] if self.single else out
+        return self._native_batches(arrays, batch_size)
+
+    def _native_batches(self, arrays: list, batch_size: int):
+        from codegen.build import PARALLEL_INPUT_ELEMENTS
+
+        module = self.native.module
+        state = [v.container if isinstance(v, SharedVariable) else v.data for v in self.native.info.params[len(arrays) :]]
+        sizes = [min(batch_size, len(a)) * (a.size // max(len(a), 1)) if a.ndim else 1 for a in arrays]
+        big = max(sizes + [a.size for a in state]) >= PARALLEL_INPUT_ELEMENTS
+        run = module.run_batches_parallel if big else module.run_batches_serial
+        try:
+            out = [np.asarray(o) for o in run(batch_size, *arrays, *state)]
+        except ValueError as e:
+            raise self.native.failure(e) from None
+        return out[0] if self.single else out
 
     def _convert_and_call(self, *args):
         """The entry point's slow path: convert (or reject) arguments, then call again."""

@@ -325,3 +325,33 @@ def test_compile_time_has_every_stage_and_numba_after_the_first_call():
     first = f.compile_time["numba"]
     f(np.ones(2, "float64"))  # the slow path converts, and is no first call
     assert f.compile_time["numba"] == first > 0
+
+
+def test_run_batches_is_a_loop_of_calls_in_one_native_call():
+    x, y, lr = sn.matrix("x"), sn.vector("y"), sn.scalar("lr")
+    w = sn.shared(np.zeros(3, np.float32), name="w")
+    pred = x @ w
+    loss = sn.mean((pred - y) ** 2)
+    outputs, updates = [loss, sn.argmax(pred)], [(w, w - lr * sn.grad(loss, w))]
+    X = np.random.default_rng(0).standard_normal((23, 3)).astype(np.float32)
+    Y = X @ np.array([1, 2, 3], np.float32)
+    results = {}
+    for target in ("cpu", "interp"):
+        w.set_value(np.zeros(3, np.float32))
+        f = sn.function([x, y, lr], outputs, updates=updates, target=target)
+        results[target] = f.run_batches(X, Y, np.float32(0.1), batch_size=5), w.get_value()
+    w.set_value(np.zeros(3, np.float32))
+    loop = [f(X[s : s + 5], Y[s : s + 5], np.float32(0.1)) for s in range(0, 23, 5)]
+    (losses, argmaxes), final = results["cpu"]
+    assert losses.shape == (5,) and losses.dtype == np.float32 and argmaxes.dtype == np.int64
+    np.testing.assert_allclose(losses, [v[0] for v in loop], rtol=1e-6)
+    np.testing.assert_array_equal(argmaxes, [v[1] for v in loop])
+    np.testing.assert_allclose(final, w.get_value(), rtol=1e-6)
+    np.testing.assert_allclose(results["interp"][0][0], losses, rtol=1e-5)
+    assert [len(a) for a in f.run_batches(X[:0], Y[:0], np.float32(0.1), batch_size=5)] == [0, 0]
+    with pytest.raises(sn.ShapeError, match=r"input 1 \(y\) has 4 rows, input 0 has 23"):
+        f.run_batches(X, Y[:4], np.float32(0.1), batch_size=5)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        f.run_batches(X, Y, np.float32(0.1), batch_size=0)
+    with pytest.raises(TypeError, match="scalar outputs"):
+        sn.function([x], x * 2).run_batches(X, batch_size=5)

@@ -294,8 +294,39 @@ class DriverPrinter:
                     lines.extend(chunk[column])
         lines.add("")
         lines.add("")
+        self.batch_loops(lines, params)
         self.entry(lines, params)
         return lines.text()
+
+    def batch_loops(self, lines: Lines, params) -> None:
+        """``run_batches_<variant>(batch, *params)``: the driver on consecutive slices of
+        ``batch`` rows of every input with axes (0-d inputs as given), in one native call;
+        returns each output (all are scalars) per batch. Printed only where outputs are
+        scalars; Numba compiles it on its first call only."""
+        n_out = len(self.program.outputs) - len(self.updates)
+        outputs = self.program.outputs[:n_out]
+        batched = [k for k, v in enumerate(self.inputs) if v.ndim]
+        if not batched or not outputs or any(v.ndim for v in outputs):
+            return
+        names = [f"a{k}" for k in range(len(params))]
+        sliced = [f"{n}[s:e]" if k in batched else n for k, n in enumerate(names)]
+        first = names[batched[0]]
+        for variant, parallel in (("serial", False), ("parallel", True)):
+            lines.add(self.decorator(False))
+            with lines.block(f"def run_batches_{variant}(batch, {', '.join(names)}):"):
+                lines.add(f"n = {first}.shape[0]  # the caller checked that every batched input has n rows")
+                lines.add("count = (n + batch - 1) // batch")
+                for k, v in enumerate(outputs):
+                    lines.add(f"o{k} = np.empty(count, {_dtype(v)})")
+                with lines.block("for b in range(count):"):
+                    lines.add("s = b * batch")
+                    lines.add("e = min(s + batch, n)")
+                    lines.add(f"r = run_{variant}({', '.join(sliced)})")
+                    for k, v in enumerate(outputs):
+                        lines.add(f"o{k}[b] = r[{k}]" + ("" if v in self.scalars else "[()]"))
+                lines.add("return (" + "".join(f"o{k}, " for k in range(len(outputs))) + ")")
+            lines.add("")
+            lines.add("")
 
     def profiled_source(self, params) -> str:
         """The driver with a clock around every step: ``run_profiled_<variant>(..., times)``

@@ -210,21 +210,24 @@ class Sequential:
             cb.on_train_begin()
         self.stop_training = False
         n = len(x)
-        starts = range(0, n, batch_size)
+        batches = -(-n // batch_size)
+        rows = np.full(batches, batch_size)
+        rows[-1] = n - batch_size * (batches - 1)
+        # the batch loop runs natively: one call per epoch, or per ~1/20 of it for the bar
+        per_call = batches if verbose != 1 else max(1, batches // 20)
         for epoch in range(epochs):
             # one gather per epoch: every batch is then a contiguous slice, passed without a copy
             order = self.rng.permutation(n) if shuffle else slice(None)
             xs, ys = x[order], y[order]
-            totals = [0.0] * len(names)
-            bar = _progress(len(starts), f"Epoch {epoch + 1}/{epochs}", verbose)
-            for start in starts:
-                xb, yb = xs[start : start + batch_size], ys[start : start + batch_size]
-                noise = [self.rng.random((len(xb), *shape), dtype=np.float32) for shape in self._noise_shapes]
-                values = step(xb, yb, *noise)
-                for k, v in enumerate(values):
-                    totals[k] += float(v) * len(xb)
+            noise = [self.rng.random((n, *shape), dtype=np.float32) for shape in self._noise_shapes]
+            totals = np.zeros(len(names))
+            bar = _progress(batches, f"Epoch {epoch + 1}/{epochs}", verbose)
+            for first in range(0, batches, per_call):
+                part = slice(first * batch_size, (first + per_call) * batch_size)
+                values = step.run_batches(xs[part], ys[part], *(u[part] for u in noise), batch_size=batch_size)
+                totals += [float(np.dot(v.astype(np.float64), rows[first : first + per_call])) for v in values]
                 if bar is not None:
-                    bar.update(1)
+                    bar.update(len(values[0]))
             logs = {name: total / n for name, total in zip(names, totals)}
             if validation_data is not None:
                 logs.update({f"val_{k}": float(v) for k, v in zip(names, self.evaluate_function(vx, vy))})
