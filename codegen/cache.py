@@ -21,9 +21,11 @@ import numpy as np
 from numba.core.errors import NumbaPerformanceWarning
 
 
-# Numba's advice on non-contiguous operands (np.dot on views) is for the authors of the
-# generated code, which is us: keep it out of users' logs.
+# Numba's advice on generated code (np.dot on views, a parallel driver with nothing to run in
+# parallel this time) is for its authors, which is us: keep it out of users' logs. Numba
+# issues some from its own modules, so the location in the message is matched too.
 warnings.filterwarnings("ignore", category=NumbaPerformanceWarning, module=r".*symnet_gen_")
+warnings.filterwarnings("ignore", message=r"(?s).*symnet_gen_", category=NumbaPerformanceWarning)
 
 
 def cache_dir() -> str:

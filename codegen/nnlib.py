@@ -1,4 +1,5 @@
-"""Native routines that generated drivers call for convolution and pooling on NCHW arrays.
+"""Native routines that generated drivers call: convolution and pooling on NCHW arrays, and
+counter-based random numbers.
 
 Convolutions are im2col + one BLAS product per chunk of images (a chunk's columns stay
 under ``CHUNK_ELEMENTS``); pooling is window loops. These are ordinary Numba functions,
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+
+from symnet.ops import random as random_ops
 
 CHUNK_ELEMENTS = 1 << 20  # im2col columns per BLAS product (4 MB of float32)
 
@@ -230,3 +233,31 @@ def avg_pool2d_grad(g, kh, kw, sh, sw, out):
                     for i in range(kh):
                         for j in range(kw):
                             out[b, c, y * sh + i, z * sw + j] += share
+
+
+# -- counter-based uniform noise: bit for bit symnet.ops.random's NumPy reference -------------
+
+_GOLDEN, _MIX1, _MIX2 = np.uint64(random_ops.GOLDEN), np.uint64(random_ops.MIX1), np.uint64(random_ops.MIX2)
+_SCALE32, _SCALE64 = np.float32(2.0**-24), 2.0**-53
+
+
+@_jit
+def _mix(z):
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return z ^ (z >> np.uint64(31))
+
+
+@_jit
+def random_uniform(seed, counter, single, out):
+    """out = U[0, 1) noise for (seed, counter): 24 random bits per float32 (``single``), 53 per float64."""
+    key = _mix(np.uint64(seed) ^ _mix(np.uint64(counter)))
+    flat = out.reshape(-1)
+    z = key
+    for i in range(flat.size):
+        z += _GOLDEN
+        bits = _mix(z)
+        if single:
+            flat[i] = np.float32(bits >> np.uint64(40)) * _SCALE32
+        else:
+            flat[i] = np.float64(bits >> np.uint64(11)) * _SCALE64

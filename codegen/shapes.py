@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from symnet.ops.conv import Conv2d, Conv2dGradInput, Conv2dGradWeight, Pool2d, Pool2dGrad
 from symnet.ops.elementwise import Elemwise
+from symnet.ops.random import RandomUniform
 from symnet.ops.linalg import Matmul
 from symnet.ops.nnet import OneHot
 from symnet.ops.reduction import Argmax, Reduce, ShapeI
@@ -189,6 +190,8 @@ class ShapeEnv:
                 shape = (n, c) + spatial
             case Conv2dGradInput() | Pool2dGrad():
                 shape = self.of(ins[0])
+            case RandomUniform():
+                shape = self.of(ins[1])
             case Conv2dGradWeight():
                 shape = self.of(ins[1])
             case ShapeI():

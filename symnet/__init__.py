@@ -47,6 +47,7 @@ from symnet.expr import (
     neq,
     one_hot,
     ones_like,
+    RandomStream,
     relu,
     reshape,
     scalar,

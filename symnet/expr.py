@@ -464,3 +464,33 @@ def max_pool2d(x, size, stride=None):
 def avg_pool2d(x, size, stride=None):
     """The mean of each (kh, kw) window of x (N, C, H, W); stride defaults to the size."""
     return _pool("avg", x, size, stride)
+
+
+class RandomStream:
+    """Random noise for compiled steps (dropout): ``uniform_like(x)`` is U[0, 1) shaped like
+    ``x``, a function of (seed, draw number, counter) computed the same on every target;
+    ``updates()`` moves the shared counter on by one per call, so each call draws anew::
+
+        rng = sn.RandomStream(seed=0)
+        mask = rng.uniform_like(h) >= 0.5
+        step = sn.function([x], loss, updates=rng.updates() + weight_updates)
+    """
+
+    def __init__(self, seed: int = 0, name: str = "rng_counter"):
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+            raise TypeError(f"RandomStream: seed must be an int, got {seed!r}")
+        self.seed = int(seed)
+        self.counter = shared(np.int64(0), name=name)
+        self.draws = 0
+
+    def uniform_like(self, x):
+        from symnet.ops.random import RandomUniform, stream_key
+
+        x = as_tensor(x)
+        self.draws += 1
+        # one sub-seed per draw, below 2**63 so the generated code holds it as an int64 literal
+        seed = stream_key(self.seed, -self.draws) >> 1
+        return RandomUniform(seed)(self.counter, x)
+
+    def updates(self) -> list:
+        return [(self.counter, self.counter + 1)]

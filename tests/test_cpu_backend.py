@@ -355,3 +355,26 @@ def test_run_batches_is_a_loop_of_calls_in_one_native_call():
         f.run_batches(X, Y, np.float32(0.1), batch_size=0)
     with pytest.raises(TypeError, match="scalar outputs"):
         sn.function([x], x * 2).run_batches(X, batch_size=5)
+
+
+def test_random_stream_is_bit_identical_on_cpu_and_interp_and_uniform():
+    x, z, e = sn.matrix("x"), sn.tensor3("z", "float64"), sn.vector("e")
+    results = {}
+    for target in ("cpu", "interp"):
+        rng = sn.RandomStream(seed=11)
+        outputs = [rng.uniform_like(x), rng.uniform_like(z), rng.uniform_like(x.T), rng.uniform_like(e)]
+        f = sn.function([x, z, e], outputs, updates=rng.updates(), target=target)
+        args = np.ones((300, 200), np.float32)[::2, ::-1], np.zeros((2, 1, 3)), np.zeros(0, np.float32)
+        results[target] = [f(*args), f(*args)], rng.counter.get_value()
+    (calls, counter), (reference, _) = results["cpu"], results["interp"]
+    assert counter == 2
+    for got, want in zip(calls, reference):
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+    u, w, u_t, empty = calls[0]
+    assert u.dtype == np.float32 and u.shape == (150, 200) and w.dtype == np.float64 and empty.shape == (0,)
+    assert 0 <= u.min() and u.max() < 1
+    counts = np.histogram(u, bins=20, range=(0, 1))[0]
+    chi2 = ((counts - u.size / 20) ** 2 / (u.size / 20)).sum()
+    assert chi2 < 45  # 19 degrees of freedom: p < 0.001 above 43.8
+    assert not np.array_equal(u, calls[1][0]) and not np.array_equal(u, u_t.T)  # draws differ

@@ -182,15 +182,32 @@ def test_softmax_classifier_with_sparse_labels_and_one_hot_labels():
         model.fit(X, labels + 1, verbose=0)
 
 
-def test_dropout_drops_while_training_only():
-    layer = nn.Dropout(0.25)
+def test_dropout_drops_inside_the_step_while_training_only():
+    layer = nn.Dropout(0.25, seed=3)
     x = sn.matrix("x")
     out = layer.call(x, training=True)
-    (noise,) = layer.noise_inputs
-    f = sn.function([x, noise], out, target="interp")
-    u = np.array([[0.1, 0.3], [0.25, 0.9]], np.float32)
-    np.testing.assert_allclose(f(np.ones((2, 2), np.float32), u), [[0, 4 / 3], [4 / 3, 4 / 3]], rtol=1e-6)
+    f = sn.function([x], out, updates=layer.own_random.updates(), target="interp")
+    first, second = f(np.ones((40, 50), np.float32)), f(np.ones((40, 50), np.float32))
+    for mask in (first, second):
+        assert set(np.unique(mask)) == {0, np.float32(4 / 3)}
+        assert (mask == 0).mean() == pytest.approx(0.25, abs=0.03)
+    assert (first != second).mean() > 0.2  # the counter moved on: new noise
     assert layer.call(x, training=False) is x
+
+
+def test_a_model_with_dropout_draws_the_same_noise_on_every_target():
+    X, y = separable(60)
+    weights = []
+    for target in ("cpu", "interp"):
+        model = nn.Sequential([nn.Dense(8, activation="relu", input_dim=11), nn.Dropout(0.5),
+                               nn.Dense(1, activation="sigmoid")], seed=5)
+        model.compile(optimizer="sgd", loss="binary_crossentropy", target=target)
+        model.fit(X, y, batch_size=20, epochs=2, verbose=0)
+        weights.append(model.get_weights())
+        assert model.random.counter.get_value() == 6  # one draw per step
+        assert model.train_function.graph.inputs[2:] == []
+    for cpu, interp in zip(*weights):
+        np.testing.assert_allclose(cpu, interp, rtol=1e-5, atol=1e-7)
 
 
 def test_initializers_and_bad_arguments():

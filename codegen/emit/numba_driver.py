@@ -16,6 +16,7 @@ from symnet.graph import Constant, toposort
 from symnet.ops.conv import Conv2d, Conv2dGradInput, Conv2dGradWeight, Pool2d, Pool2dGrad
 from symnet.ops.linalg import Matmul
 from symnet.ops.nnet import OneHot
+from symnet.ops.random import RandomUniform
 from symnet.ops.reduction import Argmax, ShapeI
 from symnet.ops.shape import (
     Concatenate,
@@ -547,6 +548,9 @@ class DriverPrinter:
                 operands = [self.as_dtype(n, v, out) for n, v in zip(a, ins) if v in op.value_inputs(node)]
                 params = [str(p) for p in op.stride + op.padding]
                 self.call_library(op.name, o, shape, out, operands + params)
+            case RandomUniform():
+                counter = a[0] if ins[0] in self.scalars else f"{a[0]}[()]"
+                self.call_library(op.name, o, shape, out, [str(op.seed), counter, str(out.dtype == "float32")])
             case Pool2d() | Pool2dGrad():
                 if isinstance(op, Pool2dGrad) and op.kind == "avg":
                     a = a[1:]

@@ -53,7 +53,7 @@ class Layer:
         self.output_shape = None
         self.weights: list = []  # shared variables, in get_weights order
         self.trainable = True
-        self.noise_inputs: list = []  # (variable, layer) fed with uniform noise while training
+        self.random = None  # the model's sn.RandomStream, set before a training-mode call
 
     def add_weight(self, name: str, shape, initializer, rng):
         values = np.asarray(initializers.get(initializer)(tuple(shape), rng), dtype=sn.config.floatX)
@@ -137,24 +137,26 @@ class Activation(Layer):
 
 
 class Dropout(Layer):
-    """Inverted dropout while training: x * (u >= rate) / (1 - rate), u uniform noise drawn
-    per batch from the model's seeded generator; the identity at predict and evaluate."""
+    """Inverted dropout while training: x * (u >= rate) / (1 - rate) with u uniform noise
+    drawn inside the compiled step (``sn.RandomStream``: the model's, seeded by the model's
+    seed, or the layer's own with ``seed=``); the identity at predict and evaluate."""
 
-    def __init__(self, rate: float, **kwargs):
+    def __init__(self, rate: float, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         if not 0 <= rate < 1:
             raise ValueError(f"Dropout: rate must be in [0, 1), got {rate!r}")
         self.rate = float(rate)
+        self.seed = seed
+        self.own_random = sn.RandomStream(seed, name=f"{self.name}_counter") if seed is not None else None
 
     def call(self, x, training):
         if not training or self.rate == 0:
             return x
-        noise = sn.tensor(f"{self.name}_noise", dtype=x.dtype, ndim=x.ndim)
-        self.noise_inputs = [noise]
+        noise = (self.own_random or self.random).uniform_like(x)
         return sn.where(noise >= self.rate, x * (1 / (1 - self.rate)), 0)
 
     def config(self):
-        return {**super().config(), "rate": self.rate}
+        return {**super().config(), "rate": self.rate, "seed": self.seed}
 
 
 class Flatten(Layer):

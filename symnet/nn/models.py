@@ -26,7 +26,8 @@ class Sequential:
     def __init__(self, layers=None, name: str = "sequential", seed: int = 0):
         self.name = name
         self.layers: list = []
-        self.rng = np.random.default_rng(seed)  # weights, shuffling and dropout noise
+        self.rng = np.random.default_rng(seed)  # weights and shuffling
+        self.random = sn.RandomStream(seed, name="dropout_counter")  # noise inside the train step
         self.input_shape = None
         self.compiled = False
         self.stop_training = False
@@ -61,15 +62,17 @@ class Sequential:
         return self.layers[-1].output_shape if self.layers else None
 
     def _forward(self, training: bool):
-        """(input, output, noise): noise is [(variable, per-example shape)] for dropout."""
+        """(input, output, updates): the updates move on the counters of the random streams
+        that the graph draws from (dropout while training)."""
         x = sn.tensor("x", ndim=1 + len(self.input_shape))
-        out, shape = x, self.input_shape
-        noise = []
+        out = x
+        streams = []
         for layer in self.layers:
+            layer.random = self.random
+            draws = [(s, s.draws) for s in (self.random, getattr(layer, "own_random", None)) if s is not None]
             out = layer.call(out, training)
-            noise += [(v, shape) for v in layer.noise_inputs] if training else []
-            shape = layer.output_shape
-        return x, out, noise
+            streams += [s for s, before in draws if s.draws > before and s not in streams]
+        return x, out, [u for s in streams for u in s.updates()]
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, target=None) -> None:
         """Define the loss, optimizer and metrics; the step compiles on the first ``fit``."""
@@ -119,17 +122,17 @@ class Sequential:
 
     @property
     def train_function(self):
-        """The compiled train step: (x, y, *dropout noise) -> [loss, *metrics], updating the
-        weights and the optimizer's slots in place."""
+        """The compiled train step: (x, y) -> [loss, *metrics], updating the weights, the
+        optimizer's slots and the dropout noise counters in place."""
         self._require_compiled("fit")
         if self._train is None:
-            x, out, noise = self._forward(training=True)
+            x, out, random_updates = self._forward(training=True)
             y = self._target_variable()
             results = self._loss_and_metrics(out, y)
             params = [w for layer in self.layers if layer.trainable for w in layer.weights]
             updates = self.optimizer.updates(params, sn.grad(results[0], params)) if params else []
-            self._train = sn.function([x, y, *(v for v, _ in noise)], results, updates=updates, name="train_step", target=self.target)
-            self._noise_shapes = [shape for _, shape in noise]
+            self._train = sn.function([x, y], results, updates=updates + random_updates, name="train_step",
+                                      target=self.target)
         return self._train
 
     @property
@@ -219,12 +222,11 @@ class Sequential:
             # one gather per epoch: every batch is then a contiguous slice, passed without a copy
             order = self.rng.permutation(n) if shuffle else slice(None)
             xs, ys = x[order], y[order]
-            noise = [self.rng.random((n, *shape), dtype=np.float32) for shape in self._noise_shapes]
             totals = np.zeros(len(names))
             bar = _progress(batches, f"Epoch {epoch + 1}/{epochs}", verbose)
             for first in range(0, batches, per_call):
                 part = slice(first * batch_size, (first + per_call) * batch_size)
-                values = step.run_batches(xs[part], ys[part], *(u[part] for u in noise), batch_size=batch_size)
+                values = step.run_batches(xs[part], ys[part], batch_size=batch_size)
                 totals += [float(np.dot(v.astype(np.float64), rows[first : first + per_call])) for v in values]
                 if bar is not None:
                     bar.update(len(values[0]))
