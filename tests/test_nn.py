@@ -316,3 +316,61 @@ def test_bad_conv_layers_are_named():
         sn.conv2d(sn.tensor4("x", "int32"), sn.tensor4("w"))
     with pytest.raises(sn.ShapeError, match="the input has 3 channels, the kernel expects 2"):
         sn.conv2d(sn.tensor("x", shape=(None, 3, 5, 5)), sn.tensor("w", shape=(4, 2, 3, 3)))
+
+
+# -- recurrent layers -----------------------------------------------------------------------------
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _rnn_numpy(x, kernel, recurrent, bias):
+    h, outputs = np.zeros((len(x), recurrent.shape[0])), []
+    for t in range(x.shape[1]):
+        h = np.tanh(x[:, t] @ kernel + h @ recurrent + bias)
+        outputs.append(h)
+    return np.stack(outputs, 1)
+
+
+def _lstm_numpy(x, kernel, recurrent, bias):
+    """Keras' LSTM equations, gates in the order input, forget, cell, output."""
+    u = recurrent.shape[0]
+    h, c = np.zeros((len(x), u)), np.zeros((len(x), u))
+    for t in range(x.shape[1]):
+        z = x[:, t] @ kernel + h @ recurrent + bias
+        i, f, g, o = _sigmoid(z[:, :u]), _sigmoid(z[:, u : 2 * u]), np.tanh(z[:, 2 * u : 3 * u]), _sigmoid(z[:, 3 * u :])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+    return h
+
+
+def test_recurrent_layers_forward_is_numpy_and_saves(tmp_path):
+    model = nn.Sequential([nn.SimpleRNN(4, return_sequences=True, input_shape=(5, 3)), nn.LSTM(3), nn.Dense(1)], seed=2)
+    model.compile(optimizer="adam", loss="mse", target="interp")
+    assert [layer.output_shape for layer in model.layers] == [(5, 4), (3,), (1,)]
+    k1, r1, b1, k2, r2, b2, w, b = (a.astype(np.float64) for a in model.get_weights())
+    assert r1.shape == (4, 4) and k2.shape == (4, 12) and np.allclose(b2, [0] * 3 + [1] * 3 + [0] * 6)
+    np.testing.assert_allclose(r1.T @ r1, np.eye(4), atol=1e-6)  # orthogonal recurrent kernel
+    x = np.random.default_rng(0).standard_normal((6, 5, 3)).astype(np.float32)
+    want = _lstm_numpy(_rnn_numpy(x, k1, r1, b1), k2, r2, b2) @ w + b
+    np.testing.assert_allclose(model.predict(x), want, rtol=1e-5, atol=1e-6)
+    model.save(tmp_path / "rnn.npz")
+    loaded = nn.load_model(tmp_path / "rnn.npz")
+    loaded.compile(optimizer="adam", loss="mse", target="interp")
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    with pytest.raises(ValueError, match=r"takes sequences \(timesteps, features\), got examples of shape \(8,\)"):
+        nn.Sequential([nn.LSTM(2, input_dim=8)])
+
+
+def test_an_lstm_learns_on_the_cpu():
+    """Whether the first timestep's first feature was positive, read after two more steps:
+    a task the output cannot solve without the cell's memory."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((600, 3, 2)).astype(np.float32)
+    y = (x[:, 0, 0] > 0).astype(np.int64)
+    model = nn.Sequential([nn.LSTM(8, input_shape=(3, 2)), nn.Dense(2, activation="softmax")], seed=1)
+    model.compile(optimizer=nn.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x[:500], y[:500], batch_size=20, epochs=15, verbose=0)
+    loss, accuracy = model.evaluate(x[500:], y[500:])
+    assert accuracy >= 0.9

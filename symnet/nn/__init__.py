@@ -2,13 +2,15 @@
 the losses as graph expressions."""
 
 from symnet.nn.callbacks import Callback, EarlyStopping, History
-from symnet.nn.layers import Activation, AveragePooling2D, Conv2D, Dense, Dropout, Flatten, Layer, MaxPooling2D
+from symnet.nn.layers import (
+    LSTM, Activation, AveragePooling2D, Conv2D, Dense, Dropout, Flatten, Layer, MaxPooling2D, SimpleRNN,
+)
 from symnet.nn.losses import binary_crossentropy, categorical_crossentropy, mse, sparse_categorical_crossentropy
 from symnet.nn.models import Sequential, load_model
 from symnet.nn.optimizers import SGD, Adagrad, Adam, Optimizer, RMSprop
 
 __all__ = [
-    "Activation", "Adagrad", "Adam", "AveragePooling2D", "Callback", "Conv2D", "Dense", "Dropout", "EarlyStopping", "Flatten", "History", "Layer",
-    "MaxPooling2D", "Optimizer", "RMSprop", "SGD", "Sequential", "binary_crossentropy", "categorical_crossentropy", "load_model", "mse",
+    "Activation", "Adagrad", "Adam", "AveragePooling2D", "Callback", "Conv2D", "Dense", "Dropout", "EarlyStopping", "Flatten", "History", "LSTM", "Layer",
+    "MaxPooling2D", "Optimizer", "RMSprop", "SGD", "Sequential", "SimpleRNN", "binary_crossentropy", "categorical_crossentropy", "load_model", "mse",
     "sparse_categorical_crossentropy",
 ]

@@ -39,6 +39,15 @@ def he_normal(shape, rng):
     return values * std
 
 
+def orthogonal(shape, rng):
+    """A matrix with orthonormal rows or columns (QR of a normal matrix, signs fixed so the
+    distribution is uniform): Keras' default for recurrent kernels."""
+    rows, cols = shape[0], int(np.prod(shape[1:]))
+    q, r = np.linalg.qr(rng.standard_normal((max(rows, cols), min(rows, cols))))
+    q *= np.sign(np.diag(r))
+    return (q if rows >= cols else q.T).reshape(shape)
+
+
 def zeros(shape, rng):
     return np.zeros(shape)
 
@@ -47,7 +56,7 @@ def ones(shape, rng):
     return np.ones(shape)
 
 
-INITIALIZERS = {f.__name__: f for f in (uniform, glorot_uniform, he_normal, zeros, ones)}
+INITIALIZERS = {f.__name__: f for f in (uniform, glorot_uniform, he_normal, orthogonal, zeros, ones)}
 
 
 def get(initializer):

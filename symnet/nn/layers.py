@@ -266,4 +266,104 @@ class AveragePooling2D(_Pooling2D):
     kind = "avg"
 
 
-LAYERS = {cls.__name__: cls for cls in (Dense, Activation, Dropout, Flatten, Conv2D, MaxPooling2D, AveragePooling2D)}
+class _Recurrent(Layer):
+    """A recurrent layer over (timesteps, features) sequences, unrolled over the timesteps
+    (known from the input shape) into one graph: the inputs' products with the kernel are
+    one matmul for all timesteps, then each step adds the recurrent product."""
+
+    gates = 1
+
+    def __init__(self, units: int, activation="tanh", return_sequences: bool = False, use_bias: bool = True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
+                 **kwargs):
+        super().__init__(**kwargs)
+        if int(units) < 1:
+            raise ValueError(f"{type(self).__name__}: units must be a positive integer, got {units!r}")
+        self.units, self.use_bias, self.return_sequences = int(units), bool(use_bias), bool(return_sequences)
+        self.activation_name = activation
+        self.activation = globals()["activation"](activation)
+        self.initializers = (kernel_initializer, recurrent_initializer, bias_initializer)
+
+    def build(self, input_shape, rng):
+        if len(input_shape) != 2:
+            raise ValueError(f"{type(self).__name__} layer {self.name} takes sequences (timesteps, features), "
+                             f"got examples of shape {input_shape}")
+        self.steps, features = input_shape
+        width = self.gates * self.units
+        kernel_init, recurrent_init, bias_init = self.initializers
+        self.kernel = self.add_weight("kernel", (features, width), kernel_init, rng)
+        self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, width), recurrent_init, rng)
+        self.bias = self.add_weight("bias", (width,), bias_init, rng) if self.use_bias else None
+        return (self.steps, self.units) if self.return_sequences else (self.units,)
+
+    def call(self, x, training):
+        inputs = x @ self.kernel  # (batch, steps, width): every timestep in one product
+        if self.bias is not None:
+            inputs = inputs + self.bias
+        state, outputs = None, []
+        for t in range(self.steps):
+            z = inputs[:, t, :]
+            if state is not None:
+                z = z + state[0] @ self.recurrent_kernel
+            state = self.step(z, state)
+            outputs.append(state[0])
+        return sn.stack(outputs, 1) if self.return_sequences else outputs[-1]
+
+    def step(self, z, state):
+        raise NotImplementedError
+
+    def config(self):
+        if not (self.activation_name is None or isinstance(self.activation_name, str)):
+            raise ValueError(f"layer {self.name}: a model with a custom activation function cannot be saved by name")
+        if not all(isinstance(init, str) for init in self.initializers):
+            raise ValueError(f"layer {self.name}: a custom initializer cannot be saved by name")
+        kernel_init, recurrent_init, bias_init = self.initializers
+        return {**super().config(), "units": self.units, "activation": self.activation_name,
+                "return_sequences": self.return_sequences, "use_bias": self.use_bias,
+                "kernel_initializer": kernel_init, "recurrent_initializer": recurrent_init,
+                "bias_initializer": bias_init}
+
+
+class SimpleRNN(_Recurrent):
+    """h_t = activation(x_t @ kernel + h_(t-1) @ recurrent_kernel + bias), h_0 = 0; the last h
+    (or every h with ``return_sequences=True``)."""
+
+    def step(self, z, state):
+        return (self.activation(z),)
+
+
+class LSTM(_Recurrent):
+    """Long short-term memory with Keras' gate order (input, forget, cell, output) in the
+    kernels' columns and the forget gate's bias initialized to 1 (``unit_forget_bias``):
+    c_t = f·c_(t-1) + i·tanh(z_c), h_t = o·tanh(c_t), gates sigmoid (``recurrent_activation``)."""
+
+    gates = 4
+
+    def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid", **kwargs):
+        super().__init__(units, activation, **kwargs)
+        self.recurrent_activation_name = recurrent_activation
+        self.recurrent_activation = globals()["activation"](recurrent_activation)
+
+    def build(self, input_shape, rng):
+        shape = super().build(input_shape, rng)
+        if self.bias is not None and self.initializers[2] == "zeros":
+            values = self.bias.get_value()
+            values[self.units : 2 * self.units] = 1
+            self.bias.set_value(values)
+        return shape
+
+    def step(self, z, state):
+        u, gate = self.units, self.recurrent_activation
+        i, f, o = gate(z[:, :u]), gate(z[:, u : 2 * u]), gate(z[:, 3 * u :])
+        candidate = i * self.activation(z[:, 2 * u : 3 * u])
+        c = candidate if state is None else f * state[1] + candidate
+        return (o * self.activation(c), c)
+
+    def config(self):
+        if not isinstance(self.recurrent_activation_name, str):
+            raise ValueError(f"layer {self.name}: a custom recurrent activation cannot be saved by name")
+        return {**super().config(), "recurrent_activation": self.recurrent_activation_name}
+
+
+LAYERS = {cls.__name__: cls for cls in (Dense, Activation, Dropout, Flatten, Conv2D, MaxPooling2D, AveragePooling2D,
+                                        SimpleRNN, LSTM)}
