@@ -185,10 +185,14 @@ class Function:
         sizes = [min(batch_size, len(a)) * (a.size // max(len(a), 1)) if a.ndim else 1 for a in arrays]
         big = max(sizes + [a.size for a in state]) >= PARALLEL_INPUT_ELEMENTS
         run = module.run_batches_parallel if big else module.run_batches_serial
+        start = time.perf_counter()
         try:
             out = [np.asarray(o) for o in run(batch_size, *arrays, *state)]
         except ValueError as e:
             raise self.native.failure(e) from None
+        finally:
+            # a first call compiles (or loads) the driver: time it as the "numba" stage
+            self.compile_time.setdefault("numba", time.perf_counter() - start)
         return out[0] if self.single else out
 
     def _convert_and_call(self, *args):
