@@ -5,7 +5,14 @@
 >>> f = sn.function([x], sn.sum(x * x))
 """
 
-from symnet.autodiff import grad
+import os as _os
+
+# Numba's OpenMP workers spin after each parallel region by default; on a few cores they
+# then fight BLAS's threads for the CPU (the W4 step took 32 ms spinning, 3.1 ms passive).
+# Set before Numba starts its thread pool; a user's own setting wins.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from symnet.autodiff import grad  # noqa: E402
 from symnet.config import config
 from symnet.errors import DisconnectedInputError, ShapeError
 from symnet.function import Function, function

@@ -157,6 +157,14 @@ def w1_expression(sn_or_np, x):
     return sn_or_np.sigmoid(x * 1.7 + 0.3) * sn_or_np.tanh(x) + sn_or_np.softplus(x - 1)
 
 
+def numpy_w2(x):
+    """d sum(W1) / dx, written out."""
+    z = x * np.float32(1.7) + np.float32(0.3)
+    s = 1 / (1 + np.exp(-z))
+    t = np.tanh(x)
+    return np.float32(1.7) * s * (1 - s) * t + s * (1 - t * t) + 1 / (1 + np.exp(-(x - np.float32(1))))
+
+
 def w1_w2(n: int, repeat: int) -> list:
     import symnet as sn
 
@@ -166,19 +174,12 @@ def w1_w2(n: int, repeat: int) -> list:
     y = w1_expression(sn, x)
     f1 = sn.function([x], y, target="cpu")
     f2 = sn.function([x], sn.grad(sn.sum(y), x), target="cpu")
-
-    def numpy_w2(x):
-        z = x * np.float32(1.7) + np.float32(0.3)
-        s = 1 / (1 + np.exp(-z))
-        t = np.tanh(x)
-        return np.float32(1.7) * s * (1 - s) * t + s * (1 - t * t) + 1 / (1 + np.exp(-(x - np.float32(1))))
-
     rows = []
     for label, f, reference in (("W1", f1, lambda: w1_expression(np, data)), ("W2", f2, lambda: numpy_w2(data))):
         verify(label, [f(data)], [reference()])
         ours = statistics.median(timeit(lambda: f(data), repeat, 2, 1))
         base = statistics.median(timeit(reference, repeat, 2, 1))
-        rows.append(row(f"{label} ({n:,} float32)", ours, "numpy", base))
+        rows.append(row(f"{label} ({n:,} float32)", ours, "numpy", base, key=label))
     return rows
 
 
@@ -190,8 +191,10 @@ def verify(workload: str, got: list, expected: list, rtol: float = 2e-4, atol: f
             raise RuntimeError(f"{workload}: result {k} differs from the baseline (max error {error}); not timing it")
 
 
-def row(workload: str, ours: float, baseline_name: str, baseline: float) -> dict:
+def row(workload: str, ours: float, baseline_name: str, baseline: float, key: str = "") -> dict:
+    """A table row; ``key`` (W1, W3-10, FIT, ...) is what peers' figures are matched by."""
     return {
+        "key": key,
         "workload": workload,
         "symnet": ours,
         "baseline": baseline_name,
@@ -325,7 +328,7 @@ def w3_step(batch: int, repeat: int) -> dict:
     verify(f"W3 (batch {batch})", [loss] + [state[s] for s in sorted(state, key=lambda s: s.name)], [np.float32(hand_loss)] + hand_params)
     ours = statistics.median(timeit(lambda: f(X, y), repeat))
     base = statistics.median(timeit(lambda: hand(X, y, *hand_params, lr), repeat))
-    return row(f"W3 step, batch {batch}", ours, "hand-written @njit step", base)
+    return row(f"W3 step, batch {batch}", ours, "hand-written @njit step", base, key=f"W3-{batch}")
 
 
 def w3_fit(epochs: int = 50, rows: int = 8000, batch: int = 10) -> dict:
@@ -358,7 +361,254 @@ def w3_fit(epochs: int = 50, rows: int = 8000, batch: int = 10) -> dict:
     hand_fit()
     ours = statistics.median(timeit(lambda: model.fit(X, y, batch_size=batch, epochs=epochs, verbose=0), 3, warmup=0, number=1))
     base = statistics.median(timeit(hand_fit, 3, warmup=0, number=1))
-    return row(f"W3 fit, {epochs} epochs of {rows} rows, batch {batch}", ours, "Python loop over the hand-written step", base)
+    return row(f"W3 fit, {epochs} epochs of {rows} rows, batch {batch}", ours, "Python loop over the hand-written step", base,
+               key="FIT")
+
+
+W4_SIZES = (784, 512, 256, 10)
+
+
+def mlp_params(sizes, rng) -> list:
+    """Glorot-uniform kernels and zero biases for an MLP of ``sizes``, float32."""
+    params = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        params += [rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32), np.zeros(fan_out, np.float32)]
+    return params
+
+
+def w4_step_symnet(params: list, lr: float = 0.01):
+    """The W4 step: relu layers, softmax cross-entropy on integer labels, SGD."""
+    import symnet as sn
+
+    x, t = sn.matrix("x"), sn.vector("t", dtype="int64")
+    shared = [sn.shared(p.copy(), name=f"p{k}") for k, p in enumerate(params)]
+    h = x
+    for k in range(0, len(shared) - 2, 2):
+        h = sn.relu(h @ shared[k] + shared[k + 1])
+    loss = sn.mean(sn.nn.sparse_categorical_crossentropy(sn.softmax(h @ shared[-2] + shared[-1]), t))
+    grads = sn.grad(loss, shared)
+    return sn.function([x, t], loss, updates=[(s, s - lr * g) for s, g in zip(shared, grads)], target="cpu")
+
+
+def numpy_mlp_step(x, t, params: list, lr, head: str = "softmax") -> float:
+    """An MLP step in NumPy (relu layers; softmax cross-entropy on integer labels, or one
+    sigmoid unit with binary cross-entropy; in-place SGD): W4's baseline, W3's for peers."""
+    hidden = [x]
+    for k in range(0, len(params) - 2, 2):
+        hidden.append(np.maximum(hidden[-1] @ params[k] + params[k + 1], 0))
+    z = hidden[-1] @ params[-2] + params[-1]
+    n = len(x)
+    if head == "sigmoid":
+        z = z[:, 0]
+        loss = np.mean(np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z))))
+        g = ((1 / (1 + np.exp(-z)) - t) / np.float32(n))[:, None].astype(np.float32)
+    else:
+        z = z - z.max(axis=1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        loss = -log_p[np.arange(n), t].mean()
+        g = np.exp(log_p)
+        g[np.arange(n), t] -= 1
+        g /= np.float32(n)
+    grads = []
+    for k in range(len(params) - 2, -1, -2):
+        h = hidden[k // 2]
+        grads.append((k, h.T @ g, g.sum(axis=0)))
+        if k:
+            g = (g @ params[k].T) * (h > 0)
+    for k, gw, gb in grads:
+        params[k] -= lr * gw
+        params[k + 1] -= lr * gb
+    return float(loss)
+
+
+def w4_data(batch: int, rng) -> tuple:
+    return rng.standard_normal((batch, W4_SIZES[0])).astype(np.float32), rng.integers(0, W4_SIZES[-1], batch)
+
+
+def w4_step(repeat: int, batch: int = 128) -> dict:
+    rng = np.random.default_rng(0)
+    X, y = w4_data(batch, rng)
+    params = mlp_params(W4_SIZES, rng)
+    f = w4_step_symnet(params)
+    base_params = [p.copy() for p in params]
+    lr = np.float32(0.01)
+    loss = f(X, y)
+    base_loss = numpy_mlp_step(X, y, base_params, lr)
+    state = {s: s.get_value() for s, _ in f.graph.updates}
+    verify("W4", [loss] + [state[s] for s in sorted(state, key=lambda s: int(s.name[1:]))], [np.float32(base_loss)] + base_params,
+           rtol=1e-3, atol=1e-5)
+    ours = statistics.median(timeit(lambda: f(X, y), repeat, block=0.05))
+    base = statistics.median(timeit(lambda: numpy_mlp_step(X, y, base_params, lr), repeat, block=0.05))
+    return row(f"W4 step, MLP 784-512-256-10, batch {batch}", ours, "numpy", base, key="W4")
+
+
+# -- peers: the same workloads in other frameworks, each in its own process ---------------------
+
+PEERS = {"numpy": "numpy", "jax": "jax", "keras": "keras", "torch": "torch", "pytensor": "pytensor"}
+PEER_KEYS = ("W1", "W2", "W3-10", "W3-256", "W4", "FIT")
+
+
+def peer_installed(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(PEERS[name]) is not None
+
+
+def run_peers(peers: list, keys: list, quick: bool, size: int | None, say) -> dict:
+    """{peer: {key: seconds}} for the peers that are installed, each run by ``python -m
+    symnet bench --peer NAME`` in its own process (thread pools do not meet)."""
+    figures = {}
+    for name in peers:
+        if not peer_installed(name):
+            say(f"{name}: not installed, skipped")
+            continue
+        say(f"{name} (its own process)")
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "peer.json")
+            command = [sys.executable, "-m", "symnet", "bench", "--peer", name, "--json", out, *keys]
+            command += ["--quick"] * quick + (["--size", str(size)] if size else [])
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode != 0:
+                say(f"{name} failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
+                continue
+            with open(out) as f:
+                figures[name] = json.load(f)
+    return figures
+
+
+def peer_suite(name: str, keys: list, quick: bool, size: int | None) -> dict:
+    """{key: seconds} for one peer, run in this process (``--peer``)."""
+    repeat = 7 if quick else 21
+    n = size or (1_000_000 if quick else 10_000_000)
+    epochs = 5 if quick else 50
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal(n).astype(np.float32) if {"W1", "W2"} & set(keys) else None
+    step_maker = {"numpy": _numpy_peer, "jax": _jax_peer, "keras": _keras_peer}.get(name)
+    if step_maker is None:
+        raise SystemExit(f"no benchmark code for peer {name!r} yet")
+    return step_maker(keys, data, repeat, epochs)
+
+
+def _mlp_case(key: str):
+    """(x, t, params, head) of W3 (batch 10 or 256) or W4, from the suite's seeds."""
+    rng = np.random.default_rng(0)
+    if key == "W4":
+        x, t = w4_data(128, rng)
+        return x, t, mlp_params(W4_SIZES, rng), "softmax"
+    x, t = churn_data(int(key.split("-")[1]), rng)
+    return x, t, churn_params(rng), "sigmoid"
+
+
+def _fit_loop(step, epochs: int) -> float:
+    """Seconds for ``epochs`` of W3 fit (8,000 rows, batch 10, shuffled) around ``step(x, t)``."""
+    X, y = churn_data(8000, np.random.default_rng(0))
+    order_rng = np.random.default_rng(1)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        order = order_rng.permutation(len(X))
+        xs, ys = X[order], y[order]
+        for s in range(0, len(X), 10):
+            step(xs[s : s + 10], ys[s : s + 10])
+    return time.perf_counter() - start
+
+
+def _numpy_peer(keys, data, repeat, epochs) -> dict:
+    out = {}
+    if "W1" in keys:
+        out["W1"] = statistics.median(timeit(lambda: w1_expression(np, data), repeat, 2, 1))
+    if "W2" in keys:
+        out["W2"] = statistics.median(timeit(lambda: numpy_w2(data), repeat, 2, 1))
+    for key in ("W3-10", "W3-256", "W4"):
+        if key in keys:
+            x, t, params, head = _mlp_case(key)
+            out[key] = statistics.median(timeit(lambda: numpy_mlp_step(x, t, params, np.float32(0.01), head), repeat))
+    if "FIT" in keys:
+        params = _mlp_case("W3-10")[2]
+        out["FIT"] = _fit_loop(lambda x, t: numpy_mlp_step(x, t, params, np.float32(0.01), "sigmoid"), epochs)
+    return out
+
+
+def _jax_peer(keys, data, repeat, epochs) -> dict:
+    import jax
+    import jax.numpy as jnp
+
+    def w1(x):
+        return jax.nn.sigmoid(x * 1.7 + 0.3) * jnp.tanh(x) + jax.nn.softplus(x - 1)
+
+    def mlp_loss(params, x, t, head):
+        h = x
+        for k in range(0, len(params) - 2, 2):
+            h = jax.nn.relu(h @ params[k] + params[k + 1])
+        z = h @ params[-2] + params[-1]
+        if head == "sigmoid":
+            z = z[:, 0]
+            return jnp.mean(jax.nn.softplus(z) - z * t)
+        return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(z), t[:, None], 1))
+
+    def make_step(head):
+        @jax.jit
+        def step(params, x, t):
+            loss, grads = jax.value_and_grad(mlp_loss)(params, x, t, head)
+            return loss, [p - 0.01 * g for p, g in zip(params, grads)]
+
+        return step
+
+    out = {}
+    device_data = jnp.asarray(data) if data is not None else None
+    for key, fn, reference in (("W1", jax.jit(w1), w1_expression), ("W2", jax.jit(jax.grad(lambda x: jnp.sum(w1(x)))), None)):
+        if key in keys:
+            verify(f"{key} (jax)", [np.asarray(fn(device_data))], [reference(np, data) if reference else numpy_w2(data)], rtol=1e-3, atol=1e-5)
+            out[key] = statistics.median(timeit(lambda: fn(device_data).block_until_ready(), repeat, 2, 1))
+    for key in ("W3-10", "W3-256", "W4"):
+        if key in keys:
+            x, t, params, head = _mlp_case(key)
+            step = make_step(head)
+            jparams, jx, jt = [jnp.asarray(p) for p in params], jnp.asarray(x), jnp.asarray(t)
+            loss, _ = step(jparams, jx, jt)
+            verify(f"{key} (jax)", [np.asarray(loss)], [np.float32(numpy_mlp_step(x, t, [p.copy() for p in params], np.float32(0.01), head))],
+                   rtol=1e-3)
+            out[key] = statistics.median(timeit(lambda: jax.block_until_ready(step(jparams, jx, jt)), repeat))
+    if "FIT" in keys:
+        step = make_step("sigmoid")
+        state = {"params": [jnp.asarray(p) for p in _mlp_case("W3-10")[2]]}
+
+        def fit_step(x, t):
+            loss, state["params"] = step(state["params"], x, t)
+
+        fit_step(*churn_data(10, np.random.default_rng(0)))  # compile
+        out["FIT"] = _fit_loop(fit_step, epochs)
+    return out
+
+
+def _keras_peer(keys, data, repeat, epochs) -> dict:
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import keras
+
+    def model_for(key):
+        x, t, params, head = _mlp_case(key)
+        layers = [keras.Input((x.shape[1],))]
+        layers += [keras.layers.Dense(p.shape[1], activation="relu") for p in params[0:-2:2]]
+        layers.append(keras.layers.Dense(params[-2].shape[1], activation="sigmoid" if head == "sigmoid" else "softmax"))
+        model = keras.Sequential(layers)
+        model.set_weights(params)
+        loss = "binary_crossentropy" if head == "sigmoid" else "sparse_categorical_crossentropy"
+        model.compile(optimizer=keras.optimizers.SGD(0.01), loss=loss, metrics=["accuracy"])
+        return model, x, t
+
+    out = {}
+    for key in ("W3-10", "W3-256", "W4"):
+        if key in keys:
+            model, x, t = model_for(key)
+            out[key] = statistics.median(timeit(lambda: model.train_on_batch(x, t), repeat))
+    if "FIT" in keys:
+        model, _, _ = model_for("W3-10")
+        X, y = churn_data(8000, np.random.default_rng(0))
+        model.fit(X[:100], y[:100], batch_size=10, epochs=1, verbose=0)  # compile
+        start = time.perf_counter()
+        model.fit(X, y, batch_size=10, epochs=epochs, verbose=0)
+        out["FIT"] = time.perf_counter() - start
+    return out
 
 
 def call_overhead(repeat: int) -> dict:
@@ -370,7 +620,7 @@ def call_overhead(repeat: int) -> dict:
     ours = statistics.median(timeit(lambda: f(a), repeat))
     driver = f.native.module.run_serial
     base = statistics.median(timeit(lambda: driver(a), repeat))
-    return row("call overhead (x + 1, 4 floats)", ours, "the generated driver called directly", base)
+    return row("call overhead (x + 1, 4 floats)", ours, "the generated driver called directly", base, key="CALL")
 
 
 W5_SCRIPT = """
@@ -395,12 +645,12 @@ def w5_cold_warm() -> list:
             done = subprocess.run([sys.executable, "-c", W5_SCRIPT], env=env, capture_output=True, text=True, check=True)
             times.append(float(done.stdout.strip().splitlines()[-1]))
     return [
-        {"workload": "W5 cold (fresh process, empty cache)", "symnet": times[0], "baseline": "target 1.5 s", "baseline_time": 1.5, "ratio": times[0] / 1.5},
-        {"workload": "W5 warm (fresh process, cache filled)", "symnet": times[1], "baseline": "target 0.4 s", "baseline_time": 0.4, "ratio": times[1] / 0.4},
+        {"key": "W5-cold", "workload": "W5 cold (fresh process, empty cache)", "symnet": times[0], "baseline": "target 1.5 s", "baseline_time": 1.5, "ratio": times[0] / 1.5},
+        {"key": "W5-warm", "workload": "W5 warm (fresh process, cache filled)", "symnet": times[1], "baseline": "target 0.4 s", "baseline_time": 0.4, "ratio": times[1] / 0.4},
     ]
 
 
-WORKLOADS = ("W1", "W2", "W3", "FIT", "CALL", "W5")
+WORKLOADS = ("W1", "W2", "W3", "W4", "FIT", "CALL", "W5")
 
 
 def suite(quick: bool = False, workloads=WORKLOADS, size: int | None = None, progress=None) -> list:
@@ -415,6 +665,9 @@ def suite(quick: bool = False, workloads=WORKLOADS, size: int | None = None, pro
     if "W3" in workloads:
         say("W3")
         rows += [w3_step(10, repeat), w3_step(256, repeat)]
+    if "W4" in workloads:
+        say("W4")
+        rows.append(w4_step(repeat))
     if "FIT" in workloads:
         say("W3 fit")
         rows.append(w3_fit(epochs=5 if quick else 50))
@@ -427,13 +680,42 @@ def suite(quick: bool = False, workloads=WORKLOADS, size: int | None = None, pro
     return rows
 
 
-def print_table(rows: list) -> None:
-    print(f"{'workload':44} {'symnet':>10} {'baseline':>10}  {'ratio':>6}  baseline")
+def print_table(rows: list, peers: dict | None = None) -> None:
+    """The table; with ``peers`` ({peer: {key: seconds}}), a column per peer with its time
+    and symnet's ratio to it."""
+    peers = peers or {}
+    head = f"{'workload':44} {'symnet':>10} {'baseline':>10}  {'ratio':>6}"
+    head += "".join(f"  {name + ' (ratio)':>18}" for name in peers)
+    print(head + "  baseline")
     for r in rows:
-        print(
-            f"{r['workload']:44} {format_time(r['symnet']):>10} {format_time(r['baseline_time']):>10}  "
-            f"{r['ratio']:6.2f}  {r['baseline']}"
-        )
+        line = f"{r['workload']:44} {format_time(r['symnet']):>10} {format_time(r['baseline_time']):>10}  {r['ratio']:6.2f}"
+        for figures in peers.values():
+            t = figures.get(r.get("key", ""))
+            cell = f"{format_time(t)} ({r['symnet'] / t:.2f})" if t else "-"
+            line += f"  {cell:>18}"
+        print(line + f"  {r['baseline']}")
+
+
+def plot(rows: list, peers: dict, path: str) -> None:
+    """A bar chart of symnet's time over each baseline and peer (below 1: symnet is faster)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = ["baseline", *peers]
+    fig, ax = plt.subplots(figsize=(max(6, len(rows) * 1.1), 4))
+    width = 0.8 / len(names)
+    for k, name in enumerate(names):
+        ratios = [r["ratio"] if name == "baseline" else r["symnet"] / peers[name].get(r.get("key", ""), float("nan")) for r in rows]
+        ax.bar([i + k * width for i in range(len(rows))], ratios, width, label=name if name != "baseline" else "same-run baseline")
+    ax.axhline(1, color="black", linewidth=0.8)
+    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(rows))])
+    ax.set_xticklabels([r.get("key") or r["workload"].split()[0] for r in rows])
+    ax.set_yscale("log")
+    ax.set_ylabel("symnet time / other time")
+    ax.legend()
+    fig.savefig(path, dpi=100, bbox_inches="tight")
 
 
 def main(argv=None) -> int:
@@ -443,20 +725,49 @@ def main(argv=None) -> int:
     parser.add_argument("workloads", nargs="*", metavar="WORKLOAD", help=f"any of {' '.join(WORKLOADS)} (default: all)")
     parser.add_argument("--quick", action="store_true", help="smaller W1/W2 and fewer repeats")
     parser.add_argument("--size", type=int, help="W1/W2 length (default 10,000,000; 1,000,000 with --quick)")
+    parser.add_argument("--compare", metavar="PEERS", default="",
+                        help=f"comma-separated peers, each timed in its own process where installed: {','.join(PEERS)}")
     parser.add_argument("--json", metavar="FILE", help="also save the rows and the machine as JSON")
+    parser.add_argument("--plot", metavar="FILE", help="save a bar chart of the ratios (needs matplotlib)")
+    parser.add_argument("--peer", help=argparse.SUPPRESS)  # internal: run one peer in this process
     args = parser.parse_args(argv)
+    if args.peer:
+        keys = args.workloads or list(PEER_KEYS)
+        figures = peer_suite(args.peer, keys, args.quick, args.size)
+        with open(args.json, "w") as f:
+            json.dump(figures, f)
+        return 0
     chosen = [w.upper() for w in args.workloads] or list(WORKLOADS)
     unknown = [w for w in chosen if w not in WORKLOADS]
+    peers = [p.strip() for p in args.compare.split(",") if p.strip()]
+    unknown += [p for p in peers if p not in PEERS]
     if unknown:
-        parser.error(f"unknown workload {', '.join(unknown)}; choose from {' '.join(WORKLOADS)}")
+        parser.error(f"unknown workload or peer {', '.join(unknown)}; workloads: {' '.join(WORKLOADS)}; peers: {','.join(PEERS)}")
+    say = lambda text: print(f"running {text} ...", file=sys.stderr)  # noqa: E731
     info = machine()
     print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()), file=sys.stderr)
-    rows = suite(args.quick, chosen, args.size, progress=lambda text: print(f"running {text} ...", file=sys.stderr))
-    print_table(rows)
+    rows = suite(args.quick, chosen, args.size, progress=say)
+    keys = [r["key"] for r in rows if r.get("key") in PEER_KEYS]
+    figures = run_peers(peers, keys, args.quick, args.size, say) if peers and keys else {}
+    print_table(rows, figures)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": info, "rows": rows}, f, indent=2)
+            json.dump({"machine": info, "rows": rows, "peers": figures}, f, indent=2)
+    if args.plot:
+        plot(rows, figures, args.plot)
+        print(f"plot saved to {args.plot}", file=sys.stderr)
     return 0
+
+
+def roofline() -> dict:
+    """What this machine can do, measured with NumPy: memory bandwidth (a 64 MB copy, read
+    and write counted) and BLAS float32 GFLOP/s (a 1024² matrix product)."""
+    a = np.ones(16 << 20, np.float32)
+    b = np.empty_like(a)
+    copy = statistics.median(timeit(lambda: np.copyto(b, a), 5, 1, 1))
+    m = np.ones((1024, 1024), np.float32)
+    product = statistics.median(timeit(lambda: m @ m, 5, 1, 1))
+    return {"memory GB/s": round(2 * a.nbytes / copy / 1e9, 1), "BLAS GFLOP/s": round(2 * 1024**3 / product / 1e9, 1)}
 
 
 def machine() -> dict:
@@ -481,6 +792,7 @@ def machine() -> dict:
         "numpy": np.__version__,
         "cpus": os.cpu_count(),
         "threads": numba.get_num_threads(),
+        **roofline(),
     }
 
 

@@ -147,7 +147,7 @@ class Function:
         outputs = self._interpret([_check_argument(v, a, i) for i, (v, a) in enumerate(zip(self.graph.inputs, args))])
         return outputs[0] if self.single else list(outputs)
 
-    def run_batches(self, *args, batch_size: int) -> list:
+    def run_batches(self, *args, batch_size: int):
         """Call the function on consecutive batches: slices of ``batch_size`` rows (along axis
         0) of every input that has axes, 0-d inputs whole; updates apply after each batch as
         in a loop of calls. Returns each output per batch, an array of length

@@ -1,6 +1,9 @@
 """sn.bench returns sane statistics and measures the interpreter alongside."""
 
+import importlib.util
+
 import numpy as np
+import pytest
 
 import symnet as sn
 from symnet.bench import format_time, timeit
@@ -29,8 +32,6 @@ def test_format_time_picks_a_unit():
 
 
 def test_verify_refuses_to_time_a_wrong_answer():
-    import pytest
-
     from symnet.bench import verify
 
     verify("ok", [np.ones(3)], [np.ones(3) + 1e-7])
@@ -76,26 +77,49 @@ def test_the_command_line_runs_one_small_workload(tmp_path, capsys):
 
     from symnet.bench import main
 
-    out = tmp_path / "rows.json"
-    assert main(["w1", "--quick", "--size", "1000", "--json", str(out)]) == 0
+    out, chart = tmp_path / "rows.json", tmp_path / "ratios.png"
+    plot = ["--plot", str(chart)] if importlib.util.find_spec("matplotlib") else []
+    assert main(["w1", "--quick", "--size", "1000", "--compare", "numpy", "--json", str(out), *plot]) == 0
     table = capsys.readouterr().out
-    assert "W1 (1,000 float32)" in table and "W2" not in table
+    assert "W1 (1,000 float32)" in table and "W2" not in table and "numpy (ratio)" in table
     saved = json.loads(out.read_text())
-    assert saved["machine"]["cpus"] >= 1 and saved["rows"][0]["ratio"] > 0
+    assert saved["machine"]["cpus"] >= 1 and saved["machine"]["memory GB/s"] > 0 and saved["rows"][0]["ratio"] > 0
+    assert set(saved["peers"]) == {"numpy"} and saved["peers"]["numpy"]["W1"] > 0  # timed in its own process
+    assert not plot or chart.stat().st_size > 0
+
+
+def test_the_numpy_mlp_step_is_the_graphs_gradient_step():
+    """W4's baseline (and W3's for peers) is an oracle only if it is right: one step of it
+    equals sn.grad's SGD step on the interpreter, for both heads."""
+    from symnet.bench import mlp_params, numpy_mlp_step
+
+    rng = np.random.default_rng(0)
+    for head, t in (("softmax", rng.integers(0, 3, 5)), ("sigmoid", (rng.random(5) < 0.5).astype("float32"))):
+        params = mlp_params((4, 6, 3 if head == "softmax" else 1), rng)
+        x = rng.standard_normal((5, 4)).astype("float32")
+        shared = [sn.shared(p.copy()) for p in params]
+        z = sn.relu(sn.as_tensor(x) @ shared[0] + shared[1]) @ shared[2] + shared[3]
+        if head == "softmax":
+            loss = sn.mean(sn.nn.sparse_categorical_crossentropy(sn.softmax(z), sn.as_tensor(t)))
+        else:
+            loss = sn.mean(sn.nn.binary_crossentropy(sn.sigmoid(z[:, 0]), sn.as_tensor(t)))
+        grads = sn.grad(loss, shared)
+        value = sn.function([], loss, updates=[(s, s - 0.5 * g) for s, g in zip(shared, grads)], target="interp")()
+        assert numpy_mlp_step(x, t, params, np.float32(0.5), head) == pytest.approx(float(value), rel=1e-5)
+        for s, p in zip(shared, params):
+            np.testing.assert_allclose(s.get_value(), p, rtol=1e-4, atol=1e-6)
 
 
 def test_the_command_line_rejects_unknown_workloads():
-    import pytest
-
     from symnet.bench import main
 
     with pytest.raises(SystemExit):
         main(["W42"])
+    with pytest.raises(SystemExit):
+        main(["W1", "--compare", "tensorflow"])
 
 
 def test_profile_times_every_step_and_restores_state():
-    import pytest
-
     x = sn.matrix("x")
     w = sn.shared(np.ones((3, 2), "float32"), name="w")
     loss = sn.sum(sn.tanh(x @ w))

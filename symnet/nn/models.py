@@ -204,6 +204,8 @@ class Sequential:
             vy = self._check_y(validation_data[1], len(vx), "fit validation_data")
         if len(x) == 0:
             raise ValueError("fit: no training rows")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"fit: batch_size must be a positive integer, got {batch_size!r}")
         step = self.train_function
         names = ["loss", *self.metrics]
         history = callbacks_module.History()
