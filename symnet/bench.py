@@ -177,7 +177,7 @@ def w1_w2(n: int, repeat: int) -> list:
     rows = []
     for label, f, reference in (("W1", f1, lambda: w1_expression(np, data)), ("W2", f2, lambda: numpy_w2(data))):
         verify(label, [f(data)], [reference()])
-        ours = statistics.median(timeit(lambda: f(data), repeat, 2, 1))
+        ours = timeit(lambda: f(data), repeat, 2, 1)
         base = statistics.median(timeit(reference, repeat, 2, 1))
         rows.append(row(f"{label} ({n:,} float32)", ours, "numpy", base, key=label))
     return rows
@@ -191,12 +191,17 @@ def verify(workload: str, got: list, expected: list, rtol: float = 2e-4, atol: f
             raise RuntimeError(f"{workload}: result {k} differs from the baseline (max error {error}); not timing it")
 
 
-def row(workload: str, ours: float, baseline_name: str, baseline: float, key: str = "") -> dict:
-    """A table row; ``key`` (W1, W3-10, FIT, ...) is what peers' figures are matched by."""
+def row(workload: str, ours, baseline_name: str, baseline: float, key: str = "") -> dict:
+    """A table row from symnet's samples (seconds) and the baseline's median; ``key`` (W1,
+    W3-10, FIT, ...) is what peers' figures are matched by."""
+    samples = ours if isinstance(ours, list) else [ours]
+    ours = statistics.median(samples)
     return {
         "key": key,
         "workload": workload,
         "symnet": ours,
+        "symnet_min": min(samples),
+        "symnet_max": max(samples),
         "baseline": baseline_name,
         "baseline_time": baseline,
         "ratio": ours / baseline,
@@ -326,7 +331,7 @@ def w3_step(batch: int, repeat: int) -> dict:
     hand_loss = hand(X, y, *hand_params, lr)
     state = {s: s.get_value() for s, _ in f.graph.updates}
     verify(f"W3 (batch {batch})", [loss] + [state[s] for s in sorted(state, key=lambda s: s.name)], [np.float32(hand_loss)] + hand_params)
-    ours = statistics.median(timeit(lambda: f(X, y), repeat))
+    ours = timeit(lambda: f(X, y), repeat)
     base = statistics.median(timeit(lambda: hand(X, y, *hand_params, lr), repeat))
     return row(f"W3 step, batch {batch}", ours, "hand-written @njit step", base, key=f"W3-{batch}")
 
@@ -359,7 +364,7 @@ def w3_fit(epochs: int = 50, rows: int = 8000, batch: int = 10) -> dict:
         return total
 
     hand_fit()
-    ours = statistics.median(timeit(lambda: model.fit(X, y, batch_size=batch, epochs=epochs, verbose=0), 3, warmup=0, number=1))
+    ours = timeit(lambda: model.fit(X, y, batch_size=batch, epochs=epochs, verbose=0), 3, warmup=0, number=1)
     base = statistics.median(timeit(hand_fit, 3, warmup=0, number=1))
     return row(f"W3 fit, {epochs} epochs of {rows} rows, batch {batch}", ours, "Python loop over the hand-written step", base,
                key="FIT")
@@ -438,7 +443,7 @@ def w4_step(repeat: int, batch: int = 128) -> dict:
     state = {s: s.get_value() for s, _ in f.graph.updates}
     verify("W4", [loss] + [state[s] for s in sorted(state, key=lambda s: int(s.name[1:]))], [np.float32(base_loss)] + base_params,
            rtol=1e-3, atol=1e-5)
-    ours = statistics.median(timeit(lambda: f(X, y), repeat, block=0.05))
+    ours = timeit(lambda: f(X, y), repeat, block=0.05)
     base = statistics.median(timeit(lambda: numpy_mlp_step(X, y, base_params, lr), repeat, block=0.05))
     return row(f"W4 step, MLP 784-512-256-10, batch {batch}", ours, "numpy", base, key="W4")
 
@@ -617,7 +622,7 @@ def call_overhead(repeat: int) -> dict:
     x = sn.vector("x")
     f = sn.function([x], x + 1, target="cpu")
     a = np.ones(4, np.float32)
-    ours = statistics.median(timeit(lambda: f(a), repeat))
+    ours = timeit(lambda: f(a), repeat)
     driver = f.native.module.run_serial
     base = statistics.median(timeit(lambda: driver(a), repeat))
     return row("call overhead (x + 1, 4 floats)", ours, "the generated driver called directly", base, key="CALL")
@@ -684,11 +689,12 @@ def print_table(rows: list, peers: dict | None = None) -> None:
     """The table; with ``peers`` ({peer: {key: seconds}}), a column per peer with its time
     and symnet's ratio to it."""
     peers = peers or {}
-    head = f"{'workload':44} {'symnet':>10} {'baseline':>10}  {'ratio':>6}"
+    head = f"{'workload':44} {'symnet':>10} {'min-max':>19} {'baseline':>10}  {'ratio':>6}"
     head += "".join(f"  {name + ' (ratio)':>18}" for name in peers)
     print(head + "  baseline")
     for r in rows:
-        line = f"{r['workload']:44} {format_time(r['symnet']):>10} {format_time(r['baseline_time']):>10}  {r['ratio']:6.2f}"
+        spread = f"{format_time(r['symnet_min'])}-{format_time(r['symnet_max'])}" if "symnet_min" in r else ""
+        line = f"{r['workload']:44} {format_time(r['symnet']):>10} {spread:>19} {format_time(r['baseline_time']):>10}  {r['ratio']:6.2f}"
         for figures in peers.values():
             t = figures.get(r.get("key", ""))
             cell = f"{format_time(t)} ({r['symnet'] / t:.2f})" if t else "-"
