@@ -450,7 +450,7 @@ def w4_step(repeat: int, batch: int = 128) -> dict:
 
 # -- peers: the same workloads in other frameworks, each in its own process ---------------------
 
-PEERS = {"numpy": "numpy", "jax": "jax", "keras": "keras", "torch": "torch", "pytensor": "pytensor"}
+PEERS = {"numpy": "numpy", "jax": "jax", "keras": "keras", "pytensor": "pytensor", "torch": "torch"}
 PEER_KEYS = ("W1", "W2", "W3-10", "W3-256", "W4", "FIT")
 
 
@@ -489,7 +489,7 @@ def peer_suite(name: str, keys: list, quick: bool, size: int | None) -> dict:
     epochs = 5 if quick else 50
     rng = np.random.default_rng(0)
     data = rng.standard_normal(n).astype(np.float32) if {"W1", "W2"} & set(keys) else None
-    step_maker = {"numpy": _numpy_peer, "jax": _jax_peer, "keras": _keras_peer}.get(name)
+    step_maker = {"numpy": _numpy_peer, "jax": _jax_peer, "keras": _keras_peer, "pytensor": _pytensor_peer}.get(name)
     if step_maker is None:
         raise SystemExit(f"no benchmark code for peer {name!r} yet")
     return step_maker(keys, data, repeat, epochs)
@@ -613,6 +613,54 @@ def _keras_peer(keys, data, repeat, epochs) -> dict:
         start = time.perf_counter()
         model.fit(X, y, batch_size=10, epochs=epochs, verbose=0)
         out["FIT"] = time.perf_counter() - start
+    return out
+
+
+def _pytensor_peer(keys, data, repeat, epochs) -> dict:
+    """PyTensor 3 with its Numba backend (``mode="NUMBA"``), float32 throughout."""
+    os.environ.setdefault("PYTENSOR_FLAGS", "floatX=float32")
+    import pytensor
+    import pytensor.tensor as pt
+
+    def w1(x):
+        return pt.sigmoid(x * 1.7 + 0.3) * pt.tanh(x) + pt.softplus(x - 1)
+
+    def compile_step(params, head):
+        shared = [pytensor.shared(p.copy()) for p in params]
+        x = pt.matrix("x", dtype="float32")
+        t = pt.vector("t", dtype="int64" if head == "softmax" else "float32")
+        h = x
+        for k in range(0, len(shared) - 2, 2):
+            h = pt.maximum(h @ shared[k] + shared[k + 1], 0)
+        z = h @ shared[-2] + shared[-1]
+        if head == "sigmoid":
+            z = z[:, 0]
+            loss = pt.mean(pt.softplus(z) - z * t)
+        else:
+            log_p = z - pt.logsumexp(z, axis=1, keepdims=True)
+            loss = -pt.mean(log_p[pt.arange(t.shape[0]), t])
+        grads = pytensor.grad(loss, shared)
+        updates = [(s, s - np.float32(0.01) * g) for s, g in zip(shared, grads)]
+        return pytensor.function([x, t], loss, updates=updates, mode="NUMBA")
+
+    out = {}
+    x = pt.vector("x", dtype="float32")
+    for key, expr, reference in (("W1", w1(x), lambda: w1_expression(np, data)), ("W2", pytensor.grad(pt.sum(w1(x)), x), lambda: numpy_w2(data))):
+        if key in keys:
+            fn = pytensor.function([x], expr, mode="NUMBA")
+            verify(f"{key} (pytensor)", [fn(data)], [reference()], rtol=1e-3, atol=1e-5)
+            out[key] = statistics.median(timeit(lambda: fn(data), repeat, 2, 1))
+    for key in ("W3-10", "W3-256", "W4"):
+        if key in keys:
+            x_, t, params, head = _mlp_case(key)
+            step = compile_step(params, head)
+            expected = numpy_mlp_step(x_, t, [p.copy() for p in params], np.float32(0.01), head)
+            verify(f"{key} (pytensor)", [step(x_, t)], [np.float32(expected)], rtol=1e-3)
+            out[key] = statistics.median(timeit(lambda: step(x_, t), repeat))
+    if "FIT" in keys:
+        step = compile_step(_mlp_case("W3-10")[2], "sigmoid")
+        step(*churn_data(10, np.random.default_rng(0)))  # compile
+        out["FIT"] = _fit_loop(step, epochs)
     return out
 
 
