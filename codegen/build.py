@@ -60,3 +60,55 @@ def build_profiled(program, inputs, updates, vector_math, fastmath=frozenset({"c
     info = DriverPrinter(program, inputs, updates, fastmath, False, PARALLEL_INPUT_ELEMENTS, vector_math, profile=True).print()
     module, hit = cache.load(info.source, "cpu")
     return NativeProgram(module, info, {"cache_hit": hit})
+
+
+class CudaProgram(NativeProgram):
+    """A generated CUDA module: ``run(*device arrays)`` launches its kernels on one stream."""
+
+    def entry(self, params: list, convert):
+        """``entry(*args)``: inputs converted by ``convert(k, arg)`` to device arrays, shared
+        variables' device copies (updated ones marked as written), one driver call; outputs
+        come back as device arrays (``.copy_to_host()`` for NumPy)."""
+        from codegen import cudalib
+
+        run, failure = self.module.run, self.failure
+        updated = {id(shared) for shared, _ in self.updates}
+        # constants go over on the first call (building a function needs no GPU)
+        state = [(p, id(p) in updated) if hasattr(p, "device_value") else (p, None) for p in params]
+        uploaded: dict = {}
+
+        def device(p, written):
+            if written is not None:
+                return p.device_value(written)
+            if id(p) not in uploaded:
+                uploaded[id(p)] = cudalib.to_device(p.container)
+            return uploaded[id(p)]
+
+        def entry(*args):
+            arrays = [convert(k, a) for k, a in enumerate(args)]
+            arrays += [device(p, written) for p, written in state]
+            try:
+                return run(*arrays)
+            except ValueError as error:
+                raise failure(error) from None
+
+        return entry
+
+
+def build_cuda(program, inputs, updates, single) -> CudaProgram:
+    from codegen.emit.cuda_driver import CudaDriverPrinter
+
+    start = time.perf_counter()
+    info = CudaDriverPrinter(program, inputs, updates, single).print()
+    emitted = time.perf_counter()
+    module, hit = cache.load(info.source, "cuda")
+    loaded = time.perf_counter()
+    compile_time = {
+        "lower": info.lower_seconds,
+        "emit": emitted - start - info.lower_seconds,
+        "load": loaded - emitted,
+        "cache_hit": hit,
+    }
+    native = CudaProgram(module, info, compile_time)
+    native.updates = updates
+    return native

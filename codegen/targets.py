@@ -10,5 +10,7 @@ def build(target: str, program, inputs, updates, fastmath, single: bool, vector_
 
             return build_cpu(program, inputs, updates, fastmath, single, vector_math)
         case "cuda":
-            raise NotImplementedError("target 'cuda' is not built yet (an open issue); use 'cpu' or 'interp'")
+            from codegen.build import build_cuda
+
+            return build_cuda(program, inputs, updates, single)
     raise ValueError(f"unknown target {target!r}")

@@ -231,7 +231,7 @@ def churn_step_symnet(params: list, lr: float = 0.01):
     p = sn.sigmoid(h2 @ W3 + b3)[:, 0]
     loss = sn.mean(sn.nn.binary_crossentropy(p, t))
     grads = sn.grad(loss, shared)
-    return sn.function([x, t], loss, updates=[(s, s - lr * g) for s, g in zip(shared, grads)], target="cpu")
+    return sn.function([x, t], loss, updates=[(s, s - lr * g) for s, g in zip(shared, grads)], target=target)
 
 
 def churn_step_handwritten():
@@ -382,7 +382,7 @@ def mlp_params(sizes, rng) -> list:
     return params
 
 
-def w4_step_symnet(params: list, lr: float = 0.01):
+def w4_step_symnet(params: list, lr: float = 0.01, target: str = "cpu"):
     """The W4 step: relu layers, softmax cross-entropy on integer labels, SGD."""
     import symnet as sn
 
@@ -393,7 +393,7 @@ def w4_step_symnet(params: list, lr: float = 0.01):
         h = sn.relu(h @ shared[k] + shared[k + 1])
     loss = sn.mean(sn.nn.sparse_categorical_crossentropy(sn.softmax(h @ shared[-2] + shared[-1]), t))
     grads = sn.grad(loss, shared)
-    return sn.function([x, t], loss, updates=[(s, s - lr * g) for s, g in zip(shared, grads)], target="cpu")
+    return sn.function([x, t], loss, updates=[(s, s - lr * g) for s, g in zip(shared, grads)], target=target)
 
 
 def numpy_mlp_step(x, t, params: list, lr, head: str = "softmax") -> float:
@@ -489,7 +489,7 @@ def peer_suite(name: str, keys: list, quick: bool, size: int | None) -> dict:
     epochs = 5 if quick else 50
     rng = np.random.default_rng(0)
     data = rng.standard_normal(n).astype(np.float32) if {"W1", "W2"} & set(keys) else None
-    step_maker = {"numpy": _numpy_peer, "jax": _jax_peer, "keras": _keras_peer, "pytensor": _pytensor_peer}.get(name)
+    step_maker = {"numpy": _numpy_peer, "jax": _jax_peer, "keras": _keras_peer, "pytensor": _pytensor_peer, "torch": _torch_peer}.get(name)
     if step_maker is None:
         raise SystemExit(f"no benchmark code for peer {name!r} yet")
     return step_maker(keys, data, repeat, epochs)
@@ -583,6 +583,61 @@ def _jax_peer(keys, data, repeat, epochs) -> dict:
 
         fit_step(*churn_data(10, np.random.default_rng(0)))  # compile
         out["FIT"] = _fit_loop(fit_step, epochs)
+    return out
+
+
+def _torch_peer(keys, data, repeat, epochs) -> dict:
+    """PyTorch in eager mode on the CPU (its default threads): autograd for W2 and the steps,
+    SGD in place without autograd."""
+    import torch
+    import torch.nn.functional as F
+
+    def w1(x):
+        return torch.sigmoid(x * 1.7 + 0.3) * torch.tanh(x) + F.softplus(x - 1)
+
+    def w2(x):
+        x = x.detach().requires_grad_(True)
+        w1(x).sum().backward()
+        return x.grad
+
+    def make_step(params, head):
+        def step(x, t):
+            h = x
+            for k in range(0, len(params) - 2, 2):
+                h = torch.relu(h @ params[k] + params[k + 1])
+            z = h @ params[-2] + params[-1]
+            if head == "sigmoid":
+                loss = F.binary_cross_entropy_with_logits(z[:, 0], t)
+            else:
+                loss = F.cross_entropy(z, t)
+            grads = torch.autograd.grad(loss, params)
+            with torch.no_grad():
+                for p, g in zip(params, grads):
+                    p -= 0.01 * g
+            return loss.detach()
+
+        return step
+
+    def tensors(x, t, head):
+        return torch.from_numpy(x), torch.from_numpy(t.astype(np.float32) if head == "sigmoid" else t.astype(np.int64))
+
+    out = {}
+    tdata = torch.from_numpy(data) if data is not None else None
+    for key, fn, reference in (("W1", w1, lambda: w1_expression(np, data)), ("W2", w2, lambda: numpy_w2(data))):
+        if key in keys:
+            verify(f"{key} (torch)", [fn(tdata).detach().numpy()], [reference()], rtol=1e-3, atol=1e-5)
+            out[key] = statistics.median(timeit(lambda: fn(tdata), repeat, 2, 1))
+    for key in ("W3-10", "W3-256", "W4"):
+        if key in keys:
+            x, t, params, head = _mlp_case(key)
+            expected = numpy_mlp_step(x, t, [p.copy() for p in params], np.float32(0.01), head)
+            step = make_step([torch.tensor(p, requires_grad=True) for p in params], head)
+            tx, tt = tensors(x, t, head)
+            verify(f"{key} (torch)", [float(step(tx, tt))], [np.float32(expected)], rtol=1e-3)
+            out[key] = statistics.median(timeit(lambda: step(tx, tt), repeat))
+    if "FIT" in keys:
+        step = make_step([torch.tensor(p, requires_grad=True) for p in _mlp_case("W3-10")[2]], "sigmoid")
+        out["FIT"] = _fit_loop(lambda x, t: step(*tensors(x, t, "sigmoid")), epochs)
     return out
 
 

@@ -85,7 +85,12 @@ class Function:
             # what the driver takes after the inputs: shared arrays (read per call, set_value
             # may replace them) and array constants, each as an object with .container
             params = [v if isinstance(v, SharedVariable) else _Fixed(v.data) for v in native.info.params[len(graph.inputs) :]]
-            self._fast_entry = native.entry(params, self._convert_and_call)
+            if target == "cuda":
+                self.device_outputs = False  # True: outputs stay on the device (Numba device arrays)
+                self._device_entry = native.entry(params, self._device_argument)
+                self._fast_entry = self._cuda_call
+            else:
+                self._fast_entry = native.entry(params, self._convert_and_call)
             self._entry = self._first_call
 
     def _first_call(self, *args):
@@ -122,6 +127,8 @@ class Function:
         # Functions loaded from Numba's cache hold placeholders: recompile without it.
         if self.native is None:
             raise TypeError("the interpreter generates no code; compile with target='cpu'")
+        if self.target == "cuda":
+            return self._cuda_inspect(asm)
         import numba
 
         module = self.native.module
@@ -136,6 +143,25 @@ class Function:
                 fresh.compile(signature)
             texts.append(f"; ---- {name}")
             texts.extend((fresh.inspect_asm if asm else fresh.inspect_llvm)().values())
+        return "\n".join(texts)
+
+    def _cuda_inspect(self, asm: bool) -> str:
+        """PTX of every fused CUDA kernel (``asm``), compiled for the types the driver passes:
+        needs NVVM, not a GPU. LLVM IR comes from Numba's dispatchers after a call on a GPU."""
+        from codegen import cudalib
+
+        if cudalib.SIMULATOR:
+            raise RuntimeError("the CUDA simulator compiles nothing: run without NUMBA_ENABLE_CUDASIM=1 for PTX")
+        texts = []
+        for name, signature in self.native.info.signatures.items():
+            kernel = getattr(self.native.module, name)
+            texts.append(f"// ---- {name}")
+            if asm:
+                texts.append(cudalib.ptx(kernel, signature))
+            elif kernel.signatures:
+                texts.extend(kernel.inspect_llvm().values())
+            else:
+                raise RuntimeError("LLVM IR of CUDA kernels needs a call on a GPU first; f.asm() gives PTX without one")
         return "\n".join(texts)
 
     def __call__(self, *args):
@@ -167,7 +193,8 @@ class Function:
         for i, a in batched:
             if len(a) != n:
                 raise ShapeError(f"run_batches: input {i} ({self.graph.inputs[i].label()}) has {len(a)} rows, input {batched[0][0]} has {n}")
-        if self.native is None:
+        if self.native is None or self.target == "cuda":
+            # the interpreter, and CUDA (a Python driver already: one launch sequence per batch)
             per_batch = []
             for s in range(0, n, batch_size):
                 results = self(*(a[s : s + batch_size] if a.ndim else a for a in arrays))
@@ -194,6 +221,28 @@ class Function:
             # a first call compiles (or loads) the driver: time it as the "numba" stage
             self.compile_time.setdefault("numba", time.perf_counter() - start)
         return out[0] if self.single else out
+
+    def _device_argument(self, position: int, arg):
+        """A CUDA function's argument as a device array: device arrays (``__cuda_array_interface__``)
+        are checked and used in place, anything else is checked as on the CPU and copied over."""
+        from codegen import cudalib
+
+        v = self.graph.inputs[position]
+        if not cudalib.is_device_array(arg):
+            return cudalib.to_device(_check_argument(v, arg, position))
+        array = cudalib.to_device(arg)
+        label = f"input {position} ({v.label()})"
+        if array.dtype != np.dtype(v.dtype):
+            raise TypeError(f"{label}: expected a {v.dtype} device array, got {array.dtype} (device arrays are not converted)")
+        if array.ndim != v.ndim or any(s is not None and s != n for s, n in zip(v.type.shape, array.shape)):
+            raise ShapeError(f"{label}: expected shape {_shape_text(v.type)}, got {tuple(array.shape)}")
+        return array
+
+    def _cuda_call(self, *args):
+        results = self._device_entry(*args)
+        if not self.device_outputs:
+            results = [r.copy_to_host() if hasattr(r, "copy_to_host") else np.asarray(r) for r in results]
+        return results[0] if self.single else list(results)
 
     def _convert_and_call(self, *args):
         """The entry point's slow path: convert (or reject) arguments, then call again."""

@@ -209,7 +209,12 @@ class Constant(Variable):
 
 
 class SharedVariable(Variable):
-    """State kept across calls (weights): its shape and dtype are fixed when it is created."""
+    """State kept across calls (weights): its shape and dtype are fixed when it is created.
+
+    The value lives on the host (``container``) or, once a CUDA function has used it, on
+    the device; each side fetches it from the other when it is newer there, so CPU and CUDA
+    functions and ``get_value`` always see the latest update.
+    """
 
     def __init__(self, value, name=None):
         array = np.array(value)
@@ -218,10 +223,45 @@ class SharedVariable(Variable):
         if array.dtype.kind == "i" and array.dtype.itemsize < 4:
             array = array.astype(np.int32)
         super().__init__(TensorType(array.dtype.name, array.shape), name=name)
-        self.container = array
+        self._host = array
+        self._device = None  # a CUDA device array, or None
+        self._device_newer = False  # a CUDA function may have written the device copy
+
+    @property
+    def container(self) -> np.ndarray:
+        """The host array, current; whoever takes it may write it, so a device copy is dropped."""
+        if self._device is not None:
+            self._to_host()
+            self._device = None
+        return self._host
+
+    @container.setter
+    def container(self, array: np.ndarray) -> None:
+        self._host = array
+        self._device = None
+        self._device_newer = False
+
+    def device_value(self, written: bool):
+        """The device array (copied over if the host is newer) for a CUDA function;
+        ``written``: the function updates it, so the host copy is stale afterwards."""
+        if self._device is None:
+            from codegen import cudalib
+
+            self._device = cudalib.to_device(self._host)
+        self._device_newer |= written
+        return self._device
+
+    def _to_host(self) -> None:
+        if self._device_newer:
+            self._device.copy_to_host(self._host)
+            self._device_newer = False
 
     def get_value(self, borrow: bool = False) -> np.ndarray:
-        return self.container if borrow else self.container.copy()
+        if borrow:
+            return self.container
+        if self._device is not None:
+            self._to_host()
+        return self._host.copy()
 
     def set_value(self, value, borrow: bool = False) -> None:
         array = np.asarray(value)

@@ -56,3 +56,12 @@ def test_digits_cnn_and_mlp_reach_the_stated_accuracy():
     out = run_example("digits_cnn.py")  # 20 epochs: cnn 0.976, mlp 0.980 when written
     accuracy = {kind: float(value) for kind, value in re.findall(r"(cnn|mlp): test loss [0-9.]+, test accuracy ([0-9.]+)", out)}
     assert accuracy["cnn"] >= 0.93 and accuracy["mlp"] >= 0.95, out
+
+
+def test_inspect_kernels_prints_cpu_and_cuda_side_by_side():
+    import re
+
+    out = run_example("inspect_kernels.py")  # conftest turned the CUDA simulator on
+    assert "kernels: cpu 1, cuda 1" in out and "@cuda.jit" in out and "prange" not in out.split("|")[0]
+    error = float(re.search(r"max abs difference ([0-9.e+-]+)", out).group(1))
+    assert error < 1e-5

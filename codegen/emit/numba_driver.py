@@ -150,9 +150,7 @@ class DriverPrinter:
             elif v in self.fresh:
                 returned.append(self.name(v))
             else:
-                copy = f"{self.name(v)}_out"
-                self.emit(f"{copy} = {self.name(v)}.copy()")
-                returned.append(copy)
+                returned.append(self.copy_of(v, f"{self.name(v)}_out"))
         # Updates last, all computed from old values: snapshot values that alias state.
         staged = []
         for (shared, _), v in zip(self.updates, results[n_out:]):
@@ -160,8 +158,7 @@ class DriverPrinter:
                 continue  # its kernel wrote it into the shared array
             value = self.name(v)
             if v not in self.fresh:
-                self.emit(f"{value}_new = {value}.copy()")
-                value = f"{value}_new"
+                value = self.copy_of(v, f"{value}_new")
             staged.append((shared, value))
         for shared, value in staged:
             self.copy_into(self.name(shared), value, self.env.of(shared))
@@ -170,6 +167,11 @@ class DriverPrinter:
         source = self.profiled_source(params) if self.profile else self.module_source(params)
         labels = [label for _, _, label in self.step_chunks]
         return Module(source, params, results[:n_out], list(self.env.errors), self.kernels, labels, self.lower_seconds, self.vector_math)
+
+    def copy_of(self, v, copy: str) -> str:
+        """Emit ``copy = a copy of v`` (a value that aliases an input or state); returns ``copy``."""
+        self.emit(f"{copy} = {self.name(v)}.copy()")
+        return copy
 
     def view_roots(self) -> dict:
         """{view: the variable whose memory it shows}, for every single step printed as a
@@ -207,8 +209,12 @@ class DriverPrinter:
         if free:
             self.emit(f"{self.name(v)} = {free.pop()}  # reuses a dead buffer")
         else:
-            self.emit(f"{self.name(v)} = np.empty({_sizes(self.env.of(v))}, {_dtype(v)})")
+            self.emit(f"{self.name(v)} = {self.new_buffer(self.env.of(v), _dtype(v))}")
         self.fresh.add(v)
+
+    def new_buffer(self, sizes, dtype: str) -> str:
+        """Code allocating an uninitialized array."""
+        return f"np.empty({_sizes(sizes)}, {dtype})"
 
     def plan_in_place_updates(self, n_out: int) -> dict:
         """{update value: shared variable} for updates a kernel can write straight into the
@@ -442,7 +448,16 @@ class DriverPrinter:
         sizes = list(self.env.of(region.space))
         names = {f"n{k}": size for k, size in enumerate(sizes)}
         names.update(zip(kernel.array_inputs + kernel.scalar_inputs + kernel.outputs, map(self.name, arguments)))
-        prefix = f"k{number}_"
+        header = [f"# {kernel_name}: {kernel.kind} over {region.space.type}"]
+        header += ["#   " + _escape(self.describe(n)) for n in region.nodes]
+        self.flush_shapes()
+        source = self.print_kernel(kernel, names, sizes, header, sched, arguments)
+        self.kernels.append(KernelInfo(kernel_name, kernel.kind, source, list(region.nodes), kernel))
+
+    def print_kernel(self, kernel, names: dict, sizes: list, header: list, sched, arguments: list) -> str:
+        """Append the kernel's driver code to the body; returns its source for f.kernels.
+        The CPU prints the loop nest inline (serial, and parallel above a size)."""
+        prefix = kernel.name.split("_", 1)[0] + "_"
 
         def nest(parallel_axis, level=0) -> list:
             lines = Lines()
@@ -450,8 +465,6 @@ class DriverPrinter:
             self.kernel_printer.section(lines, kernel, names, prefix, parallel_axis)
             return lines.lines
 
-        header = [f"# {kernel_name}: {kernel.kind} over {region.space.type}"]
-        header += ["#   " + _escape(self.describe(n)) for n in region.nodes]
         serial = header + nest(None)
         static_work = all(s.isdigit() for s in sizes) and _product(sizes) < sched.threshold
         if sched.parallel_axis is None or static_work:
@@ -460,10 +473,8 @@ class DriverPrinter:
             work = " * ".join(sizes)
             parallel = header + [f"if {work} >= {sched.threshold}:"] + nest(sched.parallel_axis, 1)
             parallel += ["else:"] + nest(None, 1)
-        self.flush_shapes()
         self.body.append((serial, parallel))
-        source = "\n".join(serial) + "\n"
-        self.kernels.append(KernelInfo(kernel_name, kernel.kind, source, list(region.nodes), kernel))
+        return "\n".join(serial) + "\n"
 
     def inline_constant(self, constant, dtype: str) -> str:
         value = constant.data.item()

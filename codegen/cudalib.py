@@ -1,0 +1,509 @@
+"""CUDA runtime for generated drivers: launch sizes, device views, a tiled matmul, gathers.
+
+Generated CUDA modules import this; its source is part of every cache key (cache.py).
+Under Numba's simulator (``NUMBA_ENABLE_CUDASIM=1``) every CUDA thread is a Python thread,
+so blocks are small there (../shared/NUMBA_NOTES.md: 8 blocks of 128 threads take seconds).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+from numba import cuda
+
+from symnet.ops.random import GOLDEN, MIX1, MIX2
+
+_GOLDEN, _MIX1, _MIX2 = np.uint64(GOLDEN), np.uint64(MIX1), np.uint64(MIX2)
+
+# read as Numba reads it (once, at import); numba-cuda and numba's own cuda keep separate configs
+SIMULATOR = os.environ.get("NUMBA_ENABLE_CUDASIM", "0").strip() not in ("", "0")
+
+# Threads per block (a power of two: reductions halve it) and the most blocks a launch uses
+# (grid-stride loops cover the rest). Printed into generated kernels as literals.
+THREADS = 8 if SIMULATOR else 256
+MAX_BLOCKS = 2 if SIMULATOR else 4 * 1024
+TILE = 4 if SIMULATOR else 16  # matmul tile edge: a block is TILE x TILE threads
+
+
+def blocks(work: int) -> int:
+    """Blocks for ``work`` items (grid-stride loops take the rest); at least one."""
+    return max(1, min((work + THREADS - 1) // THREADS, MAX_BLOCKS))
+
+
+def reduction_blocks(outputs: int) -> int:
+    """One block per output element, up to MAX_BLOCKS (blocks stride over the rest)."""
+    return max(1, min(outputs, MAX_BLOCKS))
+
+
+# -- arguments and views ------------------------------------------------------------------------
+def is_device_array(a) -> bool:
+    """Anything with ``__cuda_array_interface__`` (Numba, CuPy, PyTorch), or a simulated array."""
+    if SIMULATOR:
+        from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray
+
+        return isinstance(a, FakeCUDAArray)
+    return hasattr(a, "__cuda_array_interface__")
+
+
+def to_device(a):
+    """A device array for ``a``: NumPy arrays are copied over, device arrays are used in place."""
+    if isinstance(a, np.ndarray):
+        return cuda.to_device(np.ascontiguousarray(a) if a.ndim else a)
+    return a if SIMULATOR else cuda.as_cuda_array(a)
+
+
+def empty(shape, dtype):
+    return cuda.device_array(shape, dtype)
+
+
+def _strided(x, view: np.ndarray):
+    """A device array sharing ``x``'s memory laid out as ``view``, a NumPy view of a stand-in
+    for ``x`` (same shape and strides, no data)."""
+    if SIMULATOR:
+        raise AssertionError("the simulator takes views of its arrays directly")
+    from numba.cuda.cudadrv.devicearray import DeviceNDArray
+
+    if view.size == 0:
+        return cuda.device_array(view.shape, x.dtype)
+    offset = view.__array_interface__["data"][0] - _stand_in(x).__array_interface__["data"][0]
+    data = x.gpu_data if offset == 0 else x.gpu_data.view(offset)
+    return DeviceNDArray(view.shape, view.strides, x.dtype, gpu_data=data)
+
+
+def _stand_in(x) -> np.ndarray:
+    return np.lib.stride_tricks.as_strided(_STAND_IN[np.dtype(x.dtype).char], x.shape, x.strides)
+
+
+_STAND_IN = {c: np.zeros(1, np.dtype(c)) for c in "?bhilqBHILQefdg"}
+
+
+def view(x, how):
+    """``how(x)`` for a NumPy view function ``how`` (indexing, transposing, new axes),
+    as a device array sharing ``x``'s memory."""
+    if SIMULATOR:
+        from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray
+
+        return FakeCUDAArray(how(x._ary))
+    base = _stand_in(x)
+    return _strided(x, how(base))
+
+
+def index(x, key):
+    """``x[key]`` for a basic index (ints, slices, None) as a device view (0-d included)."""
+    key = key if isinstance(key, tuple) else (key,)
+    # the Ellipsis keeps an all-integer index a 0-d view rather than a scalar
+    return view(x, lambda a: a[key + (Ellipsis,)])
+
+
+def dimshuffle(x, order):
+    """x with axes dropped (size 1), permuted and added ('x') as in DimShuffle, as a view."""
+    kept = [k for k in order if k != "x"]
+    dropped = tuple(0 if k not in kept else slice(None) for k in range(x.ndim))
+
+    def how(a):
+        a = a[dropped + (Ellipsis,)]
+        rank = {k: r for r, k in enumerate(sorted(kept))}
+        a = a.transpose([rank[k] for k in kept])
+        return a[tuple(None if k == "x" else slice(None) for k in order) + (Ellipsis,)]
+
+    return view(x, how)
+
+
+def as_matrix(x, row: bool):
+    """A 1-d vector as a one-row (``row``) or one-column matrix view; matrices as they are."""
+    if x.ndim == 2:
+        return x
+    return view(x, (lambda a: a[None, :]) if row else (lambda a: a[:, None]))
+
+
+# -- matmul -------------------------------------------------------------------------------------
+def _matmul_kernel(dtype):
+    tile = TILE
+
+    @cuda.jit
+    def matmul(a, b, out):
+        """out = a @ b, one TILE x TILE block of out per thread block, through shared memory."""
+        sa = cuda.shared.array((tile, tile), dtype)
+        sb = cuda.shared.array((tile, tile), dtype)
+        tx = cuda.threadIdx.x
+        ty = cuda.threadIdx.y
+        m, k = a.shape
+        n = b.shape[1]
+        zero = dtype(0)
+        for row0 in range(cuda.blockIdx.y * tile, m, cuda.gridDim.y * tile):
+            for col0 in range(cuda.blockIdx.x * tile, n, cuda.gridDim.x * tile):
+                row = row0 + ty
+                col = col0 + tx
+                acc = zero
+                for t in range(0, k, tile):
+                    sa[ty, tx] = a[row, t + tx] if row < m and t + tx < k else zero
+                    sb[ty, tx] = b[t + ty, col] if t + ty < k and col < n else zero
+                    cuda.syncthreads()
+                    for j in range(tile):
+                        acc += sa[ty, j] * sb[j, tx]
+                    cuda.syncthreads()
+                if row < m and col < n:
+                    out[row, col] = acc
+
+    return matmul
+
+
+_MATMUL: dict = {}
+
+
+def matmul(a, b, out) -> None:
+    """out (m, n) = a (m, k) @ b (k, n) for float32 or float64 device arrays (any strides)."""
+    dtype = np.dtype(out.dtype)
+    if dtype not in _MATMUL:
+        _MATMUL[dtype] = _matmul_kernel(np.float32 if dtype == np.float32 else np.float64)
+    m, n = out.shape
+    grid = (max(1, min(math.ceil(n / TILE), MAX_BLOCKS)), max(1, min(math.ceil(m / TILE), MAX_BLOCKS)))
+    _MATMUL[dtype][grid, (TILE, TILE)](a, b, out)
+
+
+def matmul_nd(x, y, out) -> None:
+    """out = x @ y with NumPy's rules: vectors as one-row/one-column matrices, leading batch
+    axes broadcast (size 1 repeats), one tiled product per batch element."""
+    if x.ndim <= 2 and y.ndim <= 2:
+        if x.ndim == 1 and y.ndim == 1:
+            target = view(out, lambda a: a[None, None])
+        elif x.ndim == 1:
+            target = view(out, lambda a: a[None, :])
+        elif y.ndim == 1:
+            target = view(out, lambda a: a[:, None])
+        else:
+            target = out
+        matmul(as_matrix(x, row=True), as_matrix(y, row=False), target)
+        return
+    batch = out.ndim - (x.ndim > 1) - (y.ndim > 1)
+
+    def part(a, b):
+        k = max(a.ndim - 2, 0)
+        return index(a, tuple(0 if a.shape[j] == 1 else b[batch - k + j] for j in range(k))) if k else a
+
+    for b in np.ndindex(*out.shape[:batch]):
+        matmul_nd(part(x, b), part(y, b), index(out, b))
+
+
+def ptx(kernel, signature: list) -> str:
+    """PTX of a ``@cuda.jit`` kernel for parameters ``(dtype, ndim)`` (ndim None: a scalar;
+    arrays of any layout), for this GPU's compute capability, or 8.0 without one. Needs
+    NVVM (a CUDA toolkit, or the ``cuda-toolkit[nvvm]`` wheels), not a GPU."""
+    from numba import types
+
+    def numba_type(dtype):
+        return types.boolean if dtype == "bool" else getattr(types, dtype)
+
+    args = tuple(numba_type(d) if ndim is None else types.Array(numba_type(d), ndim, "A") for d, ndim in signature)
+    cc = cuda.get_current_device().compute_capability if cuda.is_available() else (8, 0)
+    return cuda.compile_ptx(kernel.py_func, args, cc=cc)[0]
+
+
+# -- gathers, scatters, argmax, one-hot: one thread per output element --------------------------
+def _launch(kernel, work: int, *args) -> None:
+    kernel[blocks(work), THREADS](*args)
+
+
+def _flag():
+    return cuda.to_device(np.zeros(1, np.int32))
+
+
+def _raise_if(flag, message: str) -> None:
+    """A kernel's error flag read back (a synchronization): IndexError if it was set."""
+    if flag.copy_to_host()[0]:
+        raise IndexError(message)
+
+
+@cuda.jit
+def _take_rows_kernel(x, idx, out, flag):
+    n, width = x.shape
+    total = out.shape[0] * width
+    for k in range(cuda.grid(1), total, cuda.gridsize(1)):
+        row = k // width
+        i = idx[row]
+        if i < 0:
+            i += n
+        if i < 0 or i >= n:
+            flag[0] = 1
+        else:
+            out[row, k % width] = x[i, k % width]
+
+
+def take_rows(x, idx, out) -> None:
+    """out (m, w) = x (n, w)[idx (m)], negative indices wrapping; IndexError out of range."""
+    flag = _flag()
+    _launch(_take_rows_kernel, out.size, x, idx, out, flag)
+    _raise_if(flag, "index out of bounds in take")
+
+
+@cuda.jit
+def _take_rows_grad_kernel(idx, g, out):
+    n, width = out.shape
+    total = g.shape[0] * width
+    for k in range(cuda.grid(1), total, cuda.gridsize(1)):
+        row = k // width
+        i = idx[row]
+        if i < 0:
+            i += n
+        cuda.atomic.add(out, (i, k % width), g[row, k % width])  # repeated indices add up
+
+
+def take_rows_grad(idx, g, out) -> None:
+    """out (n, w) = zeros, then g (m, w) added at rows idx (m) (atomically: repeats add up)."""
+    zero(out)
+    _launch(_take_rows_grad_kernel, g.size, idx, g, out)
+
+
+@cuda.jit
+def _take_along_kernel(x, idx, out, flag):
+    before, n, after = x.shape
+    m = idx.shape[1]
+    for k in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        a = k % after
+        c = (k // after) % m
+        b = k // (after * m)
+        i = idx[b, c, a]
+        if i < 0:
+            i += n
+        if i < 0 or i >= n:
+            flag[0] = 1
+        else:
+            out[b, c, a] = x[b, i, a]
+
+
+def take_along(x, idx, out) -> None:
+    """out (B, m, A) = x (B, n, A) gathered along the middle axis at idx (B, m, A)."""
+    flag = _flag()
+    _launch(_take_along_kernel, out.size, x, idx, out, flag)
+    _raise_if(flag, "index out of bounds in take_along_axis")
+
+
+@cuda.jit
+def _take_along_grad_kernel(idx, g, out):
+    n = out.shape[1]
+    m, after = g.shape[1], g.shape[2]
+    for k in range(cuda.grid(1), g.size, cuda.gridsize(1)):
+        a = k % after
+        c = (k // after) % m
+        b = k // (after * m)
+        i = idx[b, c, a]
+        if i < 0:
+            i += n
+        cuda.atomic.add(out, (b, i, a), g[b, c, a])
+
+
+def take_along_grad(idx, g, out) -> None:
+    """out (B, n, A) = zeros, then g (B, m, A) added at the gathered positions."""
+    zero(out)
+    _launch(_take_along_grad_kernel, g.size, idx, g, out)
+
+
+@cuda.jit
+def _one_hot_kernel(idx, out):
+    n = out.shape[1]
+    for k in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        out[k // n, k % n] = 1 if idx[k // n] == k % n else 0
+
+
+def one_hot(idx, out) -> None:
+    """out (r, n)[r, c] = idx (r)[r] == c."""
+    _launch(_one_hot_kernel, out.size, idx, out)
+
+
+@cuda.jit
+def _argmax_kernel(x, out):
+    before, n, after = x.shape
+    for k in range(cuda.grid(1), before * after, cuda.gridsize(1)):
+        b = k // after
+        a = k % after
+        best = 0
+        for i in range(1, n):
+            if x[b, i, a] > x[b, best, a]:
+                best = i
+        out[b, a] = best
+
+
+def argmax(x, out) -> None:
+    """out (B, A) = argmax of x (B, n, A) over its middle axis (the first maximum)."""
+    _launch(_argmax_kernel, out.size, x, out)
+
+
+@cuda.jit
+def _zero_kernel(flat):
+    for k in range(cuda.grid(1), flat.size, cuda.gridsize(1)):
+        flat[k] = 0
+
+
+def zero(out) -> None:
+    """Fill a C-contiguous device array with zeros."""
+    _launch(_zero_kernel, out.size, out.reshape(out.size))
+
+
+# -- convolution and pooling on NCHW: direct, one thread per output element ---------------------
+# Gradients gather (each thread sums what reaches its element) rather than scatter: no
+# atomics, and the same order of additions on every run.
+@cuda.jit
+def _conv2d_kernel(x, w, sh, sw, ph, pw, out):
+    n, features, ho, wo = out.shape
+    channels, kh, kw = w.shape[1], w.shape[2], w.shape[3]
+    h, wi = x.shape[2], x.shape[3]
+    for k in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        z = k % wo
+        y = (k // wo) % ho
+        f = (k // (wo * ho)) % features
+        b = k // (wo * ho * features)
+        acc = 0.0
+        for c in range(channels):
+            for i in range(kh):
+                r = y * sh + i - ph
+                if 0 <= r < h:
+                    for j in range(kw):
+                        s = z * sw + j - pw
+                        if 0 <= s < wi:
+                            acc += x[b, c, r, s] * w[f, c, i, j]
+        out[b, f, y, z] = acc
+
+
+@cuda.jit
+def _conv2d_grad_input_kernel(w, g, sh, sw, ph, pw, out):
+    n, channels, h, wi = out.shape
+    features, kh, kw = w.shape[0], w.shape[2], w.shape[3]
+    ho, wo = g.shape[2], g.shape[3]
+    for k in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        s0 = k % wi
+        r0 = (k // wi) % h
+        c = (k // (wi * h)) % channels
+        b = k // (wi * h * channels)
+        acc = 0.0
+        for i in range(kh):
+            ry = r0 + ph - i  # = y * sh for the output row y this tap came from
+            if ry >= 0 and ry % sh == 0 and ry // sh < ho:
+                for j in range(kw):
+                    sz = s0 + pw - j
+                    if sz >= 0 and sz % sw == 0 and sz // sw < wo:
+                        for f in range(features):
+                            acc += w[f, c, i, j] * g[b, f, ry // sh, sz // sw]
+        out[b, c, r0, s0] = acc
+
+
+@cuda.jit
+def _conv2d_grad_weight_kernel(x, g, sh, sw, ph, pw, out):
+    features, channels, kh, kw = out.shape
+    n, ho, wo = g.shape[0], g.shape[2], g.shape[3]
+    h, wi = x.shape[2], x.shape[3]
+    for k in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        j = k % kw
+        i = (k // kw) % kh
+        c = (k // (kw * kh)) % channels
+        f = k // (kw * kh * channels)
+        acc = 0.0
+        for b in range(n):
+            for y in range(ho):
+                r = y * sh + i - ph
+                if 0 <= r < h:
+                    for z in range(wo):
+                        s = z * sw + j - pw
+                        if 0 <= s < wi:
+                            acc += x[b, c, r, s] * g[b, f, y, z]
+        out[f, c, i, j] = acc
+
+
+def conv2d(x, w, sh, sw, ph, pw, out) -> None:
+    _launch(_conv2d_kernel, out.size, x, w, sh, sw, ph, pw, out)
+
+
+def conv2d_grad_input(w, g, sh, sw, ph, pw, out) -> None:
+    _launch(_conv2d_grad_input_kernel, out.size, w, g, sh, sw, ph, pw, out)
+
+
+def conv2d_grad_weight(x, g, sh, sw, ph, pw, out) -> None:
+    _launch(_conv2d_grad_weight_kernel, out.size, x, g, sh, sw, ph, pw, out)
+
+
+@cuda.jit(device=True)
+def _window_max(x, b, c, y0, z0, kh, kw):
+    """(row, column) of the window's first maximum, row-major (nan wins, as in NumPy)."""
+    bi, bj = 0, 0
+    best = x[b, c, y0, z0]
+    for i in range(kh):
+        for j in range(kw):
+            v = x[b, c, y0 + i, z0 + j]
+            if v > best or (v != v and best == best):
+                best, bi, bj = v, i, j
+    return bi, bj
+
+
+@cuda.jit
+def _pool2d_kernel(x, kh, kw, sh, sw, average, out):
+    n, channels, ho, wo = out.shape
+    for k in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        z = k % wo
+        y = (k // wo) % ho
+        c = (k // (wo * ho)) % channels
+        b = k // (wo * ho * channels)
+        if average:
+            total = 0.0
+            for i in range(kh):
+                for j in range(kw):
+                    total += x[b, c, y * sh + i, z * sw + j]
+            out[b, c, y, z] = total / (kh * kw)
+        else:
+            bi, bj = _window_max(x, b, c, y * sh, z * sw, kh, kw)
+            out[b, c, y, z] = x[b, c, y * sh + bi, z * sw + bj]
+
+
+@cuda.jit
+def _pool2d_grad_kernel(x, g, kh, kw, sh, sw, average, out):
+    n, channels, h, wi = out.shape
+    ho, wo = g.shape[2], g.shape[3]
+    for k in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        s = k % wi
+        r = (k // wi) % h
+        c = (k // (wi * h)) % channels
+        b = k // (wi * h * channels)
+        acc = 0.0
+        # the windows (y, z) that cover (r, s): y·sh ≤ r < y·sh + kh
+        for y in range(max(0, (r - kh + sh) // sh), min(ho, r // sh + 1)):
+            for z in range(max(0, (s - kw + sw) // sw), min(wo, s // sw + 1)):
+                if average:
+                    acc += g[b, c, y, z] / (kh * kw)
+                else:
+                    bi, bj = _window_max(x, b, c, y * sh, z * sw, kh, kw)
+                    if y * sh + bi == r and z * sw + bj == s:
+                        acc += g[b, c, y, z]
+        out[b, c, r, s] = acc
+
+
+def pool2d(x, kh, kw, sh, sw, average: bool, out) -> None:
+    _launch(_pool2d_kernel, out.size, x, kh, kw, sh, sw, average, out)
+
+
+def pool2d_grad(x, g, kh, kw, sh, sw, average: bool, out) -> None:
+    """The pooling pullback; ``x`` is only read for max pooling (pass g for average)."""
+    _launch(_pool2d_grad_kernel, out.size, x, g, kh, kw, sh, sw, average, out)
+
+
+# -- counter-based uniform noise: bit for bit nnlib.random_uniform -------------------------------
+@cuda.jit
+def _random_uniform_kernel(key, single, flat):
+    for k in range(cuda.grid(1), flat.size, cuda.gridsize(1)):
+        # element k of nnlib's sequence: key advanced k + 1 golden steps (wrapping uint64)
+        z = np.uint64(key) + np.uint64(k + 1) * _GOLDEN
+        z = (z ^ (z >> np.uint64(30))) * _MIX1
+        z = (z ^ (z >> np.uint64(27))) * _MIX2
+        bits = z ^ (z >> np.uint64(31))
+        if single:
+            flat[k] = np.float32(bits >> np.uint64(40)) * np.float32(2.0**-24)
+        else:
+            flat[k] = np.float64(bits >> np.uint64(11)) * 2.0**-53
+
+
+def random_uniform(seed, counter, single: bool, out) -> None:
+    """out = U[0, 1) noise for (seed, counter), the same numbers as on the CPU."""
+    from codegen import nnlib
+
+    key = nnlib._mix(np.uint64(seed) ^ nnlib._mix(np.uint64(counter)))
+    _launch(_random_uniform_kernel, out.size, key, single, out.reshape(out.size))
+

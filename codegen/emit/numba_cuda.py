@@ -1,0 +1,144 @@
+"""Numba CUDA printer: a Kernel as a ``@cuda.jit`` function, the same IR the CPU prints.
+
+Elementwise kernels run a grid-stride loop over the flattened index space, the last loop
+axis fastest (neighbouring threads touch neighbouring elements of a C-ordered array).
+Reductions give each output element one block: its threads stride over the reduced
+elements, then halve a shared-memory array to one value.
+Numbers are typed constants (scalar.py): a float32 kernel has no float64 instructions
+unless its graph asks for float64 (tests/test_cuda_ptx.py checks the PTX).
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from codegen.emit.numba_cpu import NUMPY_DTYPE, convert
+from codegen.emit.printer import Lines
+from codegen.emit.scalar import ScalarPrinter
+from codegen.loopir import Kernel
+
+
+def _accumulator(kernel: Kernel) -> str:
+    """Floats accumulate in the kernel's float type (a block's tree of partial sums keeps
+    float32 sums close to NumPy's pairwise ones; float64 costs a GPU far more than a CPU),
+    integers and booleans in int64."""
+    return kernel.compute_dtype if kernel.compute_dtype.startswith("float") else "int64"
+
+
+def _initial(kind: str, acc: str) -> str:
+    if kind == "sum":
+        value = "0.0" if acc.startswith("float") else "0"
+    elif acc.startswith("float"):
+        value = "-math.inf" if kind == "max" else "math.inf"
+    else:
+        value = str(-(2**63)) if kind == "max" else str(2**63 - 1)
+    return f"np.{acc}({value})"
+
+
+class CudaKernelPrinter:
+    """Prints each Kernel as a standalone CUDA kernel with the kernel's own parameter names
+    (``Kernel.params``); locals this printer adds start with ``k_``."""
+
+    def __init__(self, constants, threads: int):
+        self.constants = constants
+        self.threads = threads  # block size the launches use (a power of two)
+
+    def kernel(self, kernel: Kernel, header: list) -> list:
+        lines = Lines()
+        lines.add("@cuda.jit")
+        with lines.block(f"def {kernel.name}({', '.join(kernel.params)}):"):
+            lines.extend(header)
+            symbols = {sympy.Symbol(n, real=True): n for n in self.symbol_names(kernel)}
+            self.scalar = ScalarPrinter(self.constants, kernel.compute_dtype, _SymbolMap(symbols), vector_math=False)
+            self.invariant = [ld for ld in kernel.loads if all(a is None for a in ld.axes)]
+            for ld in self.invariant:
+                lines.add(f"{ld.name} = {ld.array}[{_index(ld.axes)}]")
+            if kernel.compute_dtype.startswith("float"):
+                # sizes arrive as int64: int64 * float32 would compute in float64
+                for name in kernel.scalar_inputs:
+                    lines.add(f"{name} = np.{kernel.compute_dtype}({name})")
+            if kernel.reduction is None:
+                self.elementwise(lines, kernel)
+            else:
+                self.reduction(lines, kernel)
+        return lines.lines
+
+    @staticmethod
+    def symbol_names(kernel: Kernel) -> list:
+        return [ld.name for ld in kernel.loads] + list(kernel.scalar_inputs) + [n for n, _ in kernel.temporaries]
+
+    def elementwise(self, lines: Lines, kernel: Kernel) -> None:
+        if kernel.rank == 0:
+            with lines.block("if cuda.grid(1) == 0:"):
+                self.body(lines, kernel)
+            return
+        lines.add(f"k_total = {' * '.join(kernel.sizes)}")
+        with lines.block("for k_flat in range(cuda.grid(1), k_total, cuda.gridsize(1)):"):
+            self.unflatten(lines, "k_flat", range(kernel.rank))
+            self.body(lines, kernel)
+
+    def reduction(self, lines: Lines, kernel: Kernel) -> None:
+        r = kernel.reduction
+        kept = [k for k in range(kernel.rank) if k not in r.reduced]
+        acc = _accumulator(kernel)
+        out_axes = tuple(k if k in kept else None for k in range(kernel.rank)) if r.keepdims else tuple(kept)
+        combine = "{a} + {b}" if r.kind == "sum" else f"{r.kind}({{a}}, {{b}})"
+        lines.add(f"k_partial = cuda.shared.array({self.threads}, np.{acc})")
+        lines.add("k_tid = cuda.threadIdx.x")
+        lines.add(f"k_outputs = {' * '.join(f'n{k}' for k in kept) or '1'}")
+        lines.add(f"k_reduced = {' * '.join(f'n{k}' for k in r.reduced) or '1'}")
+        # every thread of a block runs the same iterations: the barriers inside are safe
+        with lines.block("for k_out in range(cuda.blockIdx.x, k_outputs, cuda.gridDim.x):"):
+            self.unflatten(lines, "k_out", kept)
+            lines.add(f"k_acc = {_initial(r.kind, acc)}")
+            with lines.block("for k_red in range(k_tid, k_reduced, cuda.blockDim.x):"):
+                self.unflatten(lines, "k_red", r.reduced)
+                self.body(lines, kernel)
+                value = self.scalar.doprint(r.value)
+                if acc == "int64":
+                    value = f"np.int64({value})"  # bool and int32 values: one type for max/min
+                lines.add(f"k_acc = {combine.format(a='k_acc', b=value)}")
+            lines.add("k_partial[k_tid] = k_acc")
+            lines.add("cuda.syncthreads()")
+            lines.add(f"k_half = {self.threads // 2}")
+            with lines.block("while k_half > 0:"):
+                with lines.block("if k_tid < k_half:"):
+                    lines.add(f"k_partial[k_tid] = {combine.format(a='k_partial[k_tid]', b='k_partial[k_tid + k_half]')}")
+                lines.add("cuda.syncthreads()")
+                lines.add("k_half //= 2")
+            with lines.block("if k_tid == 0:"):
+                lines.add(f"{r.array}[{_index(out_axes)}] = {convert('k_partial[0]', r.dtype)}")
+            lines.add("cuda.syncthreads()  # k_partial is reused by the next output")
+
+    @staticmethod
+    def unflatten(lines: Lines, flat: str, axes) -> None:
+        """Loop indices ``i<k>`` for ``axes`` from a flat index, the last axis fastest."""
+        axes = list(axes)
+        if not axes:
+            return
+        lines.add(f"k_rest = {flat}")
+        for k in reversed(axes[1:]):
+            lines.add(f"i{k} = k_rest % n{k}")
+            lines.add(f"k_rest //= n{k}")
+        lines.add(f"i{axes[0]} = k_rest")
+
+    def body(self, lines: Lines, kernel: Kernel) -> None:
+        for ld in kernel.loads:
+            if ld not in self.invariant:
+                lines.add(f"{ld.name} = {ld.array}[{_index(ld.axes)}]")
+        for name, expr in kernel.temporaries:
+            lines.add(f"{name} = {self.scalar.doprint(expr)}")
+        for st in kernel.stores:
+            lines.add(f"{st.array}[{_index(st.axes)}] = {convert(self.scalar.doprint(st.value), st.dtype)}")
+
+
+def _index(axes) -> str:
+    return ", ".join("0" if a is None else f"i{a}" for a in axes) if axes else "()"
+
+
+class _SymbolMap(dict):
+    def __missing__(self, symbol):
+        return str(symbol)
+
+
+__all__ = ["CudaKernelPrinter", "NUMPY_DTYPE"]

@@ -1,0 +1,151 @@
+"""target="cuda" against the interpreter: the op battery, gradients, an MLP train step,
+device-resident state, device arrays in and out, errors. Under Numba's CUDA simulator unless
+run with NUMBA_ENABLE_CUDASIM=0 on a machine with a GPU (conftest.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import symnet as sn
+from codegen import cudalib
+from symnet.bench import mlp_params, numpy_mlp_step, w4_step_symnet
+from tests.op_table import symbolic_inputs
+from tests.test_cpu_ops import _batch, _chunks, _compare, _grad_items
+
+pytestmark = pytest.mark.cuda
+
+
+def _usable() -> bool:
+    from numba import cuda
+
+    return cudalib.SIMULATOR or cuda.is_available()
+
+
+if not _usable():
+    pytest.skip("no GPU and the CUDA simulator is off (NUMBA_ENABLE_CUDASIM=0)", allow_module_level=True)
+
+
+@pytest.mark.parametrize("dtype, items", [p for d in ("float32", "int64", "int32", "bool") for p in _chunks(d)])
+def test_cuda_matches_the_interpreter(dtype, items):
+    inputs, outputs = _batch(items)
+    arrays = [a for _, _, case_arrays in items for a in case_arrays]
+    expected = sn.function(inputs, outputs, target="interp")(*arrays)
+    got = sn.function(inputs, outputs, target="cuda")(*arrays)
+    _compare(items, outputs, got, expected)
+
+
+@pytest.mark.parametrize("items", _grad_items())
+def test_cuda_gradients_match_the_interpreter(items):
+    inputs, outputs, arrays = [], [], []
+    rng = np.random.default_rng(5)
+    for case, shapes, case_arrays in items:
+        variables = symbolic_inputs(case_arrays)
+        out = case.build(*variables)
+        value = sn.function(variables, out, target="interp")(*case_arrays)
+        cost = sn.sum(sn.cast(out, "float64") * sn.constant(rng.standard_normal(np.shape(value))))
+        floats = [v for v in variables if v.dtype.startswith("float")]
+        inputs += variables
+        arrays += case_arrays
+        outputs += [cost] + sn.grad(cost, floats, disconnected="zero")
+    expected = sn.function(inputs, outputs, target="interp")(*arrays)
+    got = sn.function(inputs, outputs, target="cuda")(*arrays)
+    for k, (g, e) in enumerate(zip(got, expected)):
+        np.testing.assert_allclose(g, e, rtol=1e-9, atol=1e-11, err_msg=f"output {k}")
+
+
+def test_mlp_train_step_matches_numpy_and_state_stays_on_the_device():
+    rng = np.random.default_rng(0)
+    params = mlp_params([12, 10, 6, 4], rng)
+    step = w4_step_symnet(params, lr=0.1, target="cuda")
+    shared = [v for v, _ in step.graph.updates]
+    reference = [p.copy() for p in params]
+    for _ in range(3):
+        x, t = rng.standard_normal((9, 12)).astype(np.float32), rng.integers(0, 4, 9)
+        loss = step(x, t)
+        want = numpy_mlp_step(x, t, reference, 0.1)
+        assert loss.shape == () and abs(float(loss) - want) < 1e-5
+    assert all(s._device is not None for s in shared)  # still on the device after the calls
+    for s, p in zip(shared, reference):
+        np.testing.assert_allclose(s.get_value(), p, rtol=1e-5, atol=1e-6)
+
+
+def test_cpu_and_cuda_functions_see_each_others_updates():
+    w = sn.shared(np.zeros(3, np.float32), name="w")
+    x = sn.vector("x")
+    on_gpu = sn.function([x], sn.sum(w), updates=[(w, w + x)], target="cuda")
+    on_cpu = sn.function([x], sn.sum(w), updates=[(w, w + 2 * x)], target="cpu")
+    ones = np.ones(3, np.float32)
+    assert on_gpu(ones) == 0 and on_cpu(ones) == 3 and on_gpu(ones) == 9 and on_cpu(ones) == 12
+    np.testing.assert_array_equal(w.get_value(), [6, 6, 6])
+    w.set_value(np.full(3, 10, np.float32))
+    assert on_gpu(ones) == 30
+    np.testing.assert_array_equal(w.get_value(), [11, 11, 11])
+
+
+def test_device_arrays_in_and_out():
+    from numba import cuda
+
+    x = sn.matrix("x")
+    f = sn.function([x], [sn.tanh(x) * 2, sn.sum(x, axis=1)], target="cuda")
+    a = np.arange(6, dtype=np.float32).reshape(2, 3) / 6
+    f.device_outputs = True
+    y, s = f(cuda.to_device(a))
+    assert cudalib.is_device_array(y) and cudalib.is_device_array(s)
+    np.testing.assert_allclose(y.copy_to_host(), np.tanh(a) * 2, rtol=1e-6)
+    np.testing.assert_allclose(s.copy_to_host(), a.sum(axis=1), rtol=1e-6)
+    with pytest.raises(TypeError, match=r"input 0 \(x\).*float64"):
+        f(cuda.to_device(a.astype(np.float64)))
+
+
+def test_shape_errors_name_the_input_and_leave_state_alone():
+    w = sn.shared(np.ones((3, 2), np.float32), name="w")
+    x = sn.matrix("x")
+    f = sn.function([x], sn.sum(x @ w), updates=[(w, w * 2)], target="cuda")
+    with pytest.raises(sn.ShapeError, match="matmul"):
+        f(np.ones((2, 4), np.float32))
+    np.testing.assert_array_equal(w.get_value(), np.ones((3, 2)))
+    with pytest.raises(TypeError, match=r"input 0 \(x\)"):
+        f(np.ones(3, np.float32))
+
+
+def test_updates_read_old_values_on_the_device():
+    a, b = sn.shared(np.float64(1.0), name="a"), sn.shared(np.float64(2.0), name="b")
+    f = sn.function([], [], updates=[(a, b), (b, a + b)], target="cuda")
+    f()
+    assert (a.get_value(), b.get_value()) == (2.0, 3.0)
+
+
+def test_source_shows_cuda_kernels_and_the_driver():
+    x = sn.matrix("x")
+    f = sn.function([x], sn.sum(sn.exp(x) * 2 + 1, axis=0), target="cuda")
+    assert "@cuda.jit" in f.source and "cuda.shared.array" in f.source and "def run(" in f.source
+    assert len(f.kernels) == 1 and f.kernels[0].kind == "reduction"
+    np.testing.assert_allclose(f(np.ones((3, 2), np.float32)), [3 * (np.e * 2 + 1)] * 2, rtol=1e-6)
+
+
+def test_random_uniform_is_the_cpus_bit_for_bit():
+    x = sn.matrix("x")
+    stream = sn.RandomStream(7)
+    noise = stream.uniform_like(x)
+    a = np.zeros((5, 7), np.float32)
+    got = sn.function([x], noise, target="cuda")(a)
+    np.testing.assert_array_equal(got, sn.function([x], noise, target="cpu")(a))
+
+
+def test_nn_model_trains_on_cuda_like_on_the_cpu():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((40, 5)).astype(np.float32)
+    y = (x[:, 0] + x[:, 1] > 0).astype(np.float32)
+    losses, weights = {}, None
+    for target in ("cpu", "cuda"):
+        model = sn.nn.Sequential([sn.nn.Dense(6, activation="relu", input_dim=5), sn.nn.Dense(1, activation="sigmoid")])
+        model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"], target=target)
+        if weights is None:
+            weights = model.get_weights()
+        else:
+            model.set_weights(weights)
+        history = model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+        losses[target] = history.history["loss"]
+        assert model.predict(x[:3]).shape == (3, 1)
+    np.testing.assert_allclose(losses["cuda"], losses["cpu"], rtol=1e-4)

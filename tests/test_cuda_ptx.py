@@ -1,0 +1,44 @@
+"""PTX of generated CUDA kernels, compiled without a GPU where NVVM is installed (the CUDA
+toolkit, or ``pip install "cuda-toolkit[nvvm]==13.*"``): float32 graphs stay float32, and
+reductions use shared memory and barriers. ``compile_ptx`` does not work under the
+simulator, so the check runs in its own process."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+CHECK = textwrap.dedent(
+    """
+    import numpy as np
+    from numba.cuda.cudadrv import nvvm
+    try:
+        nvvm.NVVM()
+    except Exception as error:
+        print("SKIP", error)
+        raise SystemExit(0)
+    import symnet as sn
+    from symnet.bench import mlp_params, w4_step_symnet
+
+    step = w4_step_symnet(mlp_params([12, 10, 4], np.random.default_rng(0)), target="cuda")
+    ptx = step.asm()
+    kernels = ptx.count("// ---- ")
+    assert kernels == len(step.kernels) >= 4, kernels
+    assert ".f64" not in ptx, "a float32 train step has float64 instructions"
+    reduction = next(k.name for k in step.kernels if k.kind == "reduction")
+    text = ptx.split("// ---- " + reduction)[1].split("// ---- ")[0]
+    assert ".shared" in text and "bar.sync" in text
+    print("OK", kernels)
+    """
+)
+
+
+def test_ptx_of_a_float32_train_step():
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
+    done = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    if done.stdout.startswith("SKIP"):
+        pytest.skip(f"no NVVM here: {done.stdout.strip()[:200]}")
+    assert done.stdout.startswith("OK")
