@@ -1,6 +1,6 @@
 """CUDA runtime for generated drivers: launch sizes, device views, a tiled matmul, gathers.
 
-Generated CUDA modules import this; its source is part of every cache key (cache.py).
+Generated CUDA modules import this (launch sizes are printed into them as literals).
 Under Numba's simulator (``NUMBA_ENABLE_CUDASIM=1``) every CUDA thread is a Python thread,
 so blocks are small there (../shared/NUMBA_NOTES.md: 8 blocks of 128 threads take seconds).
 """
@@ -8,7 +8,6 @@ so blocks are small there (../shared/NUMBA_NOTES.md: 8 blocks of 128 threads tak
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 from numba import cuda
@@ -17,8 +16,8 @@ from symnet.ops.random import GOLDEN, MIX1, MIX2
 
 _GOLDEN, _MIX1, _MIX2 = np.uint64(GOLDEN), np.uint64(MIX1), np.uint64(MIX2)
 
-# read as Numba reads it (once, at import); numba-cuda and numba's own cuda keep separate configs
-SIMULATOR = os.environ.get("NUMBA_ENABLE_CUDASIM", "0").strip() not in ("", "0")
+# what numba.cuda is in this process (NUMBA_ENABLE_CUDASIM was read when numba was imported)
+SIMULATOR = "simulator" in cuda.to_device.__module__
 
 # Threads per block (a power of two: reductions halve it) and the most blocks a launch uses
 # (grid-stride loops cover the rest). Printed into generated kernels as literals.
@@ -35,6 +34,14 @@ def blocks(work: int) -> int:
 def reduction_blocks(outputs: int) -> int:
     """One block per output element, up to MAX_BLOCKS (blocks stride over the rest)."""
     return max(1, min(outputs, MAX_BLOCKS))
+
+
+def splits(outputs: int, reduced: int) -> int:
+    """Blocks per output element of a float sum: one where there are outputs enough to fill
+    the grid, else as many as keep each thread busy with at least 8 elements."""
+    if outputs >= MAX_BLOCKS // 4 or reduced <= THREADS * 8:
+        return 1
+    return max(1, min(reduced // (THREADS * 8), MAX_BLOCKS // max(outputs, 1)))
 
 
 # -- arguments and views ------------------------------------------------------------------------

@@ -788,6 +788,87 @@ def suite(quick: bool = False, workloads=WORKLOADS, size: int | None = None, pro
     return rows
 
 
+def cuda_suite(quick: bool = False, size: int | None = None, workloads=("W1", "W2", "W4"), progress=None) -> list:
+    """GPU rows: W1 and W2 on device arrays against the device's own copy bandwidth (a fused
+    elementwise kernel reads and writes as much as a copy: ratio 1.25 is 80% of it), the W4
+    step at batch 128 and 2048 against NumPy on the CPU and, where installed, PyTorch on the
+    GPU. Under the simulator, shapes are tiny and times mean nothing (a smoke test)."""
+    import symnet as sn
+    from codegen import cudalib
+    from numba import cuda
+
+    say = progress or (lambda text: None)
+    tiny = cudalib.SIMULATOR
+    repeat = 3 if tiny else (7 if quick else 21)
+    n = size or (256 if tiny else 1 << (24 if quick else 26))
+    sync = cuda.synchronize
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal(n).astype(np.float32)
+    device_data, copy = cuda.to_device(data), cuda.device_array(n, np.float32)
+    say("device copy bandwidth")
+    copy_time = statistics.median(timeit(lambda: (copy.copy_to_device(device_data), sync()), repeat, 2, 1))
+    rows = []
+    x = sn.vector("x")
+    y = w1_expression(sn, x)
+    for label, out, reference in (("W1", y, lambda: w1_expression(np, data)), ("W2", sn.grad(sn.sum(y), x), lambda: numpy_w2(data))):
+        if label not in workloads:
+            continue
+        say(f"GPU {label}")
+        f = sn.function([x], out, target="cuda")
+        f.device_outputs = True
+        verify(f"GPU {label}", [f(device_data).copy_to_host()], [reference()], rtol=1e-3, atol=1e-5)
+        ours = timeit(lambda: (f(device_data), sync()), repeat, 2, 1)
+        gbps = 2 * data.nbytes / copy_time / 1e9
+        rows.append(row(f"GPU {label} ({n:,} float32) vs device copy ({gbps:.0f} GB/s)", ours, "copy", copy_time, key=f"GPU-{label}"))
+    sizes = (12, 8, 4) if tiny else W4_SIZES
+    for batch in () if "W4" not in workloads else (8,) if tiny else (128, 2048):
+        say(f"GPU W4 batch {batch}")
+        rng = np.random.default_rng(0)
+        X, t = rng.standard_normal((batch, sizes[0])).astype(np.float32), rng.integers(0, sizes[-1], batch)
+        params = mlp_params(sizes, rng)
+        f = w4_step_symnet(params, target="cuda")
+        f.device_outputs = True
+        base_params = [p.copy() for p in params]
+        loss = f(X, t).copy_to_host()
+        verify(f"GPU W4 batch {batch}", [loss], [np.float32(numpy_mlp_step(X, t, base_params, np.float32(0.01)))], rtol=1e-3)
+        dX, dt = cuda.to_device(X), cuda.to_device(t)
+        ours = timeit(lambda: (f(dX, dt), sync()), repeat, block=0.05)
+        base = statistics.median(timeit(lambda: numpy_mlp_step(X, t, base_params, np.float32(0.01)), repeat, block=0.05))
+        shape = "-".join(map(str, sizes))
+        r = row(f"GPU W4 step, MLP {shape}, batch {batch}", ours, "numpy (CPU)", base, key=f"GPU-W4-{batch}")
+        torch_time = _torch_cuda_step(X, t, params, repeat)
+        if torch_time:
+            r["baseline"] += f"; torch CUDA {format_time(torch_time)} (ratio {r['symnet'] / torch_time:.2f}, target 1.5)"
+        rows.append(r)
+    return rows
+
+
+def _torch_cuda_step(x, t, params, repeat: int) -> float | None:
+    """Median seconds of the W4 step in PyTorch on the GPU, or None without torch or CUDA."""
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError:
+        return None
+    if not torch.cuda.is_available():
+        return None
+    ps = [torch.tensor(p, device="cuda", requires_grad=True) for p in params]
+    tx, tt = torch.tensor(x, device="cuda"), torch.tensor(t, device="cuda")
+
+    def step():
+        h = tx
+        for k in range(0, len(ps) - 2, 2):
+            h = torch.relu(h @ ps[k] + ps[k + 1])
+        loss = F.cross_entropy(h @ ps[-2] + ps[-1], tt)
+        grads = torch.autograd.grad(loss, ps)
+        with torch.no_grad():
+            for p, g in zip(ps, grads):
+                p -= 0.01 * g
+        torch.cuda.synchronize()
+
+    return statistics.median(timeit(step, repeat, block=0.05))
+
+
 def print_table(rows: list, peers: dict | None = None) -> None:
     """The table; with ``peers`` ({peer: {key: seconds}}), a column per peer with its time
     and symnet's ratio to it."""
@@ -838,6 +919,8 @@ def main(argv=None) -> int:
                         help=f"comma-separated peers, each timed in its own process where installed: {','.join(PEERS)}")
     parser.add_argument("--json", metavar="FILE", help="also save the rows and the machine as JSON")
     parser.add_argument("--plot", metavar="FILE", help="save a bar chart of the ratios (needs matplotlib)")
+    parser.add_argument("--target", choices=("cpu", "cuda"), default="cpu",
+                        help="cuda: the GPU workloads (W1, W2 against the device's copy bandwidth; W4 steps)")
     parser.add_argument("--peer", help=argparse.SUPPRESS)  # internal: run one peer in this process
     args = parser.parse_args(argv)
     if args.peer:
@@ -855,7 +938,10 @@ def main(argv=None) -> int:
     say = lambda text: print(f"running {text} ...", file=sys.stderr)  # noqa: E731
     info = machine()
     print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()), file=sys.stderr)
-    rows = suite(args.quick, chosen, args.size, progress=say)
+    if args.target == "cuda":
+        rows = cuda_suite(args.quick, args.size, [w for w in chosen if w in ("W1", "W2", "W4")], progress=say)
+    else:
+        rows = suite(args.quick, chosen, args.size, progress=say)
     keys = [r["key"] for r in rows if r.get("key") in PEER_KEYS]
     figures = run_peers(peers, keys, args.quick, args.size, say) if peers and keys else {}
     print_table(rows, figures)

@@ -131,3 +131,14 @@ def test_profile_times_every_step_and_restores_state():
     np.testing.assert_array_equal(w.get_value(), np.ones((3, 2)))  # profiling left w as it was
     with pytest.raises(TypeError, match="compiled function"):
         sn.profile(sn.function([x], loss, target="interp"), np.ones((4, 3), "float32"))
+
+
+def test_cli_runs_the_gpu_workloads_under_the_simulator(capsys):
+    from codegen import cudalib
+    from symnet.bench import main
+
+    if not cudalib.SIMULATOR:
+        pytest.skip("a real GPU: python -m symnet bench --target cuda times it at full size")
+    assert main(["--target", "cuda", "--quick", "W1"]) == 0
+    table = capsys.readouterr().out
+    assert "GPU W1 (256 float32) vs device copy" in table and "GPU W2" not in table

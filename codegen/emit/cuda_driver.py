@@ -11,7 +11,7 @@ import sympy
 
 from codegen import cudalib
 from codegen.emit.numba_cpu import HELPERS, NUMPY_DTYPE
-from codegen.emit.numba_cuda import CudaKernelPrinter
+from codegen.emit.numba_cuda import CudaKernelPrinter, splits
 from codegen.emit.numba_driver import DriverPrinter, KernelInfo, _escape, _sizes
 from codegen.emit.printer import Lines
 from codegen.loopir import Kernel, Load, Store
@@ -101,13 +101,23 @@ class CudaDriverPrinter(DriverPrinter):
             ("int64", None) if v in self.scalars else (v.dtype, v.ndim) for v in arguments
         ]
         self.kernel_sources.append((kernel.name, source))
-        args = ", ".join(names[p] for p in kernel.params)
+        args = [names[p] for p in kernel.params]
         if kernel.reduction is None:
-            grid = f"cudalib.blocks({' * '.join(sizes) or '1'})"
+            grid = f"cudalib.blocks({self.count(sizes)})"
         else:
-            kept = [names[f"n{k}"] for k in range(kernel.rank) if k not in kernel.reduction.reduced]
-            grid = f"cudalib.reduction_blocks({' * '.join(kept) or '1'})"
-        self.emit(f"{kernel.name}[{grid}, {cudalib.THREADS}]({args})")
+            r = kernel.reduction
+            outputs = self.count([names[f"n{k}"] for k in range(kernel.rank) if k not in r.reduced])
+            grid = f"cudalib.reduction_blocks({outputs})"
+            if splits(kernel):
+                out = names[r.array]
+                parts = f"{out}_parts"
+                self.emit(f"{parts} = cudalib.splits({outputs}, {self.count([names[f'n{k}'] for k in r.reduced])})")
+                self.emit(f"{out}_flat = {out}.reshape({outputs})")
+                self.emit(f"if {parts} > 1: cudalib.zero({out}_flat)")
+                grid = f"cudalib.reduction_blocks({outputs} * {parts})"
+                args += [parts, f"{out}_flat"]
+                self.signatures[kernel.name] += [("int64", None), (r.dtype, 1)]
+        self.emit(f"{kernel.name}[{grid}, {cudalib.THREADS}]({', '.join(args)})")
         return "\n".join(source) + "\n"
 
     # -- single ops -------------------------------------------------------------------------------

@@ -35,6 +35,18 @@ def _initial(kind: str, acc: str) -> str:
     return f"np.{acc}({value})"
 
 
+def splits(kernel: Kernel) -> bool:
+    """Whether the kernel can split each output's reduced elements over several blocks:
+    float sums (added atomically; other kinds and integer outputs use one block per output)."""
+    r = kernel.reduction
+    return r is not None and r.kind == "sum" and r.dtype.startswith("float")
+
+
+def parameters(kernel: Kernel) -> list:
+    """The kernel's parameters: the IR's, then ``k_splits, k_flat`` where it ``splits``."""
+    return kernel.params + (["k_splits", "k_flat"] if splits(kernel) else [])
+
+
 class CudaKernelPrinter:
     """Prints each Kernel as a standalone CUDA kernel with the kernel's own parameter names
     (``Kernel.params``); locals this printer adds start with ``k_``."""
@@ -46,7 +58,7 @@ class CudaKernelPrinter:
     def kernel(self, kernel: Kernel, header: list) -> list:
         lines = Lines()
         lines.add("@cuda.jit")
-        with lines.block(f"def {kernel.name}({', '.join(kernel.params)}):"):
+        with lines.block(f"def {kernel.name}({', '.join(parameters(kernel))}):"):
             lines.extend(header)
             symbols = {sympy.Symbol(n, real=True): n for n in self.symbol_names(kernel)}
             self.scalar = ScalarPrinter(self.constants, kernel.compute_dtype, _SymbolMap(symbols), vector_math=False)
@@ -78,20 +90,26 @@ class CudaKernelPrinter:
             self.body(lines, kernel)
 
     def reduction(self, lines: Lines, kernel: Kernel) -> None:
+        """One block per (output element, part of its reduced elements); with ``k_splits``
+        parts (float sums only, see ``splits``), each part's sum is added atomically into
+        ``k_flat`` (the output, flat, zeroed by the driver)."""
         r = kernel.reduction
         kept = [k for k in range(kernel.rank) if k not in r.reduced]
         acc = _accumulator(kernel)
         out_axes = tuple(k if k in kept else None for k in range(kernel.rank)) if r.keepdims else tuple(kept)
         combine = "{a} + {b}" if r.kind == "sum" else f"{r.kind}({{a}}, {{b}})"
+        parts = "k_splits" if splits(kernel) else "1"
         lines.add(f"k_partial = cuda.shared.array({self.threads}, np.{acc})")
         lines.add("k_tid = cuda.threadIdx.x")
         lines.add(f"k_outputs = {' * '.join(f'n{k}' for k in kept) or '1'}")
         lines.add(f"k_reduced = {' * '.join(f'n{k}' for k in r.reduced) or '1'}")
         # every thread of a block runs the same iterations: the barriers inside are safe
-        with lines.block("for k_out in range(cuda.blockIdx.x, k_outputs, cuda.gridDim.x):"):
+        with lines.block(f"for k_block in range(cuda.blockIdx.x, k_outputs * {parts}, cuda.gridDim.x):"):
+            lines.add(f"k_out = k_block // {parts}")
             self.unflatten(lines, "k_out", kept)
             lines.add(f"k_acc = {_initial(r.kind, acc)}")
-            with lines.block("for k_red in range(k_tid, k_reduced, cuda.blockDim.x):"):
+            start = f"(k_block % {parts}) * cuda.blockDim.x + k_tid"
+            with lines.block(f"for k_red in range({start}, k_reduced, cuda.blockDim.x * {parts}):"):
                 self.unflatten(lines, "k_red", r.reduced)
                 self.body(lines, kernel)
                 value = self.scalar.doprint(r.value)
@@ -107,7 +125,14 @@ class CudaKernelPrinter:
                 lines.add("cuda.syncthreads()")
                 lines.add("k_half //= 2")
             with lines.block("if k_tid == 0:"):
-                lines.add(f"{r.array}[{_index(out_axes)}] = {convert('k_partial[0]', r.dtype)}")
+                store = f"{r.array}[{_index(out_axes)}] = {convert('k_partial[0]', r.dtype)}"
+                if parts == "1":
+                    lines.add(store)
+                else:
+                    with lines.block("if k_splits == 1:"):
+                        lines.add(store)
+                    with lines.block("else:"):
+                        lines.add(f"cuda.atomic.add(k_flat, k_out, {convert('k_partial[0]', r.dtype)})")
             lines.add("cuda.syncthreads()  # k_partial is reused by the next output")
 
     @staticmethod
