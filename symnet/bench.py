@@ -219,7 +219,7 @@ def churn_params(rng) -> list:
     return [(rng.uniform(-0.05, 0.05, s) if len(s) == 2 else np.zeros(s)).astype(np.float32) for s in shapes]
 
 
-def churn_step_symnet(params: list, lr: float = 0.01):
+def churn_step_symnet(params: list, lr: float = 0.01, target: str = "cpu"):
     """The W3 training step as a symnet graph: 11 → 6 relu → 6 relu → 1 sigmoid, BCE, SGD."""
     import symnet as sn
 

@@ -142,3 +142,13 @@ def test_cli_runs_the_gpu_workloads_under_the_simulator(capsys):
     assert main(["--target", "cuda", "--quick", "W1"]) == 0
     table = capsys.readouterr().out
     assert "GPU W1 (256 float32) vs device copy" in table and "GPU W2" not in table
+
+
+@pytest.mark.parametrize("peer", ["jax", "keras", "pytensor", "torch"])
+def test_each_installed_peer_verifies_and_times_the_small_workloads(peer):
+    from symnet.bench import peer_installed, peer_suite
+
+    if not peer_installed(peer):
+        pytest.skip(f"{peer} is not installed (the bench extra)")
+    figures = peer_suite(peer, ["W1", "W3-10"], quick=True, size=1000)  # raises on a wrong result
+    assert set(figures) == {"W1", "W3-10"} and all(t > 0 for t in figures.values())
