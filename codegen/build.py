@@ -95,11 +95,11 @@ class CudaProgram(NativeProgram):
         return entry
 
 
-def build_cuda(program, inputs, updates, single) -> CudaProgram:
+def build_cuda(program, inputs, updates, single, fast_math: bool = False) -> CudaProgram:
     from codegen.emit.cuda_driver import CudaDriverPrinter
 
     start = time.perf_counter()
-    info = CudaDriverPrinter(program, inputs, updates, single).print()
+    info = CudaDriverPrinter(program, inputs, updates, single, fast_math).print()
     emitted = time.perf_counter()
     module, hit = cache.load(info.source, "cuda")
     loaded = time.perf_counter()

@@ -205,7 +205,8 @@ def ptx(kernel, signature: list) -> str:
 
     args = tuple(numba_type(d) if ndim is None else types.Array(numba_type(d), ndim, "A") for d, ndim in signature)
     cc = cuda.get_current_device().compute_capability if cuda.is_available() else (8, 0)
-    return cuda.compile_ptx(kernel.py_func, args, cc=cc)[0]
+    fastmath = bool(getattr(kernel, "targetoptions", {}).get("fastmath", False))  # as the kernel was declared
+    return cuda.compile_ptx(kernel.py_func, args, cc=cc, fastmath=fastmath)[0]
 
 
 # -- gathers, scatters, argmax, one-hot: one thread per output element --------------------------

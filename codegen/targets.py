@@ -12,5 +12,5 @@ def build(target: str, program, inputs, updates, fastmath, single: bool, vector_
         case "cuda":
             from codegen.build import build_cuda
 
-            return build_cuda(program, inputs, updates, single)
+            return build_cuda(program, inputs, updates, single, fast_math=vector_math)
     raise ValueError(f"unknown target {target!r}")

@@ -16,6 +16,10 @@ class Config:
         # polynomial forms (codegen/vecmath.py, bounds in ULP_BOUNDS there); False: libm's.
         # Read when a function is compiled.
         self.fast_math: bool = os.environ.get("SYMNET_FAST_MATH", "1") != "0"
+        # True: CUDA kernels use the GPU's fast intrinsics (approximate exp, log, sin, cos,
+        # division and square root; subnormals flushed to zero); False: libdevice's
+        # correctly rounded or few-ULP functions. Read when a function is compiled.
+        self.cuda_fast_math: bool = os.environ.get("SYMNET_CUDA_FAST_MATH", "0") == "1"
 
 
 config = Config()

@@ -63,7 +63,8 @@ def function(inputs, outputs, updates=None, target=None, name=None) -> Function:
         start = time.perf_counter()
         program = fuse(rewrite(graph.results, EXPAND + FOLD + CANONICALIZE))
         compile_time["fuse"] = time.perf_counter() - start
-        native = codegen.compile_program(program, inputs, graph.updates, target, single=single, vector_math=config.fast_math)
+        fast = config.cuda_fast_math if target == "cuda" else config.fast_math
+        native = codegen.compile_program(program, inputs, graph.updates, target, single=single, vector_math=fast)
         compile_time.update(native.compile_time)
     return Function(graph, single, target, name, compile_time, native, program)
 

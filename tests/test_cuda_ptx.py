@@ -1,6 +1,7 @@
 """PTX of generated CUDA kernels, compiled without a GPU where NVVM is installed (the CUDA
 toolkit, or ``pip install "cuda-toolkit[nvvm]==13.*"``): float32 graphs stay float32, and
-reductions use shared memory and barriers. ``compile_ptx`` does not work under the
+reductions use shared memory and barriers; sn.config.cuda_fast_math switches division to
+the approximate instruction. ``compile_ptx`` does not work under the
 simulator, so the check runs in its own process."""
 
 import os
@@ -30,6 +31,11 @@ CHECK = textwrap.dedent(
     reduction = next(k.name for k in step.kernels if k.kind == "reduction")
     text = ptx.split("// ---- " + reduction)[1].split("// ---- ")[0]
     assert ".shared" in text and "bar.sync" in text
+    a, b = sn.vector("a"), sn.vector("b")
+    precise = sn.function([a, b], a / b, target="cuda").asm()
+    sn.config.cuda_fast_math = True
+    fast = sn.function([a, b], a / b, target="cuda").asm()
+    assert "div.rn.f32" in precise and "div.rn.f32" not in fast and "div.approx" in fast, fast
     print("OK", kernels)
     """
 )

@@ -37,9 +37,9 @@ from symnet.ops.shape import (
 
 
 class CudaDriverPrinter(DriverPrinter):
-    def __init__(self, program, inputs, updates, single: bool):
+    def __init__(self, program, inputs, updates, single: bool, fast_math: bool = False):
         super().__init__(program, inputs, updates, frozenset(), single, 0, vector_math=False)
-        self.cuda_printer = CudaKernelPrinter(self.constants, cudalib.THREADS)
+        self.cuda_printer = CudaKernelPrinter(self.constants, cudalib.THREADS, fast_math)
         self.kernel_sources: list = []  # module-level kernels, in order
         self.helper_kernels: dict = {}  # source text → name, for copies and accumulations
         self.signatures: dict = {}  # fused kernel → its parameters' (dtype, ndim), for f.asm()

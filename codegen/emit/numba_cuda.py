@@ -51,13 +51,14 @@ class CudaKernelPrinter:
     """Prints each Kernel as a standalone CUDA kernel with the kernel's own parameter names
     (``Kernel.params``); locals this printer adds start with ``k_``."""
 
-    def __init__(self, constants, threads: int):
+    def __init__(self, constants, threads: int, fast_math: bool = False):
         self.constants = constants
         self.threads = threads  # block size the launches use (a power of two)
+        self.fast_math = fast_math  # sn.config.cuda_fast_math: the GPU's fast intrinsics
 
     def kernel(self, kernel: Kernel, header: list) -> list:
         lines = Lines()
-        lines.add("@cuda.jit")
+        lines.add("@cuda.jit(fastmath=True)" if self.fast_math else "@cuda.jit")
         with lines.block(f"def {kernel.name}({', '.join(parameters(kernel))}):"):
             lines.extend(header)
             symbols = {sympy.Symbol(n, real=True): n for n in self.symbol_names(kernel)}
