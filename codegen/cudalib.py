@@ -353,7 +353,7 @@ def zero(out) -> None:
 # Gradients gather (each thread sums what reaches its element) rather than scatter: no
 # atomics, and the same order of additions on every run.
 @cuda.jit
-def _conv2d_kernel(x, w, sh, sw, ph, pw, out):
+def _conv2d_kernel(x, w, sh, sw, ph, pw, acc0, out):
     n, features, ho, wo = out.shape
     channels, kh, kw = w.shape[1], w.shape[2], w.shape[3]
     h, wi = x.shape[2], x.shape[3]
@@ -362,7 +362,7 @@ def _conv2d_kernel(x, w, sh, sw, ph, pw, out):
         y = (k // wo) % ho
         f = (k // (wo * ho)) % features
         b = k // (wo * ho * features)
-        acc = 0.0
+        acc = acc0
         for c in range(channels):
             for i in range(kh):
                 r = y * sh + i - ph
@@ -375,7 +375,7 @@ def _conv2d_kernel(x, w, sh, sw, ph, pw, out):
 
 
 @cuda.jit
-def _conv2d_grad_input_kernel(w, g, sh, sw, ph, pw, out):
+def _conv2d_grad_input_kernel(w, g, sh, sw, ph, pw, acc0, out):
     n, channels, h, wi = out.shape
     features, kh, kw = w.shape[0], w.shape[2], w.shape[3]
     ho, wo = g.shape[2], g.shape[3]
@@ -384,7 +384,7 @@ def _conv2d_grad_input_kernel(w, g, sh, sw, ph, pw, out):
         r0 = (k // wi) % h
         c = (k // (wi * h)) % channels
         b = k // (wi * h * channels)
-        acc = 0.0
+        acc = acc0
         for i in range(kh):
             ry = r0 + ph - i  # = y * sh for the output row y this tap came from
             if ry >= 0 and ry % sh == 0 and ry // sh < ho:
@@ -397,7 +397,7 @@ def _conv2d_grad_input_kernel(w, g, sh, sw, ph, pw, out):
 
 
 @cuda.jit
-def _conv2d_grad_weight_kernel(x, g, sh, sw, ph, pw, out):
+def _conv2d_grad_weight_kernel(x, g, sh, sw, ph, pw, acc0, out):
     features, channels, kh, kw = out.shape
     n, ho, wo = g.shape[0], g.shape[2], g.shape[3]
     h, wi = x.shape[2], x.shape[3]
@@ -406,7 +406,7 @@ def _conv2d_grad_weight_kernel(x, g, sh, sw, ph, pw, out):
         i = (k // kw) % kh
         c = (k // (kw * kh)) % channels
         f = k // (kw * kh * channels)
-        acc = 0.0
+        acc = acc0
         for b in range(n):
             for y in range(ho):
                 r = y * sh + i - ph
@@ -418,16 +418,22 @@ def _conv2d_grad_weight_kernel(x, g, sh, sw, ph, pw, out):
         out[f, c, i, j] = acc
 
 
+# Sums start from a zero of the output's dtype, passed in: a literal 0.0 would make a
+# float32 convolution accumulate (and run) in float64.
 def conv2d(x, w, sh, sw, ph, pw, out) -> None:
-    _launch(_conv2d_kernel, out.size, x, w, sh, sw, ph, pw, out)
+    _launch(_conv2d_kernel, out.size, x, w, sh, sw, ph, pw, _zero_of(out), out)
 
 
 def conv2d_grad_input(w, g, sh, sw, ph, pw, out) -> None:
-    _launch(_conv2d_grad_input_kernel, out.size, w, g, sh, sw, ph, pw, out)
+    _launch(_conv2d_grad_input_kernel, out.size, w, g, sh, sw, ph, pw, _zero_of(out), out)
 
 
 def conv2d_grad_weight(x, g, sh, sw, ph, pw, out) -> None:
-    _launch(_conv2d_grad_weight_kernel, out.size, x, g, sh, sw, ph, pw, out)
+    _launch(_conv2d_grad_weight_kernel, out.size, x, g, sh, sw, ph, pw, _zero_of(out), out)
+
+
+def _zero_of(out):
+    return np.dtype(out.dtype).type(0)
 
 
 @cuda.jit(device=True)
@@ -444,7 +450,7 @@ def _window_max(x, b, c, y0, z0, kh, kw):
 
 
 @cuda.jit
-def _pool2d_kernel(x, kh, kw, sh, sw, average, out):
+def _pool2d_kernel(x, kh, kw, sh, sw, average, scale, out):
     n, channels, ho, wo = out.shape
     for k in range(cuda.grid(1), out.size, cuda.gridsize(1)):
         z = k % wo
@@ -452,18 +458,18 @@ def _pool2d_kernel(x, kh, kw, sh, sw, average, out):
         c = (k // (wo * ho)) % channels
         b = k // (wo * ho * channels)
         if average:
-            total = 0.0
+            total = scale - scale  # a zero of the output's dtype
             for i in range(kh):
                 for j in range(kw):
                     total += x[b, c, y * sh + i, z * sw + j]
-            out[b, c, y, z] = total / (kh * kw)
+            out[b, c, y, z] = total * scale
         else:
             bi, bj = _window_max(x, b, c, y * sh, z * sw, kh, kw)
             out[b, c, y, z] = x[b, c, y * sh + bi, z * sw + bj]
 
 
 @cuda.jit
-def _pool2d_grad_kernel(x, g, kh, kw, sh, sw, average, out):
+def _pool2d_grad_kernel(x, g, kh, kw, sh, sw, average, scale, out):
     n, channels, h, wi = out.shape
     ho, wo = g.shape[2], g.shape[3]
     for k in range(cuda.grid(1), out.size, cuda.gridsize(1)):
@@ -471,12 +477,12 @@ def _pool2d_grad_kernel(x, g, kh, kw, sh, sw, average, out):
         r = (k // wi) % h
         c = (k // (wi * h)) % channels
         b = k // (wi * h * channels)
-        acc = 0.0
+        acc = scale - scale
         # the windows (y, z) that cover (r, s): y·sh ≤ r < y·sh + kh
         for y in range(max(0, (r - kh + sh) // sh), min(ho, r // sh + 1)):
             for z in range(max(0, (s - kw + sw) // sw), min(wo, s // sw + 1)):
                 if average:
-                    acc += g[b, c, y, z] / (kh * kw)
+                    acc += g[b, c, y, z] * scale
                 else:
                     bi, bj = _window_max(x, b, c, y * sh, z * sw, kh, kw)
                     if y * sh + bi == r and z * sw + bj == s:
@@ -484,34 +490,46 @@ def _pool2d_grad_kernel(x, g, kh, kw, sh, sw, average, out):
         out[b, c, r, s] = acc
 
 
+def _scale(kh, kw, out):
+    """1 / (window size) in the output's dtype (averages stay in float32 for float32)."""
+    return np.dtype(out.dtype).type(1.0 / (kh * kw))
+
+
 def pool2d(x, kh, kw, sh, sw, average: bool, out) -> None:
-    _launch(_pool2d_kernel, out.size, x, kh, kw, sh, sw, average, out)
+    _launch(_pool2d_kernel, out.size, x, kh, kw, sh, sw, average, _scale(kh, kw, out), out)
 
 
 def pool2d_grad(x, g, kh, kw, sh, sw, average: bool, out) -> None:
     """The pooling pullback; ``x`` is only read for max pooling (pass g for average)."""
-    _launch(_pool2d_grad_kernel, out.size, x, g, kh, kw, sh, sw, average, out)
+    _launch(_pool2d_grad_kernel, out.size, x, g, kh, kw, sh, sw, average, _scale(kh, kw, out), out)
 
 
 # -- counter-based uniform noise: bit for bit nnlib.random_uniform -------------------------------
+@cuda.jit(device=True)
+def _mix(z):
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return z ^ (z >> np.uint64(31))
+
+
 @cuda.jit
-def _random_uniform_kernel(key, single, flat):
+def _random_uniform_kernel(seed, counter, single, flat):
+    # the counter is read on the device: a Dropout step needs no copy back to the host
+    key = _mix(np.uint64(seed) ^ _mix(np.uint64(counter[0])))
     for k in range(cuda.grid(1), flat.size, cuda.gridsize(1)):
         # element k of nnlib's sequence: key advanced k + 1 golden steps (wrapping uint64)
-        z = np.uint64(key) + np.uint64(k + 1) * _GOLDEN
-        z = (z ^ (z >> np.uint64(30))) * _MIX1
-        z = (z ^ (z >> np.uint64(27))) * _MIX2
-        bits = z ^ (z >> np.uint64(31))
+        bits = _mix(key + np.uint64(k + 1) * _GOLDEN)
         if single:
             flat[k] = np.float32(bits >> np.uint64(40)) * np.float32(2.0**-24)
         else:
             flat[k] = np.float64(bits >> np.uint64(11)) * 2.0**-53
 
 
-def random_uniform(seed, counter, single: bool, out) -> None:
-    """out = U[0, 1) noise for (seed, counter), the same numbers as on the CPU."""
-    from codegen import nnlib
-
-    key = nnlib._mix(np.uint64(seed) ^ nnlib._mix(np.uint64(counter)))
-    _launch(_random_uniform_kernel, out.size, key, single, out.reshape(out.size))
-
+def random_uniform(seed: int, counter, single: bool, out) -> None:
+    """out = U[0, 1) noise for (seed, counter), the same numbers as on the CPU; ``counter``
+    is a 0-d int64 device array (a RandomStream's state) or an int."""
+    if isinstance(counter, (int, np.integer)):
+        counter = cuda.to_device(np.array([counter], np.int64))
+    else:
+        counter = counter.reshape(1)
+    _launch(_random_uniform_kernel, out.size, np.uint64(seed), counter, single, out.reshape(out.size))

@@ -52,3 +52,62 @@ def test_ptx_of_a_float32_train_step():
     if done.stdout.startswith("SKIP"):
         pytest.skip(f"no NVVM here: {done.stdout.strip()[:200]}")
     assert done.stdout.startswith("OK")
+
+
+LIBRARY = textwrap.dedent(
+    """
+    import types as pytypes
+    from numba import cuda, types as T
+
+    def probe(a):
+        a[0] = 1.0
+
+    try:
+        cuda.compile_ptx(probe, (T.float32[:],), cc=(8, 0))
+    except Exception as error:
+        print("SKIP", type(error).__name__)
+        raise SystemExit(0)
+    import numba.cuda.api as api
+    import numba.cuda.dispatcher as dispatcher
+    from codegen import cudalib as L
+
+    # kernels that call device functions ask for the current device's compute capability
+    device = pytypes.SimpleNamespace(compute_capability=(8, 0))
+    for module in (api, dispatcher):
+        if hasattr(module, "get_current_device"):
+            module.get_current_device = lambda: device
+    A = lambda dt, nd: T.Array(dt, nd, "A")
+    f, i = T.float32, T.int64
+    conv = (A(f, 4), A(f, 4), i, i, i, i, f, A(f, 4))
+    kernels = {
+        "_take_rows_kernel": (A(f, 2), A(i, 1), A(f, 2), A(T.int32, 1)),
+        "_take_rows_grad_kernel": (A(i, 1), A(f, 2), A(f, 2)),
+        "_take_along_kernel": (A(f, 3), A(i, 3), A(f, 3), A(T.int32, 1)),
+        "_take_along_grad_kernel": (A(i, 3), A(f, 3), A(f, 3)),
+        "_one_hot_kernel": (A(i, 1), A(f, 2)),
+        "_argmax_kernel": (A(f, 3), A(i, 2)),
+        "_zero_kernel": (A(f, 1),),
+        "_conv2d_kernel": conv,
+        "_conv2d_grad_input_kernel": conv,
+        "_conv2d_grad_weight_kernel": conv,
+        "_pool2d_kernel": (A(f, 4), i, i, i, i, T.boolean, f, A(f, 4)),
+        "_pool2d_grad_kernel": (A(f, 4), A(f, 4), i, i, i, i, T.boolean, f, A(f, 4)),
+    }
+    for name, signature in kernels.items():
+        ptx = cuda.compile_ptx(getattr(L, name).py_func, signature, cc=(8, 0))[0]
+        assert ".f64" not in ptx, name
+    matmul = L._matmul_kernel(__import__("numpy").float32)
+    assert ".shared" in cuda.compile_ptx(matmul.py_func, (A(f, 2), A(f, 2), A(f, 2)), cc=(8, 0))[0]
+    cuda.compile_ptx(L._random_uniform_kernel.py_func, (T.uint64, A(i, 1), T.boolean, A(f, 1)), cc=(8, 0))
+    print("OK", len(kernels) + 2)
+    """
+)
+
+
+def test_ptx_of_the_cuda_library():
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
+    done = subprocess.run([sys.executable, "-c", LIBRARY], capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    if done.stdout.startswith("SKIP"):
+        pytest.skip(f"no NVVM here: {done.stdout.strip()[:200]}")
+    assert done.stdout.startswith("OK")

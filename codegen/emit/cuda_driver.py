@@ -231,7 +231,7 @@ class CudaDriverPrinter(DriverPrinter):
                 routine = "pool2d_grad" if isinstance(op, Pool2dGrad) else "pool2d"
                 self.emit(f"cudalib.{routine}({', '.join(values + params)}, {o})")
             case RandomUniform():
-                counter = a[0] if ins[0] in self.scalars else f"int({a[0]}.copy_to_host())"
+                counter = a[0]  # a driver scalar, or the stream's 0-d state on the device
                 self.allocate_out(o, out)
                 self.emit(f"cudalib.random_uniform({op.seed}, {counter}, {out.dtype == 'float32'}, {o})")
             case _:
