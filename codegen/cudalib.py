@@ -100,8 +100,9 @@ def view(x, how):
 def index(x, key):
     """``x[key]`` for a basic index (ints, slices, None) as a device view (0-d included)."""
     key = key if isinstance(key, tuple) else (key,)
-    # the Ellipsis keeps an all-integer index a 0-d view rather than a scalar
-    return view(x, lambda a: a[key + (Ellipsis,)])
+    # an Ellipsis keeps an all-integer index a 0-d view rather than a scalar
+    key = key if Ellipsis in key else key + (Ellipsis,)
+    return view(x, lambda a: a[key])
 
 
 def dimshuffle(x, order):
