@@ -12,7 +12,7 @@ import sympy
 from codegen import cudalib
 from codegen.emit.numba_cpu import HELPERS, NUMPY_DTYPE
 from codegen.emit.numba_cuda import CudaKernelPrinter, splits
-from codegen.emit.numba_driver import DriverPrinter, KernelInfo, _escape, _sizes
+from codegen.emit.numba_driver import DriverPrinter, _escape, _sizes
 from codegen.emit.printer import Lines
 from codegen.loopir import Kernel, Load, Store
 from symnet.ops.conv import Conv2d, Conv2dGradInput, Conv2dGradWeight, Pool2d, Pool2dGrad
@@ -338,4 +338,4 @@ def _key(spec) -> str:
     return "(" + "".join(f"{p}, " for p in parts) + ")"
 
 
-__all__ = ["CudaDriverPrinter", "KernelInfo"]
+__all__ = ["CudaDriverPrinter"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sympy
 
-from codegen.emit.numba_cpu import NUMPY_DTYPE, convert
+from codegen.emit.numba_cpu import convert
 from codegen.emit.printer import Lines
 from codegen.emit.scalar import ScalarPrinter
 from codegen.loopir import Kernel
@@ -167,4 +167,4 @@ class _SymbolMap(dict):
         return str(symbol)
 
 
-__all__ = ["CudaKernelPrinter", "NUMPY_DTYPE"]
+__all__ = ["CudaKernelPrinter", "parameters", "splits"]
