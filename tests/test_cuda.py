@@ -4,12 +4,17 @@ run with NUMBA_ENABLE_CUDASIM=0 on a machine with a GPU (conftest.py)."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import symnet as sn
 from codegen import cudalib
 from symnet.bench import mlp_params, numpy_mlp_step, w4_step_symnet
+from symnet.testing import check_random_graphs, random_graph
 from tests.op_table import symbolic_inputs
 from tests.test_cpu_ops import _batch, _chunks, _compare, _grad_items
 
@@ -52,6 +57,18 @@ def test_cuda_gradients_match_the_interpreter(items):
     got = sn.function(inputs, outputs, target="cuda")(*arrays)
     for k, (g, e) in enumerate(zip(got, expected)):
         np.testing.assert_allclose(g, e, rtol=1e-9, atol=1e-11, err_msg=f"output {k}")
+
+
+CUDA_GRAPHS = int(os.environ.get("SYMNET_CUDA_RANDOM_GRAPHS", "0"))
+
+
+@settings(max_examples=max(1, CUDA_GRAPHS // 8) if CUDA_GRAPHS else 2, deadline=None, derandomize=not CUDA_GRAPHS,
+          database=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_random_graphs_on_cuda_agree_with_the_interpreter(data):
+    """Random graphs (tests/test_random_graphs.py's generator), values and gradients;
+    SYMNET_CUDA_RANDOM_GRAPHS=N for a long run with fresh draws."""
+    check_random_graphs([random_graph(data.draw) for _ in range(8)], target="cuda")
 
 
 def test_mlp_train_step_matches_numpy_and_state_stays_on_the_device():
