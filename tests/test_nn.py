@@ -300,13 +300,55 @@ def test_a_conv_train_step_matches_the_interpreter():
         np.testing.assert_allclose(cpu, interp, rtol=1e-4, atol=1e-6)
 
 
+def _keras_same(x, kernel, stride, fill):
+    """x (NCHW) padded as Keras' padding='same' does for a window and stride per axis."""
+    from symnet.nn.layers import same_padding
+
+    sides = [same_padding(n, k, s) for n, k, s in zip(x.shape[2:], kernel, stride)]
+    return np.pad(x, [(0, 0), (0, 0), *sides], constant_values=fill), sides
+
+
+def test_same_padding_with_strides_and_even_windows_is_keras():
+    """Conv2D and both poolings with padding='same' against NumPy written from Keras' rule:
+    ceil(size / stride) outputs, the padding split with the odd one after; max pooling
+    ignores the padding, average pooling averages the cells inside the image only."""
+    from tests.op_table import _pool_ref
+
+    model = nn.Sequential([
+        nn.Conv2D(3, (2, 4), strides=(2, 3), padding="same", input_shape=(2, 7, 8)),
+        nn.MaxPooling2D((2, 3), strides=2, padding="same"),
+        nn.AveragePooling2D(3, strides=(2, 1), padding="same"),
+    ], seed=5)
+    assert [layer.output_shape for layer in model.layers] == [(3, 4, 3), (3, 2, 2), (3, 1, 2)]
+    x = np.random.default_rng(2).standard_normal((3, 2, 7, 8)).astype(np.float32)
+    kernel, bias = model.get_weights()
+    padded, _ = _keras_same(x, (2, 4), (2, 3), 0.0)
+    h = _conv_numpy(padded, kernel, bias, stride=(2, 3))
+    padded, _ = _keras_same(h, (2, 3), (2, 2), -np.inf)
+    h = _pool_ref(np.max, (2, 3), (2, 2))(padded)
+    padded, sides = _keras_same(h, (3, 3), (2, 1), 0.0)
+    inside = np.pad(np.ones(h.shape[2:]), sides)[None, None]
+    want = _pool_ref(np.sum, (3, 3), (2, 1))(padded) / _pool_ref(np.sum, (3, 3), (2, 1))(inside)
+    np.testing.assert_allclose(model.predict(x), want, rtol=1e-5, atol=1e-6)
+    model.compile(optimizer="sgd", loss="mse")
+    interp = nn.Sequential([layer.__class__(**{k: v for k, v in layer.config().items() if k != "name"})
+                            for layer in model.layers], seed=5)
+    interp.compile(optimizer="sgd", loss="mse", target="interp")
+    interp.set_weights(model.get_weights())
+    y = np.random.default_rng(3).standard_normal((3, 6)).astype(np.float32)
+    model.fit(x, y.reshape(3, 3, 1, 2), batch_size=3, epochs=1, verbose=0)
+    interp.fit(x, y.reshape(3, 3, 1, 2), batch_size=3, epochs=1, verbose=0)
+    for cpu, reference in zip(model.get_weights(), interp.get_weights()):
+        np.testing.assert_allclose(cpu, reference, rtol=1e-4, atol=1e-6)
+
+
 def test_bad_conv_layers_are_named():
-    with pytest.raises(ValueError, match="padding='same' needs strides 1 and odd kernel sizes"):
-        nn.Conv2D(2, 2, padding="same")
+    with pytest.raises(ValueError, match="Conv2D: padding must be 'valid' or 'same', got 'full'"):
+        nn.Conv2D(2, 2, padding="full")
     with pytest.raises(ValueError, match="kernel_size must be a positive int or a pair"):
         nn.Conv2D(2, (3, 0))
-    with pytest.raises(ValueError, match="only padding='valid'"):
-        nn.MaxPooling2D(2, padding="same")
+    with pytest.raises(ValueError, match="MaxPooling2D: padding must be 'valid' or 'same', got 'causal'"):
+        nn.MaxPooling2D(2, padding="causal")
     with pytest.raises(ValueError, match=r"takes images \(channels, height, width\), got examples of shape \(64,\)"):
         nn.Sequential([nn.Conv2D(2, 3, input_shape=(64,))])
     with pytest.raises(ValueError, match="add a Flatten layer first"):

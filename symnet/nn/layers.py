@@ -182,11 +182,34 @@ def _spatial(input_shape, layer) -> tuple:
     return input_shape
 
 
+def same_padding(size: int, kernel: int, stride: int) -> tuple:
+    """Keras' ``padding="same"``: (before, after) so that the output has ceil(size / stride)
+    positions; odd totals put the extra row or column after."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+def pad_edges(x, axis: int, before: int, after: int, value: float):
+    """``x`` (NCHW) with ``before``/``after`` rows (axis 2) or columns (axis 3) of ``value``
+    added; the blocks broadcast from a zero edge of ``x``, so any batch size works."""
+    if not before and not after:
+        return x
+    edge = sn.zeros_like(x[:, :, :1, :] if axis == 2 else x[:, :, :, :1])
+
+    def block(count):
+        shape = [1, 1, 1, 1]
+        shape[axis] = count
+        return edge + sn.constant(np.full(shape, value, dtype=x.dtype))
+
+    return sn.concatenate(([block(before)] if before else []) + [x] + ([block(after)] if after else []), axis)
+
+
 class Conv2D(Layer):
     """activation(conv2d(x, kernel) + bias) on NCHW images; kernel (filters, channels, kh, kw).
 
-    ``padding="same"`` keeps height and width (stride 1, odd kernel sizes: symmetric zero
-    padding of (k - 1) / 2); ``"valid"`` uses no padding.
+    ``padding="same"`` gives ceil(size / stride) outputs per axis with zero padding split as
+    Keras does (an odd total puts the extra row or column after); ``"valid"`` uses none.
     """
 
     def __init__(self, filters: int, kernel_size, strides=(1, 1), padding: str = "valid", activation=None,
@@ -199,9 +222,6 @@ class Conv2D(Layer):
         self.strides = _pair(strides, "strides", "Conv2D")
         if padding not in ("valid", "same"):
             raise ValueError(f"Conv2D: padding must be 'valid' or 'same', got {padding!r}")
-        if padding == "same" and (self.strides != (1, 1) or any(k % 2 == 0 for k in self.kernel_size)):
-            raise ValueError("Conv2D: padding='same' needs strides 1 and odd kernel sizes here (symmetric padding); "
-                             "use padding='valid' or sn.conv2d with explicit padding")
         self.padding = padding
         self.activation_name = activation
         self.activation = globals()["activation"](activation)
@@ -209,13 +229,21 @@ class Conv2D(Layer):
 
     def build(self, input_shape, rng):
         channels, h, w = _spatial(input_shape, self)
-        self.pads = tuple((k - 1) // 2 for k in self.kernel_size) if self.padding == "same" else (0, 0)
-        out = [out_size(n, k, s, p) for n, k, s, p in zip((h, w), self.kernel_size, self.strides, self.pads)]
+        if self.padding == "same":
+            # the op pads symmetrically by `before`; an odd total adds one zero row/column after
+            sides = [same_padding(n, k, s) for n, k, s in zip((h, w), self.kernel_size, self.strides)]
+            self.pads = tuple(before for before, _ in sides)
+            self.extra = tuple(after - before for before, after in sides)
+        else:
+            self.pads, self.extra = (0, 0), (0, 0)
+        out = [out_size(n + e, k, s, p) for n, e, k, s, p in zip((h, w), self.extra, self.kernel_size, self.strides, self.pads)]
         self.kernel = self.add_weight("kernel", (self.filters, channels) + self.kernel_size, self.kernel_initializer, rng)
         self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer, rng) if self.use_bias else None
         return (self.filters, *out)
 
     def call(self, x, training):
+        for axis, extra in zip((2, 3), self.extra):
+            x = pad_edges(x, axis, 0, extra, 0.0)
         z = sn.conv2d(x, self.kernel, self.strides, self.pads)
         return self.activation(z + sn.reshape(self.bias, 1, self.filters, 1, 1) if self.bias is not None else z)
 
@@ -239,19 +267,36 @@ class _Pooling2D(Layer):
         what = type(self).__name__
         self.pool_size = _pair(pool_size, "pool_size", what)
         self.strides = self.pool_size if strides is None else _pair(strides, "strides", what)
-        if padding != "valid":
-            raise ValueError(f"{what}: only padding='valid' is supported (windows that cross the edge are dropped)")
+        if padding not in ("valid", "same"):
+            raise ValueError(f"{what}: padding must be 'valid' or 'same', got {padding!r}")
+        self.padding = padding
 
     def build(self, input_shape, rng):
         channels, h, w = _spatial(input_shape, self)
-        return (channels, *(out_size(n, k, s, 0) for n, k, s in zip((h, w), self.pool_size, self.strides)))
+        self.sides = [same_padding(n, k, s) if self.padding == "same" else (0, 0)
+                      for n, k, s in zip((h, w), self.pool_size, self.strides)]
+        out = [out_size(n + sum(side), k, s, 0) for n, side, k, s in zip((h, w), self.sides, self.pool_size, self.strides)]
+        self.scale = None
+        if self.kind == "avg" and any(sum(side) for side in self.sides):
+            # Keras averages over the window's cells inside the image: rescale each mean
+            inside = np.pad(np.ones((h, w)), self.sides)
+            counts = [[inside[y * self.strides[0]: y * self.strides[0] + self.pool_size[0],
+                              z * self.strides[1]: z * self.strides[1] + self.pool_size[1]].sum()
+                       for z in range(out[1])] for y in range(out[0])]
+            self.scale = np.prod(self.pool_size) / np.array(counts)
+        return (channels, *out)
 
     def call(self, x, training):
+        fill = -np.inf if self.kind == "max" else 0.0
+        for axis, (before, after) in zip((2, 3), self.sides):
+            x = pad_edges(x, axis, before, after, fill)
         pool = sn.max_pool2d if self.kind == "max" else sn.avg_pool2d
-        return pool(x, self.pool_size, self.strides)
+        out = pool(x, self.pool_size, self.strides)
+        return out if self.scale is None else out * sn.constant(self.scale[None, None].astype(out.dtype))
 
     def config(self):
-        return {**super().config(), "pool_size": list(self.pool_size), "strides": list(self.strides)}
+        return {**super().config(), "pool_size": list(self.pool_size), "strides": list(self.strides),
+                "padding": self.padding}
 
 
 class MaxPooling2D(_Pooling2D):
