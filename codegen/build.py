@@ -39,11 +39,12 @@ class NativeProgram:
         return error
 
 
-def build_cpu(program, inputs, updates, fastmath, single, vector_math) -> NativeProgram:
+def _generate_and_load(printer, target: str) -> tuple:
+    """(module, info, compile_time) for a driver printer: print, then load through the cache."""
     start = time.perf_counter()
-    info = DriverPrinter(program, inputs, updates, fastmath, single, PARALLEL_INPUT_ELEMENTS, vector_math).print()
+    info = printer.print()
     emitted = time.perf_counter()
-    module, hit = cache.load(info.source, "cpu")
+    module, hit = cache.load(info.source, target)
     loaded = time.perf_counter()
     compile_time = {
         "lower": info.lower_seconds,
@@ -51,7 +52,12 @@ def build_cpu(program, inputs, updates, fastmath, single, vector_math) -> Native
         "load": loaded - emitted,
         "cache_hit": hit,
     }
-    return NativeProgram(module, info, compile_time)
+    return module, info, compile_time
+
+
+def build_cpu(program, inputs, updates, fastmath, single, vector_math) -> NativeProgram:
+    printer = DriverPrinter(program, inputs, updates, fastmath, single, PARALLEL_INPUT_ELEMENTS, vector_math)
+    return NativeProgram(*_generate_and_load(printer, "cpu"))
 
 
 def build_profiled(program, inputs, updates, vector_math, fastmath=frozenset({"contract"})) -> NativeProgram:
@@ -64,6 +70,10 @@ def build_profiled(program, inputs, updates, vector_math, fastmath=frozenset({"c
 
 class CudaProgram(NativeProgram):
     """A generated CUDA module: ``run(*device arrays)`` launches its kernels on one stream."""
+
+    def __init__(self, module, info, compile_time: dict, updates: list):
+        super().__init__(module, info, compile_time)
+        self.updates = updates  # (shared, new value) pairs: which state a call writes
 
     def entry(self, params: list, convert):
         """``entry(*args)``: inputs converted by ``convert(k, arg)`` to device arrays, shared
@@ -98,17 +108,5 @@ class CudaProgram(NativeProgram):
 def build_cuda(program, inputs, updates, single, fast_math: bool = False) -> CudaProgram:
     from codegen.emit.cuda_driver import CudaDriverPrinter
 
-    start = time.perf_counter()
-    info = CudaDriverPrinter(program, inputs, updates, single, fast_math).print()
-    emitted = time.perf_counter()
-    module, hit = cache.load(info.source, "cuda")
-    loaded = time.perf_counter()
-    compile_time = {
-        "lower": info.lower_seconds,
-        "emit": emitted - start - info.lower_seconds,
-        "load": loaded - emitted,
-        "cache_hit": hit,
-    }
-    native = CudaProgram(module, info, compile_time)
-    native.updates = updates
-    return native
+    printer = CudaDriverPrinter(program, inputs, updates, single, fast_math)
+    return CudaProgram(*_generate_and_load(printer, "cuda"), updates)

@@ -12,9 +12,7 @@ import math
 import numpy as np
 from numba import cuda
 
-from symnet.ops.random import GOLDEN, MIX1, MIX2
-
-_GOLDEN, _MIX1, _MIX2 = np.uint64(GOLDEN), np.uint64(MIX1), np.uint64(MIX2)
+from codegen import nnlib
 
 # what numba.cuda is in this process (NUMBA_ENABLE_CUDASIM was read when numba was imported)
 SIMULATOR = "simulator" in cuda.to_device.__module__
@@ -211,6 +209,16 @@ def ptx(kernel, signature: list) -> str:
 
 
 # -- gathers, scatters, argmax, one-hot: one thread per output element --------------------------
+@cuda.jit(device=True)
+def _coordinates(k, shape):
+    """The 4-axis index of flat position ``k`` in a C-ordered array of ``shape``
+    (a leading 1 serves 3-axis arrays)."""
+    d3 = k % shape[3]
+    d2 = (k // shape[3]) % shape[2]
+    d1 = (k // (shape[3] * shape[2])) % shape[1]
+    return k // (shape[3] * shape[2] * shape[1]), d1, d2, d3
+
+
 def _launch(kernel, work: int, *args) -> None:
     kernel[blocks(work), THREADS](*args)
 
@@ -267,12 +275,9 @@ def take_rows_grad(idx, g, out) -> None:
 
 @cuda.jit
 def _take_along_kernel(x, idx, out, flag):
-    before, n, after = x.shape
-    m = idx.shape[1]
+    n = x.shape[1]
     for k in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        a = k % after
-        c = (k // after) % m
-        b = k // (after * m)
+        _, b, c, a = _coordinates(k, (1, out.shape[0], out.shape[1], out.shape[2]))
         i = idx[b, c, a]
         if i < 0:
             i += n
@@ -292,11 +297,8 @@ def take_along(x, idx, out) -> None:
 @cuda.jit
 def _take_along_grad_kernel(idx, g, out):
     n = out.shape[1]
-    m, after = g.shape[1], g.shape[2]
     for k in range(cuda.grid(1), g.size, cuda.gridsize(1)):
-        a = k % after
-        c = (k // after) % m
-        b = k // (after * m)
+        _, b, c, a = _coordinates(k, (1, g.shape[0], g.shape[1], g.shape[2]))
         i = idx[b, c, a]
         if i < 0:
             i += n
@@ -355,14 +357,10 @@ def zero(out) -> None:
 # atomics, and the same order of additions on every run.
 @cuda.jit
 def _conv2d_kernel(x, w, sh, sw, ph, pw, acc0, out):
-    n, features, ho, wo = out.shape
     channels, kh, kw = w.shape[1], w.shape[2], w.shape[3]
     h, wi = x.shape[2], x.shape[3]
     for k in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        z = k % wo
-        y = (k // wo) % ho
-        f = (k // (wo * ho)) % features
-        b = k // (wo * ho * features)
+        b, f, y, z = _coordinates(k, out.shape)
         acc = acc0
         for c in range(channels):
             for i in range(kh):
@@ -377,14 +375,10 @@ def _conv2d_kernel(x, w, sh, sw, ph, pw, acc0, out):
 
 @cuda.jit
 def _conv2d_grad_input_kernel(w, g, sh, sw, ph, pw, acc0, out):
-    n, channels, h, wi = out.shape
     features, kh, kw = w.shape[0], w.shape[2], w.shape[3]
     ho, wo = g.shape[2], g.shape[3]
     for k in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        s0 = k % wi
-        r0 = (k // wi) % h
-        c = (k // (wi * h)) % channels
-        b = k // (wi * h * channels)
+        b, c, r0, s0 = _coordinates(k, out.shape)
         acc = acc0
         for i in range(kh):
             ry = r0 + ph - i  # = y * sh for the output row y this tap came from
@@ -399,14 +393,10 @@ def _conv2d_grad_input_kernel(w, g, sh, sw, ph, pw, acc0, out):
 
 @cuda.jit
 def _conv2d_grad_weight_kernel(x, g, sh, sw, ph, pw, acc0, out):
-    features, channels, kh, kw = out.shape
     n, ho, wo = g.shape[0], g.shape[2], g.shape[3]
     h, wi = x.shape[2], x.shape[3]
     for k in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        j = k % kw
-        i = (k // kw) % kh
-        c = (k // (kw * kh)) % channels
-        f = k // (kw * kh * channels)
+        f, c, i, j = _coordinates(k, out.shape)
         acc = acc0
         for b in range(n):
             for y in range(ho):
@@ -452,12 +442,8 @@ def _window_max(x, b, c, y0, z0, kh, kw):
 
 @cuda.jit
 def _pool2d_kernel(x, kh, kw, sh, sw, average, scale, out):
-    n, channels, ho, wo = out.shape
     for k in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        z = k % wo
-        y = (k // wo) % ho
-        c = (k // (wo * ho)) % channels
-        b = k // (wo * ho * channels)
+        b, c, y, z = _coordinates(k, out.shape)
         if average:
             total = scale - scale  # a zero of the output's dtype
             for i in range(kh):
@@ -471,13 +457,9 @@ def _pool2d_kernel(x, kh, kw, sh, sw, average, scale, out):
 
 @cuda.jit
 def _pool2d_grad_kernel(x, g, kh, kw, sh, sw, average, scale, out):
-    n, channels, h, wi = out.shape
     ho, wo = g.shape[2], g.shape[3]
     for k in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        s = k % wi
-        r = (k // wi) % h
-        c = (k // (wi * h)) % channels
-        b = k // (wi * h * channels)
+        b, c, r, s = _coordinates(k, out.shape)
         acc = scale - scale
         # the windows (y, z) that cover (r, s): y·sh ≤ r < y·sh + kh
         for y in range(max(0, (r - kh + sh) // sh), min(ho, r // sh + 1)):
@@ -506,11 +488,7 @@ def pool2d_grad(x, g, kh, kw, sh, sw, average: bool, out) -> None:
 
 
 # -- counter-based uniform noise: bit for bit nnlib.random_uniform -------------------------------
-@cuda.jit(device=True)
-def _mix(z):
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    return z ^ (z >> np.uint64(31))
+_mix = cuda.jit(device=True)(nnlib._mix.py_func)  # the CPU's splitmix64 finalizer, compiled for the GPU
 
 
 @cuda.jit
@@ -519,7 +497,7 @@ def _random_uniform_kernel(seed, counter, single, flat):
     key = _mix(np.uint64(seed) ^ _mix(np.uint64(counter[0])))
     for k in range(cuda.grid(1), flat.size, cuda.gridsize(1)):
         # element k of nnlib's sequence: key advanced k + 1 golden steps (wrapping uint64)
-        bits = _mix(key + np.uint64(k + 1) * _GOLDEN)
+        bits = _mix(key + np.uint64(k + 1) * nnlib._GOLDEN)
         if single:
             flat[k] = np.float32(bits >> np.uint64(40)) * np.float32(2.0**-24)
         else:

@@ -69,11 +69,11 @@ class Kernel:
     def text(self) -> str:
         lines = [f"kernel {self.name}({', '.join(self.params)})  # {self.kind}, rank {self.rank}"]
         for ld in self.loads:
-            lines.append(f"  load {ld.name} = {ld.array}[{_index(ld.axes)}]")
+            lines.append(f"  load {ld.name} = {ld.array}[{index_code(ld.axes)}]")
         for name, expr in self.temporaries:
             lines.append(f"  {name} = {expr}")
         for st in self.stores:
-            lines.append(f"  store {st.array}[{_index(st.axes)}] = {st.value}")
+            lines.append(f"  store {st.array}[{index_code(st.axes)}] = {st.value}")
         if self.reduction is not None:
             r = self.reduction
             lines.append(f"  reduce {r.kind} over {r.reduced} into {r.array} = {r.value}")
@@ -91,7 +91,8 @@ class Kernel:
             assert all(a is None or 0 <= a < self.rank for a in ld.axes), f"bad axes in {ld}"
 
 
-def _index(axes) -> str:
+def index_code(axes) -> str:
+    """An array index from loop axes: ``i<k>`` per axis, 0 for a broadcast one."""
     return ", ".join("0" if a is None else f"i{a}" for a in axes) or "()"
 
 

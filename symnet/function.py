@@ -235,7 +235,7 @@ class Function:
         label = f"input {position} ({v.label()})"
         if array.dtype != np.dtype(v.dtype):
             raise TypeError(f"{label}: expected a {v.dtype} device array, got {array.dtype} (device arrays are not converted)")
-        if array.ndim != v.ndim or any(s is not None and s != n for s, n in zip(v.type.shape, array.shape)):
+        if not v.type.accepts(array):  # reads only ndim and shape: no copy to the host
             raise ShapeError(f"{label}: expected shape {_shape_text(v.type)}, got {tuple(array.shape)}")
         return array
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import sympy
 
-from codegen.emit.numba_cpu import convert
+from codegen.emit.numba_cpu import _SymbolMap, convert
 from codegen.emit.printer import Lines
 from codegen.emit.scalar import ScalarPrinter
-from codegen.loopir import Kernel
+from codegen.loopir import Kernel, index_code
 
 
 def _accumulator(kernel: Kernel) -> str:
@@ -65,7 +65,7 @@ class CudaKernelPrinter:
             self.scalar = ScalarPrinter(self.constants, kernel.compute_dtype, _SymbolMap(symbols), vector_math=False)
             self.invariant = [ld for ld in kernel.loads if all(a is None for a in ld.axes)]
             for ld in self.invariant:
-                lines.add(f"{ld.name} = {ld.array}[{_index(ld.axes)}]")
+                lines.add(f"{ld.name} = {ld.array}[{index_code(ld.axes)}]")
             if kernel.compute_dtype.startswith("float"):
                 # sizes arrive as int64: int64 * float32 would compute in float64
                 for name in kernel.scalar_inputs:
@@ -126,7 +126,7 @@ class CudaKernelPrinter:
                 lines.add("cuda.syncthreads()")
                 lines.add("k_half //= 2")
             with lines.block("if k_tid == 0:"):
-                store = f"{r.array}[{_index(out_axes)}] = {convert('k_partial[0]', r.dtype)}"
+                store = f"{r.array}[{index_code(out_axes)}] = {convert('k_partial[0]', r.dtype)}"
                 if parts == "1":
                     lines.add(store)
                 else:
@@ -151,20 +151,11 @@ class CudaKernelPrinter:
     def body(self, lines: Lines, kernel: Kernel) -> None:
         for ld in kernel.loads:
             if ld not in self.invariant:
-                lines.add(f"{ld.name} = {ld.array}[{_index(ld.axes)}]")
+                lines.add(f"{ld.name} = {ld.array}[{index_code(ld.axes)}]")
         for name, expr in kernel.temporaries:
             lines.add(f"{name} = {self.scalar.doprint(expr)}")
         for st in kernel.stores:
-            lines.add(f"{st.array}[{_index(st.axes)}] = {convert(self.scalar.doprint(st.value), st.dtype)}")
-
-
-def _index(axes) -> str:
-    return ", ".join("0" if a is None else f"i{a}" for a in axes) if axes else "()"
-
-
-class _SymbolMap(dict):
-    def __missing__(self, symbol):
-        return str(symbol)
+            lines.add(f"{st.array}[{index_code(st.axes)}] = {convert(self.scalar.doprint(st.value), st.dtype)}")
 
 
 __all__ = ["CudaKernelPrinter", "parameters", "splits"]
