@@ -586,6 +586,30 @@ def _jax_peer(keys, data, repeat, epochs) -> dict:
     return out
 
 
+def _torch_step(params, head):
+    """``step(x, t)``: the MLP step in PyTorch on ``params`` (tensors with requires_grad):
+    autograd, then SGD in place; returns the loss. On whatever device the tensors are."""
+    import torch
+    import torch.nn.functional as F
+
+    def step(x, t):
+        h = x
+        for k in range(0, len(params) - 2, 2):
+            h = torch.relu(h @ params[k] + params[k + 1])
+        z = h @ params[-2] + params[-1]
+        if head == "sigmoid":
+            loss = F.binary_cross_entropy_with_logits(z[:, 0], t)
+        else:
+            loss = F.cross_entropy(z, t)
+        grads = torch.autograd.grad(loss, params)
+        with torch.no_grad():
+            for p, g in zip(params, grads):
+                p -= 0.01 * g
+        return loss.detach()
+
+    return step
+
+
 def _torch_peer(keys, data, repeat, epochs) -> dict:
     """PyTorch in eager mode on the CPU (its default threads): autograd for W2 and the steps,
     SGD in place without autograd."""
@@ -600,24 +624,6 @@ def _torch_peer(keys, data, repeat, epochs) -> dict:
         w1(x).sum().backward()
         return x.grad
 
-    def make_step(params, head):
-        def step(x, t):
-            h = x
-            for k in range(0, len(params) - 2, 2):
-                h = torch.relu(h @ params[k] + params[k + 1])
-            z = h @ params[-2] + params[-1]
-            if head == "sigmoid":
-                loss = F.binary_cross_entropy_with_logits(z[:, 0], t)
-            else:
-                loss = F.cross_entropy(z, t)
-            grads = torch.autograd.grad(loss, params)
-            with torch.no_grad():
-                for p, g in zip(params, grads):
-                    p -= 0.01 * g
-            return loss.detach()
-
-        return step
-
     def tensors(x, t, head):
         return torch.from_numpy(x), torch.from_numpy(t.astype(np.float32) if head == "sigmoid" else t.astype(np.int64))
 
@@ -631,12 +637,12 @@ def _torch_peer(keys, data, repeat, epochs) -> dict:
         if key in keys:
             x, t, params, head = _mlp_case(key)
             expected = numpy_mlp_step(x, t, [p.copy() for p in params], np.float32(0.01), head)
-            step = make_step([torch.tensor(p, requires_grad=True) for p in params], head)
+            step = _torch_step([torch.tensor(p, requires_grad=True) for p in params], head)
             tx, tt = tensors(x, t, head)
             verify(f"{key} (torch)", [float(step(tx, tt))], [np.float32(expected)], rtol=1e-3)
             out[key] = statistics.median(timeit(lambda: step(tx, tt), repeat))
     if "FIT" in keys:
-        step = make_step([torch.tensor(p, requires_grad=True) for p in _mlp_case("W3-10")[2]], "sigmoid")
+        step = _torch_step([torch.tensor(p, requires_grad=True) for p in _mlp_case("W3-10")[2]], "sigmoid")
         out["FIT"] = _fit_loop(lambda x, t: step(*tensors(x, t, "sigmoid")), epochs)
     return out
 
@@ -847,26 +853,13 @@ def _torch_cuda_step(x, t, params, repeat: int) -> float | None:
     """Median seconds of the W4 step in PyTorch on the GPU, or None without torch or CUDA."""
     try:
         import torch
-        import torch.nn.functional as F
     except ImportError:
         return None
     if not torch.cuda.is_available():
         return None
-    ps = [torch.tensor(p, device="cuda", requires_grad=True) for p in params]
+    step = _torch_step([torch.tensor(p, device="cuda", requires_grad=True) for p in params], "softmax")
     tx, tt = torch.tensor(x, device="cuda"), torch.tensor(t, device="cuda")
-
-    def step():
-        h = tx
-        for k in range(0, len(ps) - 2, 2):
-            h = torch.relu(h @ ps[k] + ps[k + 1])
-        loss = F.cross_entropy(h @ ps[-2] + ps[-1], tt)
-        grads = torch.autograd.grad(loss, ps)
-        with torch.no_grad():
-            for p, g in zip(ps, grads):
-                p -= 0.01 * g
-        torch.cuda.synchronize()
-
-    return statistics.median(timeit(step, repeat, block=0.05))
+    return statistics.median(timeit(lambda: (step(tx, tt), torch.cuda.synchronize()), repeat, block=0.05))
 
 
 def print_table(rows: list, peers: dict | None = None) -> None:

@@ -77,14 +77,22 @@ def _compare(items, outputs, got, expected) -> None:
         np.testing.assert_allclose(g, e, rtol=max(rtol, 1e-6) * 4, atol=max(atol, 1e-7) * 4, err_msg=message)
 
 
-# float64 forward values are covered by the gradient battery below (float64 throughout)
-@pytest.mark.parametrize("dtype, items", [p for d in ("float32", "int64", "int32", "bool") for p in _chunks(d)])
-def test_cpu_matches_the_interpreter(dtype, items):
+def check_values(items, target: str) -> None:
+    """The cases' outputs, compiled for ``target`` as one function, against the interpreter."""
     inputs, outputs = _batch(items)
     arrays = [a for _, _, case_arrays in items for a in case_arrays]
     expected = sn.function(inputs, outputs, target="interp")(*arrays)
-    got = sn.function(inputs, outputs, target="cpu")(*arrays)
+    got = sn.function(inputs, outputs, target=target)(*arrays)
     _compare(items, outputs, got, expected)
+
+
+# float64 forward values are covered by the gradient battery below (float64 throughout)
+BATTERY = [p for d in ("float32", "int64", "int32", "bool") for p in _chunks(d)]
+
+
+@pytest.mark.parametrize("dtype, items", BATTERY)
+def test_cpu_matches_the_interpreter(dtype, items):
+    check_values(items, "cpu")
 
 
 def _grad_items() -> list:
@@ -103,8 +111,9 @@ def _grad_items() -> list:
     return [pytest.param(items[k : k + CHUNK], id=f"grads-{k // CHUNK}") for k in range(0, len(items), CHUNK)]
 
 
-@pytest.mark.parametrize("items", _grad_items())
-def test_cpu_gradients_match_the_interpreter(items):
+def check_gradients(items, target: str) -> None:
+    """A random projection of each case's output and its gradients, compiled for ``target``
+    as one function, against the interpreter."""
     inputs, outputs, grads = [], [], []
     rng = np.random.default_rng(5)
     arrays = []
@@ -119,6 +128,11 @@ def test_cpu_gradients_match_the_interpreter(items):
         outputs.append(cost)
         grads += sn.grad(cost, floats, disconnected="zero")
     expected = sn.function(inputs, outputs + grads, target="interp")(*arrays)
-    got = sn.function(inputs, outputs + grads, target="cpu")(*arrays)
+    got = sn.function(inputs, outputs + grads, target=target)(*arrays)
     for k, (g, e) in enumerate(zip(got, expected)):
         np.testing.assert_allclose(g, e, rtol=1e-9, atol=1e-11, err_msg=f"output {k}")
+
+
+@pytest.mark.parametrize("items", _grad_items())
+def test_cpu_gradients_match_the_interpreter(items):
+    check_gradients(items, "cpu")

@@ -15,8 +15,7 @@ import symnet as sn
 from codegen import cudalib
 from symnet.bench import mlp_params, numpy_mlp_step, w4_step_symnet
 from symnet.testing import check_random_graphs, random_graph
-from tests.op_table import symbolic_inputs
-from tests.test_cpu_ops import _batch, _chunks, _compare, _grad_items
+from tests.test_cpu_ops import BATTERY, _grad_items, check_gradients, check_values
 
 pytestmark = pytest.mark.cuda
 
@@ -31,32 +30,14 @@ if not _usable():
     pytest.skip("no GPU and the CUDA simulator is off (NUMBA_ENABLE_CUDASIM=0)", allow_module_level=True)
 
 
-@pytest.mark.parametrize("dtype, items", [p for d in ("float32", "int64", "int32", "bool") for p in _chunks(d)])
+@pytest.mark.parametrize("dtype, items", BATTERY)
 def test_cuda_matches_the_interpreter(dtype, items):
-    inputs, outputs = _batch(items)
-    arrays = [a for _, _, case_arrays in items for a in case_arrays]
-    expected = sn.function(inputs, outputs, target="interp")(*arrays)
-    got = sn.function(inputs, outputs, target="cuda")(*arrays)
-    _compare(items, outputs, got, expected)
+    check_values(items, "cuda")
 
 
 @pytest.mark.parametrize("items", _grad_items())
 def test_cuda_gradients_match_the_interpreter(items):
-    inputs, outputs, arrays = [], [], []
-    rng = np.random.default_rng(5)
-    for case, shapes, case_arrays in items:
-        variables = symbolic_inputs(case_arrays)
-        out = case.build(*variables)
-        value = sn.function(variables, out, target="interp")(*case_arrays)
-        cost = sn.sum(sn.cast(out, "float64") * sn.constant(rng.standard_normal(np.shape(value))))
-        floats = [v for v in variables if v.dtype.startswith("float")]
-        inputs += variables
-        arrays += case_arrays
-        outputs += [cost] + sn.grad(cost, floats, disconnected="zero")
-    expected = sn.function(inputs, outputs, target="interp")(*arrays)
-    got = sn.function(inputs, outputs, target="cuda")(*arrays)
-    for k, (g, e) in enumerate(zip(got, expected)):
-        np.testing.assert_allclose(g, e, rtol=1e-9, atol=1e-11, err_msg=f"output {k}")
+    check_gradients(items, "cuda")
 
 
 CUDA_GRAPHS = int(os.environ.get("SYMNET_CUDA_RANDOM_GRAPHS", "0"))

@@ -11,19 +11,36 @@ import textwrap
 
 import pytest
 
-CHECK = textwrap.dedent(
+# Every check starts here: without NVVM and NVRTC it prints SKIP and stops.
+PROBE = textwrap.dedent(
     """
-    import numpy as np
     from numba import cuda, types
 
     def probe(a):
         a[0] = 1.0
 
-    try:  # NVVM and NVRTC both present?
+    try:
         cuda.compile_ptx(probe, (types.float32[:],), cc=(8, 0))
     except Exception as error:
         print("SKIP", type(error).__name__, str(error).splitlines()[0][:150])
         raise SystemExit(0)
+    """
+)
+
+
+def run_check(script: str) -> None:
+    """Run ``PROBE + script`` with the simulator off; skip where PTX cannot be made."""
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
+    done = subprocess.run([sys.executable, "-c", PROBE + script], capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    if done.stdout.startswith("SKIP"):
+        pytest.skip(f"no NVVM here: {done.stdout.strip()[:200]}")
+    assert done.stdout.startswith("OK")
+
+
+CHECK = textwrap.dedent(
+    """
+    import numpy as np
     import symnet as sn
     from symnet.bench import mlp_params, w4_step_symnet
 
@@ -46,27 +63,13 @@ CHECK = textwrap.dedent(
 
 
 def test_ptx_of_a_float32_train_step():
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
-    done = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=600, env=env)
-    assert done.returncode == 0, done.stderr[-3000:]
-    if done.stdout.startswith("SKIP"):
-        pytest.skip(f"no NVVM here: {done.stdout.strip()[:200]}")
-    assert done.stdout.startswith("OK")
+    run_check(CHECK)
 
 
 LIBRARY = textwrap.dedent(
     """
     import types as pytypes
-    from numba import cuda, types as T
-
-    def probe(a):
-        a[0] = 1.0
-
-    try:
-        cuda.compile_ptx(probe, (T.float32[:],), cc=(8, 0))
-    except Exception as error:
-        print("SKIP", type(error).__name__)
-        raise SystemExit(0)
+    from numba import types as T
     import numba.cuda.api as api
     import numba.cuda.dispatcher as dispatcher
     from codegen import cudalib as L
@@ -105,9 +108,4 @@ LIBRARY = textwrap.dedent(
 
 
 def test_ptx_of_the_cuda_library():
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
-    done = subprocess.run([sys.executable, "-c", LIBRARY], capture_output=True, text=True, timeout=600, env=env)
-    assert done.returncode == 0, done.stderr[-3000:]
-    if done.stdout.startswith("SKIP"):
-        pytest.skip(f"no NVVM here: {done.stdout.strip()[:200]}")
-    assert done.stdout.startswith("OK")
+    run_check(LIBRARY)
