@@ -81,6 +81,7 @@ class Function:
         self.name = name
         self.compile_time = dict({"cache_hit": False}, **compile_time)
         self.native = native
+        self._arity = len(graph.inputs)
         self._shared = [v for v in graph_inputs(graph.results) if isinstance(v, SharedVariable)]
         if native is not None:
             # what the driver takes after the inputs: shared arrays (read per call, set_value
@@ -166,8 +167,8 @@ class Function:
         return "\n".join(texts)
 
     def __call__(self, *args):
-        if len(args) != len(self.graph.inputs):
-            raise TypeError(f"{self.name or 'function'} takes {len(self.graph.inputs)} arguments, got {len(args)}")
+        if len(args) != self._arity:
+            raise TypeError(f"{self.name or 'function'} takes {self._arity} arguments, got {len(args)}")
         if self.native is not None:
             # generated: checks of dtype and ndim inline, one native call (sizes are checked there)
             return self._entry(*args)

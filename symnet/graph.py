@@ -226,6 +226,8 @@ class SharedVariable(Variable):
         self._host = array
         self._device = None  # a CUDA device array, or None
         self._device_newer = False  # a CUDA function may have written the device copy
+        # the host array while it is the only copy, else None: the CPU entry point's one read
+        self.host_only = array
 
     @property
     def container(self) -> np.ndarray:
@@ -233,11 +235,12 @@ class SharedVariable(Variable):
         if self._device is not None:
             self._to_host()
             self._device = None
+            self.host_only = self._host
         return self._host
 
     @container.setter
     def container(self, array: np.ndarray) -> None:
-        self._host = array
+        self._host = self.host_only = array
         self._device = None
         self._device_newer = False
 
@@ -248,6 +251,7 @@ class SharedVariable(Variable):
             from codegen import cudalib
 
             self._device = cudalib.to_device(self._host)
+            self.host_only = None
         self._device_newer |= written
         return self._device
 

@@ -86,6 +86,19 @@ def test_outputs_do_not_alias_updated_state():
     np.testing.assert_array_equal(row, np.ones(3))
 
 
+def test_scalar_outputs_are_fresh_0d_arrays_of_the_old_values():
+    # 0-d outputs come back from the driver as numbers: still arrays of the output's dtype,
+    # taken before the updates are written
+    count = sn.shared(np.float32(1.0), name="count")
+    x = sn.vector("x", dtype="int64")
+    f = cpu([x], [count, sn.sum(x), sn.sum(x) > 3, x.shape[0]], updates=[(count, count + 1)])
+    first, second = f(np.arange(4)), f(np.arange(2))
+    for got, want in zip(first + second, [1.0, 6, True, 4, 2.0, 1, False, 2]):
+        assert isinstance(got, np.ndarray) and got.shape == () and got == want
+    assert [v.dtype for v in first] == [np.float32, np.int64, np.bool_, np.int64]
+    assert count.get_value() == 3.0
+
+
 def test_updates_are_written_in_place_only_where_no_one_reads_the_old_value(rng):
     w1 = sn.shared(rng.standard_normal((3, 3)).astype("float32"), name="w1")
     w2 = sn.shared(rng.standard_normal((3, 3)).astype("float32"), name="w2")
@@ -256,6 +269,22 @@ def test_processes_compiling_the_same_graph_at_once_all_end_correct(tmp_path):
     assert all(run.returncode == 0 for run in runs)
     assert [out[1] for out in outputs] == ["1.0"] * 3
     assert _run_in_fresh_process(CACHE_SCRIPT, str(tmp_path)).split()[:2] == ["True", "1.0"]
+
+
+def test_blas_comes_without_importing_all_of_scipy_linalg(tmp_path):
+    # codegen loads scipy.linalg.cython_blas by itself (Numba's first compile would import
+    # all of scipy.linalg for it); scipy.linalg still imports and works afterwards
+    script = """
+        import sys
+        import numpy as np, symnet as sn
+        x = sn.matrix("x", "float64")
+        f = sn.function([x], x @ x.T)
+        print(float(f(np.ones((2, 3)))[0, 0]), "scipy.linalg" in sys.modules)
+        import scipy.linalg
+        from scipy.linalg import cython_blas
+        print(cython_blas is sys.modules["scipy.linalg.cython_blas"], scipy.linalg.solve(np.eye(2), np.ones(2)).sum())
+    """
+    assert _run_in_fresh_process(script, str(tmp_path)).split() == ["3.0", "False", "True", "2.0"]
 
 
 def test_compiled_gradients_of_broadcast_reductions_pass_check_grad():

@@ -50,6 +50,9 @@ class CudaDriverPrinter(DriverPrinter):
         module.signatures = self.signatures
         return module
 
+    def returns_number(self, v) -> bool:
+        return False  # outputs stay device arrays (read one back only when asked to)
+
     # -- buffers and copies ---------------------------------------------------------------------
     def new_buffer(self, sizes, dtype: str) -> str:
         return f"cudalib.empty({_sizes(sizes)}, {dtype})"
