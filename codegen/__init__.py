@@ -42,8 +42,25 @@ _load_cython_blas()
 from codegen import targets  # noqa: E402
 
 
-def compile_program(program, inputs, updates, target: str = "cpu", fastmath=frozenset({"contract"}), single=False, vector_math=True):
+CPU_FASTMATH = frozenset({"contract"})  # LLVM may fuse multiply-adds, nothing else
+
+
+def compile_program(program, inputs, updates, target: str = "cpu", fastmath=CPU_FASTMATH, single=False, vector_math=True, signature=None):
     """A native program for ``program`` (a ``symnet.rewrite.fuse.Program``); ``single``: its
     entry point returns the one output itself rather than a list; ``vector_math``: kernels
-    use codegen/vecmath.py's transcendentals instead of libm's."""
-    return targets.build(target, program, inputs, updates, fastmath, single, vector_math)
+    use codegen/vecmath.py's transcendentals instead of libm's; ``signature``: the source
+    graph's (``symnet.signature``), to remember the program under for ``recall_program``."""
+    return targets.build(target, program, inputs, updates, fastmath, single, vector_math, signature)
+
+
+def recall_program(signature, inputs, target: str = "cpu"):
+    """The program compiled earlier (in any process) for a graph with ``signature``, loaded
+    without optimizing or printing anything; None if there is none."""
+    return targets.recall(target, signature, inputs)
+
+
+def describe_program(program, inputs, updates, single: bool, vector_math: bool, fastmath=CPU_FASTMATH):
+    """What printing ``program`` for the CPU gives (source, kernels, …), loading nothing."""
+    from codegen.build import cpu_printer
+
+    return cpu_printer(program, inputs, updates, fastmath, single, vector_math).print()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from codegen import cache
-from codegen.emit.numba_driver import DriverPrinter
+from symnet import diskcache
 from symnet.errors import ShapeError
 
 # An input of this many elements switches to the parallel driver (which still runs small
@@ -20,8 +21,11 @@ class NativeProgram:
         self.module = module
         self.info = info
         self.source = info.source
-        self.kernels = info.kernels
         self.compile_time = compile_time
+
+    @property
+    def kernels(self) -> list:
+        return self.info.kernels
 
     def entry(self, params: list, slow):
         """The generated Python entry point: ``entry(*arrays)`` runs one call.
@@ -55,15 +59,84 @@ def _generate_and_load(printer, target: str) -> tuple:
     return module, info, compile_time
 
 
-def build_cpu(program, inputs, updates, fastmath, single, vector_math) -> NativeProgram:
-    printer = DriverPrinter(program, inputs, updates, fastmath, single, PARALLEL_INPUT_ELEMENTS, vector_math)
-    return NativeProgram(*_generate_and_load(printer, "cpu"))
+def cpu_printer(program, inputs, updates, fastmath, single, vector_math, profile=False):
+    # imported here: the printers import sympy, which a recalled program does without
+    from codegen.emit.numba_driver import DriverPrinter
+
+    return DriverPrinter(program, inputs, updates, fastmath, single, PARALLEL_INPUT_ELEMENTS, vector_math, profile=profile)
+
+
+def build_cpu(program, inputs, updates, fastmath, single, vector_math, signature=None) -> NativeProgram:
+    """The native program; with the graph's ``signature``, also remembered under it."""
+    native = NativeProgram(*_generate_and_load(cpu_printer(program, inputs, updates, fastmath, single, vector_math), "cpu"))
+    if signature is not None:
+        _remember(signature, native, len(inputs))
+    return native
+
+
+# graph signature → the generated module and what its entry point needs (see recall_cpu)
+_PROGRAMS = diskcache.Table("programs")
+
+
+def _remember(signature, native: NativeProgram, n_inputs: int) -> None:
+    leaf = {id(v): k for k, v in enumerate(signature.leaves)}
+    params = [leaf.get(id(v)) for v in native.info.params[n_inputs:]]
+    if None in params:
+        return  # the optimized graph made a new constant the driver reads: not recallable
+    entry = {"module": native.module.__name__, "params": params, "vector_math": native.info.vector_math}
+    if _PROGRAMS.get(signature.digest) != entry:
+        _PROGRAMS.put(signature.digest, entry)
+
+
+class Recalled:
+    """What a recalled program's entry point needs: its parameters and source. Anything
+    else (error messages, kernels, step labels) comes from ``reprint()``, which prints the
+    program again (optimizing the graph, with sympy) the first time it is asked for: error
+    messages then name this process's variables and the user's current lines."""
+
+    def __init__(self, params: list, source: str, vector_math: bool):
+        self.params, self.source, self.vector_math = params, source, vector_math
+        self.reprint = None  # set by the Function: () → the printer's full description
+        self._full = None
+
+    def __getattr__(self, name: str):
+        if name.startswith("_") or self.reprint is None:
+            raise AttributeError(name)
+        if self._full is None:
+            full = self.reprint()
+            if full.source != self.source:
+                raise RuntimeError(
+                    "symnet: the program recalled for this graph is not the one it compiles to "
+                    f"(its signature misses something): delete {diskcache.cache_dir()} and report it"
+                )
+            self._full = full
+        return getattr(self._full, name)
+
+
+def recall_cpu(signature, inputs: list) -> NativeProgram | None:
+    """The program remembered for a graph with this signature, loaded from the module cache;
+    None if there is none (or its module is gone or altered)."""
+    start = time.perf_counter()
+    entry = _PROGRAMS.get(signature.digest)
+    if entry is None:
+        return None
+    try:
+        with open(os.path.join(cache.cache_dir(), entry["module"] + ".py"), encoding="utf-8") as f:
+            source = f.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if cache.module_name(source, "cpu") != entry["module"]:
+        return None  # not the text the entry was made for
+    module, _ = cache.load(source, "cpu")
+    params = list(inputs) + [signature.leaves[k] for k in entry["params"]]
+    info = Recalled(params, source, entry["vector_math"])
+    return NativeProgram(module, info, {"cache_hit": True, "recall": time.perf_counter() - start})
 
 
 def build_profiled(program, inputs, updates, vector_math, fastmath=frozenset({"contract"})) -> NativeProgram:
     """The program with a clock around each step (``run_profiled_serial/parallel``); the
     labels of its steps are ``info.step_labels``."""
-    info = DriverPrinter(program, inputs, updates, fastmath, False, PARALLEL_INPUT_ELEMENTS, vector_math, profile=True).print()
+    info = cpu_printer(program, inputs, updates, fastmath, False, vector_math, profile=True).print()
     module, hit = cache.load(info.source, "cpu")
     return NativeProgram(module, info, {"cache_hit": hit})
 

@@ -11,8 +11,6 @@ import hashlib
 import importlib.util
 import os
 import sys
-import tempfile
-
 import warnings
 
 import llvmlite
@@ -20,21 +18,14 @@ import numba
 import numpy as np
 from numba.core.errors import NumbaPerformanceWarning
 
+from symnet.diskcache import cache_dir, write_atomically
+
 
 # Numba's advice on generated code (np.dot on views, a parallel driver with nothing to run in
 # parallel this time) is for its authors, which is us: keep it out of users' logs. Numba
 # issues some from its own modules, so the location in the message is matched too.
 warnings.filterwarnings("ignore", category=NumbaPerformanceWarning, module=r".*symnet_gen_")
 warnings.filterwarnings("ignore", message=r"(?s).*symnet_gen_", category=NumbaPerformanceWarning)
-
-
-def cache_dir() -> str:
-    path = os.environ.get("SYMNET_CACHE_DIR")
-    if not path:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        path = os.path.join(base, "symnet")
-    os.makedirs(path, exist_ok=True)
-    return path
 
 
 def _library_digest() -> str:
@@ -60,14 +51,17 @@ def key(source: str, target: str) -> str:
     return hashlib.sha256(f"{target}\n{versions}\n{source}".encode()).hexdigest()[:24]
 
 
+def module_name(source: str, target: str) -> str:
+    return f"symnet_gen_{key(source, target)}"
+
+
 def load(source: str, target: str) -> tuple:
     """(module, cache_hit): the module for ``source``, written to the cache if needed."""
-    digest = key(source, target)
-    name = f"symnet_gen_{digest}"
+    name = module_name(source, target)
     path = os.path.join(cache_dir(), name + ".py")
     hit = _reads_back(path, source)
     if not hit:
-        _write_atomically(path, source)
+        write_atomically(path, source)
     module = sys.modules.get(name)
     if module is None:
         spec = importlib.util.spec_from_file_location(name, path)
@@ -83,16 +77,3 @@ def _reads_back(path: str, source: str) -> bool:
             return f.read() == source
     except (OSError, UnicodeDecodeError):
         return False
-
-
-def _write_atomically(path: str, source: str) -> None:
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp_", suffix=".py")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(source)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

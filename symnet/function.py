@@ -52,41 +52,67 @@ def function(inputs, outputs, updates=None, target=None, name=None) -> Function:
     updates = _check_updates(updates)
     _check_closed(inputs, outputs + [new for _, new in updates])
 
+    if target == "interp":
+        compile_time = {}
+        graph, _ = _optimize(inputs, outputs, updates, fused=False, times=compile_time)
+        return Function(inputs, outputs, updates, single, target, name, compile_time, graph=graph)
+    import codegen
+    from symnet.signature import graph_signature
+
+    fast = config.cuda_fast_math if target == "cuda" else config.fast_math
+    start = time.perf_counter()
+    signature = graph_signature(inputs, outputs, updates, (target, single, fast, sorted(vars(config).items())))
+    signed = time.perf_counter() - start
+    native = None if signature is None else codegen.recall_program(signature, inputs, target)
+    if native is not None:
+        # compiled before for an identical graph: optimize and print it again only if asked
+        f = Function(inputs, outputs, updates, single, target, name, dict(native.compile_time, signature=signed), native)
+        native.info.reprint = lambda: codegen.describe_program(f.program, inputs, f.graph.updates, single, fast)
+        return f
+    compile_time = {"signature": signed}
+    graph, program = _optimize(inputs, outputs, updates, fused=True, times=compile_time)
+    native = codegen.compile_program(program, inputs, graph.updates, target, single=single, vector_math=fast, signature=signature)
+    compile_time.update(native.compile_time)
+    return Function(inputs, outputs, updates, single, target, name, compile_time, native, graph, program)
+
+
+def _optimize(inputs, outputs, updates, fused: bool, times: dict | None = None) -> tuple:
+    """(the optimized Graph, and for a compiled target its fused Program); the seconds of
+    the stages go into ``times``."""
+    times = {} if times is None else times
     start = time.perf_counter()
     optimized = optimize(outputs + [new for _, new in updates])
     graph = Graph(inputs, optimized[: len(outputs)], [(s, new) for (s, _), new in zip(updates, optimized[len(outputs) :])])
-    compile_time = {"rewrite": time.perf_counter() - start}
-    native = program = None
-    if target != "interp":
-        import codegen
-
-        start = time.perf_counter()
-        program = fuse(rewrite(graph.results, EXPAND + FOLD + CANONICALIZE))
-        compile_time["fuse"] = time.perf_counter() - start
-        fast = config.cuda_fast_math if target == "cuda" else config.fast_math
-        native = codegen.compile_program(program, inputs, graph.updates, target, single=single, vector_math=fast)
-        compile_time.update(native.compile_time)
-    return Function(graph, single, target, name, compile_time, native, program)
+    times["rewrite"] = time.perf_counter() - start
+    if not fused:
+        return graph, None
+    start = time.perf_counter()
+    program = fuse(rewrite(graph.results, EXPAND + FOLD + CANONICALIZE))
+    times["fuse"] = time.perf_counter() - start
+    return graph, program
 
 
 class Function:
     """A compiled graph: call it with arrays; inspect ``graph``, ``source``, ``kernels``,
     ``compile_time``, ``llvm_ir()`` and ``asm()``."""
 
-    def __init__(self, graph: Graph, single: bool, target: str, name, compile_time: dict, native=None, program=None):
-        self.graph = graph
-        self.program = program  # the fused steps a compiled target runs (None for interp)
+    def __init__(self, inputs, outputs, updates, single: bool, target: str, name, compile_time: dict, native=None, graph=None, program=None):
+        self.inputs = inputs
+        self.outputs = outputs  # as given (the optimized ones are in ``graph``)
+        self._updates = updates
+        self._graph = graph
+        self._program = program
         self.single = single
         self.target = target
         self.name = name
         self.compile_time = dict({"cache_hit": False}, **compile_time)
         self.native = native
-        self._arity = len(graph.inputs)
-        self._shared = [v for v in graph_inputs(graph.results) if isinstance(v, SharedVariable)]
+        self._arity = len(inputs)
+        self._shared = [v for v in graph_inputs(outputs + [new for _, new in updates]) if isinstance(v, SharedVariable)]
         if native is not None:
             # what the driver takes after the inputs: shared arrays (read per call, set_value
             # may replace them) and array constants, each as an object with .container
-            params = [v if isinstance(v, SharedVariable) else _Fixed(v.data) for v in native.info.params[len(graph.inputs) :]]
+            params = [v if isinstance(v, SharedVariable) else _Fixed(v.data) for v in native.info.params[len(inputs) :]]
             if target == "cuda":
                 self.device_outputs = False  # True: outputs stay on the device (Numba device arrays)
                 self._device_entry = native.entry(params, self._device_argument)
@@ -94,6 +120,21 @@ class Function:
             else:
                 self._fast_entry = native.entry(params, self._convert_and_call)
             self._entry = self._first_call
+
+    @property
+    def graph(self) -> Graph:
+        """The optimized graph (optimized now if the program was recalled by signature)."""
+        if self._graph is None:
+            self._graph, self._program = _optimize(self.inputs, self.outputs, self._updates, fused=True)
+        return self._graph
+
+    @property
+    def program(self):
+        """The fused steps a compiled target runs (None for the interpreter)."""
+        if self.target == "interp":
+            return None
+        self.graph  # a recalled program's graph is optimized (and fused) on first use
+        return self._program
 
     def _first_call(self, *args):
         """The first call compiles (or loads from Numba's cache): time it as the "numba" stage."""
@@ -183,26 +224,26 @@ class Function:
         functions run the whole loop in one native call."""
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"run_batches: batch_size must be a positive integer, got {batch_size!r}")
-        if len(args) != len(self.graph.inputs):
-            raise TypeError(f"{self.name or 'function'} takes {len(self.graph.inputs)} arguments, got {len(args)}")
-        if any(v.ndim for v in self.graph.outputs):
+        if len(args) != self._arity:
+            raise TypeError(f"{self.name or 'function'} takes {self._arity} arguments, got {len(args)}")
+        if any(v.ndim for v in self.outputs):
             raise TypeError("run_batches needs scalar outputs (reduce them, e.g. with sn.mean)")
-        arrays = [_check_argument(v, a, i) for i, (v, a) in enumerate(zip(self.graph.inputs, args))]
+        arrays = [_check_argument(v, a, i) for i, (v, a) in enumerate(zip(self.inputs, args))]
         batched = [(i, a) for i, a in enumerate(arrays) if a.ndim]
         if not batched:
             raise TypeError("run_batches needs an input with axes to slice")
         n = len(batched[0][1])
         for i, a in batched:
             if len(a) != n:
-                raise ShapeError(f"run_batches: input {i} ({self.graph.inputs[i].label()}) has {len(a)} rows, input {batched[0][0]} has {n}")
+                raise ShapeError(f"run_batches: input {i} ({self.inputs[i].label()}) has {len(a)} rows, input {batched[0][0]} has {n}")
         if self.native is None or self.target == "cuda":
             # the interpreter, and CUDA (a Python driver already: one launch sequence per batch)
             per_batch = []
             for s in range(0, n, batch_size):
                 results = self(*(a[s : s + batch_size] if a.ndim else a for a in arrays))
                 per_batch.append(results if not self.single else [results])
-            columns = zip(*per_batch) if per_batch else [[] for _ in self.graph.outputs]
-            out = [np.asarray(c, dtype=v.dtype) for c, v in zip(columns, self.graph.outputs)]
+            columns = zip(*per_batch) if per_batch else [[] for _ in self.outputs]
+            out = [np.asarray(c, dtype=v.dtype) for c, v in zip(columns, self.outputs)]
             return out[0] if self.single else out
         return self._native_batches(arrays, batch_size)
 
@@ -229,7 +270,7 @@ class Function:
         are checked and used in place, anything else is checked as on the CPU and copied over."""
         from codegen import cudalib
 
-        v = self.graph.inputs[position]
+        v = self.inputs[position]
         if not cudalib.is_device_array(arg):
             return cudalib.to_device(_check_argument(v, arg, position))
         array = cudalib.to_device(arg)
@@ -248,7 +289,7 @@ class Function:
 
     def _convert_and_call(self, *args):
         """The entry point's slow path: convert (or reject) arguments, then call again."""
-        return self._fast_entry(*[_check_argument(v, a, i) for i, (v, a) in enumerate(zip(self.graph.inputs, args))])
+        return self._fast_entry(*[_check_argument(v, a, i) for i, (v, a) in enumerate(zip(self.inputs, args))])
 
     def _interpret(self, arrays: list) -> list:
         env = dict(zip(self.graph.inputs, arrays))

@@ -202,10 +202,13 @@ def test_softmax_classifier_agrees_with_the_interpreter(rng):
 
 
 @pytest.mark.parametrize("threshold", [1, 1 << 30])
-def test_a_schedule_never_changes_results(monkeypatch, threshold):
+def test_a_schedule_never_changes_results(monkeypatch, tmp_path, threshold):
     """The same kernels, serial and parallel (threshold 1: every loop in prange)."""
     import codegen.build
     import codegen.schedule
+
+    # the schedule is patched, not symnet's code: recall nothing compiled under the other one
+    monkeypatch.setenv("SYMNET_CACHE_DIR", str(tmp_path))
 
     monkeypatch.setattr(codegen.schedule, "PARALLEL_THRESHOLD", threshold)
     monkeypatch.setattr(codegen.build, "PARALLEL_INPUT_ELEMENTS", 1 if threshold == 1 else 1 << 30)
@@ -345,7 +348,8 @@ def test_division_by_zero_and_log_of_zero_give_infinities_as_in_numpy():
         np.testing.assert_array_equal(got, want)
 
 
-def test_compile_time_has_every_stage_and_numba_after_the_first_call():
+def test_compile_time_has_every_stage_and_numba_after_the_first_call(monkeypatch, tmp_path):
+    monkeypatch.setenv("SYMNET_CACHE_DIR", str(tmp_path))  # nothing recalled from earlier runs
     x = sn.vector("x")
     f = cpu([x], sn.exp(x) * 2)
     assert {"cache_hit", "rewrite", "fuse", "lower", "emit", "load"} <= set(f.compile_time)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable
 
 import numpy as np
 
+from symnet import diskcache
 from symnet.config import config
 from symnet.ops.base import Op
 from symnet.tensor_type import TensorType, broadcast_shapes, is_float, upcast
@@ -102,30 +104,59 @@ class Elemwise(Op):
 
     def pullback(self, node, cotangents):
         """d/dx_i: the cotangent times sympy.diff(expr, x_i), summed back to x_i's shape."""
-        import sympy
-
         from symnet import expr as T
 
         (g,) = cotangents
         out = node.outputs[0]
         if g is None or not is_float(out.dtype):
             return [None] * self.nin
-        symbols, expr = self.expression()
-        g_symbol = sympy.Symbol(f"x{self.nin}", real=True)
         grads = []
         for i, x in enumerate(node.inputs):
-            # powsimp: d(a**b)/da is printed as b*a**b/a by sympy, 0/0 at a = 0
-            derivative = sympy.powsimp(sympy.diff(expr, symbols[i])) if is_float(x.dtype) else 0
-            if derivative == 0:
+            made = self.derivative(i) if is_float(x.dtype) else None
+            if made is None:
                 grads.append(None)
                 continue
-            used = [j for j in range(self.nin) if symbols[j] in derivative.free_symbols]
-            op = Elemwise.from_expr(
-                f"{self.name}_grad{i}", [symbols[j] for j in used] + [g_symbol], g_symbol * derivative
-            )
+            op, used = made
             gi = op(*[node.inputs[j] for j in used], g)
             grads.append(T.cast(T.sum_to(gi, x.type), x.dtype))
         return grads
+
+    def derivative(self, i: int):
+        """(op, used): the op computing cotangent × ∂expr/∂x_i from the inputs ``used`` and
+        the cotangent (its last argument); None where the derivative is 0.
+
+        Derived with sympy once, then remembered on disk by this op's identity, so building
+        the gradient graph in a later process imports no sympy; there the op derives its
+        expression again only if a compile needs it (a graph-keyed cache hit does not)."""
+        key = f"{self.name}|{self.nin}|{self.key!r}|{self.dtype_rule}|{i}"
+        entry = _DERIVATIVES.get(key)
+        if entry is None:
+            derived = self._derive(i)
+            entry = [] if derived is None else [derived[2], derived[0]]
+            _DERIVATIVES.put(key, entry)
+            if derived is None:
+                return None
+            op = Elemwise(f"{self.name}_grad{i}", len(derived[0]) + 1, ("expr", derived[2]), "upcast", lambda *s: derived[1])
+            _EXPRESSIONS.setdefault(op, (scalar_symbols(op.nin), derived[1]))
+            return op, derived[0]
+        if not entry:
+            return None
+        text, used = entry
+        return Elemwise(f"{self.name}_grad{i}", len(used) + 1, ("expr", text), "upcast", partial(_derived, self, i, entry)), used
+
+    def _derive(self, i: int):
+        """(used, expression over x0, x1, … (the cotangent last), its srepr), or None for 0."""
+        import sympy
+
+        symbols, expr = self.expression()
+        # powsimp: d(a**b)/da is printed as b*a**b/a by sympy, 0/0 at a = 0
+        derivative = sympy.powsimp(sympy.diff(expr, symbols[i]))
+        if derivative == 0:
+            return None
+        used = [j for j in range(self.nin) if symbols[j] in derivative.free_symbols]
+        g = sympy.Symbol(f"x{self.nin}", real=True)
+        body = (g * derivative).xreplace(dict(zip([symbols[j] for j in used] + [g], scalar_symbols(len(used) + 1))))
+        return used, body, sympy.srepr(body)
 
     def __str__(self) -> str:
         if self.key and self.key[0] != "expr":
@@ -135,6 +166,15 @@ class Elemwise(Op):
 
 _EXPRESSIONS: dict = {}
 _NUMPY_FUNCTIONS: dict = {}
+_DERIVATIVES = diskcache.Table("derivatives")
+
+
+def _derived(op: Elemwise, i: int, entry: list, *symbols):
+    """The expression of a derivative op remembered on disk, derived again from ``op``."""
+    derived = op._derive(i)
+    if derived is None or [derived[2], derived[0]] != entry:
+        raise RuntimeError(f"the remembered derivative of {op.name} differs from sympy's: delete {_DERIVATIVES.path()}")
+    return derived[1]
 
 
 def _as_sympy(value):
