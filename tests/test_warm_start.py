@@ -128,3 +128,40 @@ def test_a_remembered_derivative_that_sympy_no_longer_agrees_with_is_refused(mon
     g = sn.grad(sn.sum(sn.tanh(x)), x)
     with pytest.raises(RuntimeError, match="remembered derivative of tanh"):
         sn.function([x], g, target="interp")(np.ones(2))
+
+
+def _conv_model():
+    from symnet import nn
+
+    # named layers: unnamed ones are numbered per process (conv2d_1, conv2d_2, ...) as in Keras
+    model = nn.Sequential([
+        nn.Conv2D(2, 3, padding="same", activation="relu", input_shape=(1, 6, 6), name="conv"),
+        nn.MaxPooling2D(2, name="pool"),
+        nn.Dropout(0.2, name="drop"),
+        nn.Flatten(name="flat"),
+        nn.Dense(2, activation="softmax", name="out"),
+    ], seed=3)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_a_graph_built_again_in_the_same_process_is_recalled_and_prints_the_same():
+    # new Variable objects with new numbers: the signature, the recalled module and the
+    # source printed again for f.kernels must not depend on them
+    from symnet.bench import churn_data, churn_params, churn_step_symnet
+
+    rng = np.random.default_rng(0)
+    X, y = churn_data(10, rng)
+    params = churn_params(rng)
+    first, again = churn_step_symnet(params), churn_step_symnet(params)
+    assert "recall" in again.compile_time
+    assert [k.name for k in again.kernels] == [k.name for k in first.kernels]
+    assert float(again(X, y)) == float(first(X, y))
+
+    x = np.random.default_rng(1).standard_normal((4, 1, 6, 6)).astype(np.float32)
+    labels = np.array([0, 1, 1, 0])
+    models = [_conv_model() for _ in range(2)]
+    histories = [m.fit(x, labels, batch_size=2, epochs=2, shuffle=False, verbose=0).history for m in models]
+    assert "recall" in models[1]._train.compile_time
+    assert len(models[1]._train.kernels) == len(models[0]._train.kernels)
+    assert histories[0] == histories[1]

@@ -480,7 +480,9 @@ class DriverPrinter:
         return self.constants.name(value, constant.dtype if constant.dtype != "bool" else "int64")
 
     def describe(self, node) -> str:
-        args = ", ".join(self.name(v) if v in self.names else v.label() for v in node.inputs)
+        # constants by value; never a label with a variable's number, which differs between
+        # processes (a recalled program must print again to the same source)
+        args = ", ".join(v.label() if isinstance(v, Constant) and v not in self.names else self.name(v) for v in node.inputs)
         return f"{self.name(node.outputs[0])} = {node.op}({args})"
 
     # -- single ops ------------------------------------------------------------------------------
