@@ -488,8 +488,8 @@ class DriverPrinter:
     # -- single ops ------------------------------------------------------------------------------
     def returns_number(self, v) -> bool:
         """Whether output ``v`` comes back from the driver as a number: 0-d outputs do,
-        because Numba boxes a 0-d array in about 0.7 µs and the entry point wraps a number in
-        0.15 µs."""
+        because a call returning a 0-d array costs about 0.2 µs more than one returning the
+        number that the entry point then wraps (measured in one process, min of 20 blocks)."""
         return v.ndim == 0
 
     def result(self, v) -> str:
