@@ -83,9 +83,7 @@ def _remember(signature, native: NativeProgram, n_inputs: int) -> None:
     params = [leaf.get(id(v)) for v in native.info.params[n_inputs:]]
     if None in params:
         return  # the optimized graph made a new constant the driver reads: not recallable
-    entry = {"module": native.module.__name__, "params": params, "vector_math": native.info.vector_math}
-    if _PROGRAMS.get(signature.digest) != entry:
-        _PROGRAMS.put(signature.digest, entry)
+    _PROGRAMS.put(signature.digest, {"module": native.module.__name__, "params": params, "vector_math": native.info.vector_math})
 
 
 class Recalled:

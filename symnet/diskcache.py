@@ -1,5 +1,5 @@
 """What symnet keeps on disk between processes: the cache folder, atomic writes, and small
-JSON tables stamped with the digest of the code that wrote them (a changed symnet, or a
+JSON entries filed under the digest of the code that wrote them (a changed symnet, or a
 changed version of what it generates code for, reads none of the old entries)."""
 
 from __future__ import annotations
@@ -67,36 +67,45 @@ _CODE_DIGEST = None
 
 
 class Table:
-    """A JSON object in ``<cache dir>/<name>-<code digest>.json``, read once per process.
-    ``put`` merges with what other processes wrote meanwhile; entries are never changed,
-    only added, so a lost race loses nothing but a little work."""
+    """Small JSON entries, one file each, in ``<cache dir>/<name>-<code digest>/``: a key's
+    file is written once, atomically, and read by any later process. Where the cache folder
+    cannot be written, entries stay in this process."""
 
     def __init__(self, name: str):
         self.name = name
-        self._entries: dict | None = None
-        self._path: str | None = None
+        self._memory: dict = {}  # file path (or key, without a folder) → value, this process
 
-    def path(self) -> str:
-        return os.path.join(cache_dir(), f"{self.name}-{code_digest()}.json")
+    def folder(self) -> str:
+        return os.path.join(cache_dir(), f"{self.name}-{code_digest()}")
+
+    def _file(self, key: str) -> str | None:
+        try:
+            return os.path.join(self.folder(), hashlib.sha256(key.encode()).hexdigest()[:32] + ".json")
+        except OSError:
+            return None  # no cache folder
 
     def get(self, key: str):
-        path = self.path()
-        if self._path != path:  # first use, or SYMNET_CACHE_DIR changed
-            self._path, self._entries = path, _read(path)
-        return self._entries.get(key)
+        path = self._file(key)
+        slot = path or key  # entries as read from (or written to) this cache folder
+        if slot not in self._memory:
+            if path is None:
+                return None
+            try:
+                with open(path, encoding="utf-8") as f:
+                    stored = json.load(f)
+            except (OSError, ValueError):
+                return None  # none yet, or a damaged file
+            if not isinstance(stored, dict) or stored.get("key") != key:
+                return None  # another key's file (a hash collision)
+            self._memory[slot] = stored.get("value")
+        return self._memory[slot]
 
     def put(self, key: str, value) -> None:
-        path = self.path()
-        entries = _read(path)
-        entries[key] = value
-        write_atomically(path, json.dumps(entries, sort_keys=True))
-        self._path, self._entries = path, entries
-
-
-def _read(path: str) -> dict:
-    try:
-        with open(path, encoding="utf-8") as f:
-            entries = json.load(f)
-        return entries if isinstance(entries, dict) else {}
-    except (OSError, ValueError):
-        return {}  # none yet, or unreadable: start again
+        path = self._file(key)
+        self._memory[path or key] = value
+        if path is not None:
+            try:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                write_atomically(path, json.dumps({"key": key, "value": value}))
+            except OSError:
+                pass  # this process keeps it

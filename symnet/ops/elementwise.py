@@ -173,7 +173,7 @@ def _derived(op: Elemwise, i: int, entry: list, *symbols):
     """The expression of a derivative op remembered on disk, derived again from ``op``."""
     derived = op._derive(i)
     if derived is None or [derived[2], derived[0]] != entry:
-        raise RuntimeError(f"the remembered derivative of {op.name} differs from sympy's: delete {_DERIVATIVES.path()}")
+        raise RuntimeError(f"the remembered derivative of {op.name} differs from sympy's: delete {_DERIVATIVES.folder()}")
     return derived[1]
 
 
