@@ -109,6 +109,7 @@ class Function:
         self.native = native
         self._arity = len(inputs)
         self._shared = [v for v in graph_inputs(outputs + [new for _, new in updates]) if isinstance(v, SharedVariable)]
+        self._entry = self._interpreted
         if native is not None:
             # what the driver takes after the inputs: shared arrays (read per call, set_value
             # may replace them) and array constants, each as an object with .container
@@ -138,6 +139,7 @@ class Function:
 
     def _first_call(self, *args):
         """The first call compiles (or loads from Numba's cache): time it as the "numba" stage."""
+        self._check_count(args)
         start = time.perf_counter()
         try:
             return self._fast_entry(*args)
@@ -208,11 +210,20 @@ class Function:
         return "\n".join(texts)
 
     def __call__(self, *args):
-        if len(args) != self._arity:
-            raise TypeError(f"{self.name or 'function'} takes {self._arity} arguments, got {len(args)}")
-        if self.native is not None:
-            # generated: checks of dtype and ndim inline, one native call (sizes are checked there)
+        # compiled: the generated entry point, with checks of dtype and ndim inline and one
+        # native call (sizes are checked there); a wrong argument count is a TypeError there
+        try:
             return self._entry(*args)
+        except TypeError:
+            self._check_count(args)
+            raise
+
+    def _check_count(self, args) -> None:
+        if len(args) != self._arity:
+            raise TypeError(f"{self.name or 'function'} takes {self._arity} arguments, got {len(args)}") from None
+
+    def _interpreted(self, *args):
+        self._check_count(args)
         outputs = self._interpret([_check_argument(v, a, i) for i, (v, a) in enumerate(zip(self.graph.inputs, args))])
         return outputs[0] if self.single else list(outputs)
 
@@ -224,8 +235,7 @@ class Function:
         functions run the whole loop in one native call."""
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"run_batches: batch_size must be a positive integer, got {batch_size!r}")
-        if len(args) != self._arity:
-            raise TypeError(f"{self.name or 'function'} takes {self._arity} arguments, got {len(args)}")
+        self._check_count(args)
         if any(v.ndim for v in self.outputs):
             raise TypeError("run_batches needs scalar outputs (reduce them, e.g. with sn.mean)")
         arrays = [_check_argument(v, a, i) for i, (v, a) in enumerate(zip(self.inputs, args))]
@@ -282,6 +292,7 @@ class Function:
         return array
 
     def _cuda_call(self, *args):
+        self._check_count(args)
         results = self._device_entry(*args)
         if not self.device_outputs:
             results = [r.copy_to_host() if hasattr(r, "copy_to_host") else np.asarray(r) for r in results]

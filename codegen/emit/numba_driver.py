@@ -12,7 +12,7 @@ from codegen.emit.scalar import Constants
 from codegen.lower import identifier, lower_region
 from codegen.schedule import schedule
 from codegen.shapes import ShapeEnv
-from symnet.graph import Constant, toposort
+from symnet.graph import Constant, SharedVariable, toposort
 from symnet.ops.conv import Conv2d, Conv2dGradInput, Conv2dGradWeight, Pool2d, Pool2dGrad
 from symnet.ops.linalg import Matmul
 from symnet.ops.nnet import OneHot
@@ -236,8 +236,6 @@ class DriverPrinter:
 
     def state_and_constants(self) -> list:
         """Shared variables and array constants the program reads: driver arguments."""
-        from symnet.graph import SharedVariable
-
         seen, out = set(self.inputs), []
         candidates, needed_as_array = [], set(self.program.outputs)
         for step in self.program.steps:
@@ -377,6 +375,7 @@ class DriverPrinter:
         n_in = len(self.inputs)
         args = [f"a{k}" for k in range(n_in)]
         state = [f"c{k}" for k in range(len(params) - n_in)]
+        lines.add("_ndarray = np.ndarray")
         for k, v in enumerate(self.inputs):
             lines.add(f"_D{k} = np.dtype({_dtype(v)})")
         n_out = len(self.program.outputs) - len(self.updates)
@@ -387,16 +386,25 @@ class DriverPrinter:
         with lines.block("def make_entry(params, slow, failed):"):
             if state:
                 lines.add(f"{', '.join(f'p{k}' for k in range(len(state)))}, = params")
+            # constants are read once; shared variables per call, by one attribute while the
+            # host array is the only copy (``container`` fetches it back from a device)
+            shared = [isinstance(v, SharedVariable) for v in params[n_in:]]
+            for k, c in enumerate(state):
+                if not shared[k]:
+                    lines.add(f"{c} = p{k}.container")
             with lines.block(f"def entry({', '.join(args)}):"):
                 if args:
                     tests = " or ".join(
-                        f"type({a}) is not np.ndarray or {a}.dtype is not _D{k} or {a}.ndim != {v.ndim}"
+                        f"type({a}) is not _ndarray or {a}.dtype is not _D{k} or {a}.ndim != {v.ndim}"
                         for k, (a, v) in enumerate(zip(args, self.inputs))
                     )
                     with lines.block(f"if {tests}:"):
                         lines.add(f"return slow({', '.join(args)})")
                 for k, c in enumerate(state):
-                    lines.add(f"{c} = p{k}.container")
+                    if shared[k]:
+                        lines.add(f"{c} = p{k}.host_only")
+                        with lines.block(f"if {c} is None:"):
+                            lines.add(f"{c} = p{k}.container")
                 everything = args + state
                 # arrays of fully known shape decide here, once; the others per call
                 known = [_product(v.type.shape) if None not in v.type.shape else None for v in params]
