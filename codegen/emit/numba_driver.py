@@ -375,7 +375,7 @@ class DriverPrinter:
         n_in = len(self.inputs)
         args = [f"a{k}" for k in range(n_in)]
         state = [f"c{k}" for k in range(len(params) - n_in)]
-        lines.add("_ndarray = np.ndarray")
+        lines.add("_ndarray, _asarray = np.ndarray, np.asarray")
         for k, v in enumerate(self.inputs):
             lines.add(f"_D{k} = np.dtype({_dtype(v)})")
         n_out = len(self.program.outputs) - len(self.updates)
@@ -421,7 +421,7 @@ class DriverPrinter:
                 with lines.block("except ValueError as e:"):
                     lines.add("raise failed(e) from None")
                 outs = [
-                    f"np.asarray(r[{k}], _O{k})" if v in self.scalars or self.returns_number(v) else f"r[{k}]"
+                    f"_asarray(r[{k}], _O{k})" if v in self.scalars or self.returns_number(v) else f"r[{k}]"
                     for k, v in enumerate(outputs)
                 ]
                 lines.add(f"return {outs[0]}" if self.single_output else f"return [{', '.join(outs)}]")
