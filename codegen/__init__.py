@@ -40,9 +40,7 @@ def _load_cython_blas() -> None:
 _load_cython_blas()
 
 from codegen import targets  # noqa: E402
-
-
-CPU_FASTMATH = frozenset({"contract"})  # LLVM may fuse multiply-adds, nothing else
+from codegen.build import CPU_FASTMATH  # noqa: E402
 
 
 def compile_program(program, inputs, updates, target: str = "cpu", fastmath=CPU_FASTMATH, single=False, vector_math=True, signature=None):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 from codegen import cache
 from symnet import diskcache
 from symnet.errors import ShapeError
+
+CPU_FASTMATH = frozenset({"contract"})  # LLVM may fuse multiply-adds, nothing else
 
 # An input of this many elements switches to the parallel driver (which still runs small
 # kernels serially, each deciding by its own amount of work).
@@ -118,20 +119,16 @@ def recall_cpu(signature, inputs: list) -> NativeProgram | None:
     entry = _PROGRAMS.get(signature.digest)
     if entry is None:
         return None
-    try:
-        with open(os.path.join(cache.cache_dir(), entry["module"] + ".py"), encoding="utf-8") as f:
-            source = f.read()
-    except (OSError, UnicodeDecodeError):
+    loaded = cache.load_named(entry["module"], "cpu")
+    if loaded is None:
         return None
-    if cache.module_name(source, "cpu") != entry["module"]:
-        return None  # not the text the entry was made for
-    module, _ = cache.load(source, "cpu")
+    module, source = loaded
     params = list(inputs) + [signature.leaves[k] for k in entry["params"]]
     info = Recalled(params, source, entry["vector_math"])
     return NativeProgram(module, info, {"cache_hit": True, "recall": time.perf_counter() - start})
 
 
-def build_profiled(program, inputs, updates, vector_math, fastmath=frozenset({"contract"})) -> NativeProgram:
+def build_profiled(program, inputs, updates, vector_math, fastmath=CPU_FASTMATH) -> NativeProgram:
     """The program with a clock around each step (``run_profiled_serial/parallel``); the
     labels of its steps are ``info.step_labels``."""
     info = cpu_printer(program, inputs, updates, fastmath, False, vector_math, profile=True).print()

@@ -62,13 +62,31 @@ def load(source: str, target: str) -> tuple:
     hit = _reads_back(path, source)
     if not hit:
         write_atomically(path, source)
+    return _import(name, path), hit
+
+
+def load_named(name: str, target: str) -> tuple | None:
+    """(module, source) for a module written earlier under ``name``; None if it is gone or
+    its text is not the one the name was made from."""
+    path = os.path.join(cache_dir(), name + ".py")
+    try:
+        with open(path, encoding="utf-8") as f:
+            source = f.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if module_name(source, target) != name:
+        return None
+    return _import(name, path), source
+
+
+def _import(name: str, path: str):
     module = sys.modules.get(name)
     if module is None:
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)  # source symnet generated and just verified
         sys.modules[name] = module
-    return module, hit
+    return module
 
 
 def _reads_back(path: str, source: str) -> bool:

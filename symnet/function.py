@@ -61,7 +61,7 @@ def function(inputs, outputs, updates=None, target=None, name=None) -> Function:
 
     fast = config.cuda_fast_math if target == "cuda" else config.fast_math
     start = time.perf_counter()
-    signature = graph_signature(inputs, outputs, updates, (target, single, fast, sorted(vars(config).items())))
+    signature = graph_signature(inputs, outputs, updates, (target, single, sorted(vars(config).items())))
     signed = time.perf_counter() - start
     native = None if signature is None else codegen.recall_program(signature, inputs, target)
     if native is not None:

@@ -12,8 +12,6 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass
 
-import numpy as np
-
 from symnet import diskcache
 from symnet.graph import Constant, SharedVariable, toposort
 
@@ -59,8 +57,7 @@ def graph_signature(inputs: list, outputs: list, updates: list, settings: tuple)
 
 def _leaf_text(v) -> str:
     if isinstance(v, Constant):
-        data = np.ascontiguousarray(v.data)
-        return f"constant {v.type} {v.name!r} {hashlib.sha256(data.tobytes()).hexdigest()}"
+        return f"constant {v.type} {v.name!r} {hashlib.sha256(v.data.tobytes()).hexdigest()}"  # C order
     kind = "shared" if isinstance(v, SharedVariable) else "free"
     return f"{kind} {v.type} {v.name!r}"
 

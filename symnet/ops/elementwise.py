@@ -131,21 +131,17 @@ class Elemwise(Op):
         key = f"{self.name}|{self.nin}|{self.key!r}|{self.dtype_rule}|{i}"
         entry = _DERIVATIVES.get(key)
         if entry is None:
-            derived = self._derive(i)
-            entry = [] if derived is None else [derived[2], derived[0]]
-            _DERIVATIVES.put(key, entry)
-            if derived is None:
-                return None
-            op = Elemwise(f"{self.name}_grad{i}", len(derived[0]) + 1, ("expr", derived[2]), "upcast", lambda *s: derived[1])
-            _EXPRESSIONS.setdefault(op, (scalar_symbols(op.nin), derived[1]))
-            return op, derived[0]
+            made = self._derive(i)
+            _DERIVATIVES.put(key, [] if made is None else _entry_of(*made))
+            return made
         if not entry:
             return None
         text, used = entry
         return Elemwise(f"{self.name}_grad{i}", len(used) + 1, ("expr", text), "upcast", partial(_derived, self, i, entry)), used
 
     def _derive(self, i: int):
-        """(used, expression over x0, x1, … (the cotangent last), its srepr), or None for 0."""
+        """(op, used) derived with sympy (``from_expr``: the cotangent is its last symbol),
+        or None where the derivative is 0."""
         import sympy
 
         symbols, expr = self.expression()
@@ -155,8 +151,7 @@ class Elemwise(Op):
             return None
         used = [j for j in range(self.nin) if symbols[j] in derivative.free_symbols]
         g = sympy.Symbol(f"x{self.nin}", real=True)
-        body = (g * derivative).xreplace(dict(zip([symbols[j] for j in used] + [g], scalar_symbols(len(used) + 1))))
-        return used, body, sympy.srepr(body)
+        return Elemwise.from_expr(f"{self.name}_grad{i}", [symbols[j] for j in used] + [g], g * derivative), used
 
     def __str__(self) -> str:
         if self.key and self.key[0] != "expr":
@@ -169,12 +164,18 @@ _NUMPY_FUNCTIONS: dict = {}
 _DERIVATIVES = diskcache.Table("derivatives")
 
 
+def _entry_of(op: Elemwise, used: list) -> list:
+    """What is remembered of a derivative op: its expression's srepr (its identity) and the
+    inputs it reads."""
+    return [op.key[1], used]
+
+
 def _derived(op: Elemwise, i: int, entry: list, *symbols):
     """The expression of a derivative op remembered on disk, derived again from ``op``."""
-    derived = op._derive(i)
-    if derived is None or [derived[2], derived[0]] != entry:
+    made = op._derive(i)
+    if made is None or _entry_of(*made) != entry:
         raise RuntimeError(f"the remembered derivative of {op.name} differs from sympy's: delete {_DERIVATIVES.folder()}")
-    return derived[1]
+    return made[0].expression()[1]
 
 
 def _as_sympy(value):
