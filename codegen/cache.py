@@ -2,7 +2,8 @@
 
 The module is written once, atomically (temp file + ``os.replace``), and imported from
 there, so Numba's own ``cache=True`` keeps its compiled code next to it. A file whose text
-is not the expected source (half-written, corrupted) is written again.
+is not the expected source (half-written, corrupted) is written again. Loading a module
+marks it used; writing one keeps the folder under its size limit (``diskcache.prune``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numba
 import numpy as np
 from numba.core.errors import NumbaPerformanceWarning
 
-from symnet.diskcache import cache_dir, write_atomically
+from symnet.diskcache import cache_dir, note_use, prune_once, write_atomically
 
 
 # Numba's advice on generated code (np.dot on views, a parallel driver with nothing to run in
@@ -60,8 +61,11 @@ def load(source: str, target: str) -> tuple:
     name = module_name(source, target)
     path = os.path.join(cache_dir(), name + ".py")
     hit = _reads_back(path, source)
-    if not hit:
+    if hit:
+        note_use(path)
+    else:
         write_atomically(path, source)
+        prune_once()
     return _import(name, path), hit
 
 
@@ -76,6 +80,7 @@ def load_named(name: str, target: str) -> tuple | None:
         return None
     if module_name(source, target) != name:
         return None
+    note_use(path)
     return _import(name, path), source
 
 
