@@ -178,17 +178,20 @@ def prune_once() -> None:
     global _PRUNED
     if _PRUNED:
         return
+    limit = limit_bytes()  # a bad setting is reported whether or not it is needed now
     _PRUNED = True
     try:
         stamp = os.path.join(cache_dir(), ".pruned")
         if time.time() - os.stat(stamp).st_mtime < RECENT_SECONDS:
             return
-    except OSError:
+    except FileNotFoundError:
         pass  # never pruned
+    except OSError:
+        return  # no cache folder to keep small
     try:
         with open(stamp, "w"):
             pass
-        prune()
+        prune(limit)
     except OSError:
         pass  # a cache folder that cannot be written or listed is left as it is
 
