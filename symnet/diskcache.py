@@ -139,10 +139,25 @@ def _table_folders(root: str) -> list:
         return []
 
 
-def prune(limit: float | None = None, now: float | None = None) -> int:
+def usage() -> dict:
+    """What the cache folder holds that symnet wrote: ``bytes``, and the number of
+    ``modules`` and of ``entries`` of each table (``programs``, ``derivatives``)."""
+    root = cache_dir()
+    found = {"bytes": 0, "modules": 0}
+    for name, files in _entries(root).items():
+        found["bytes"] += sum(stat.st_size for _, stat in files)
+        if name.startswith("symnet_gen_"):
+            found["modules"] += 1
+        elif os.path.dirname(name) != "":
+            table = os.path.basename(os.path.dirname(name)).rsplit("-", 1)[0]
+            found[table] = found.get(table, 0) + 1
+    return found
+
+
+def prune(limit: float | None = None, now: float | None = None, spare_seconds: float = RECENT_SECONDS) -> int:
     """Remove the least recently used entries of the cache folder until it holds at most
     ``limit`` bytes (default ``limit_bytes()``), sparing entries used in the last
-    ``RECENT_SECONDS``; returns the bytes removed. Empty table folders go too."""
+    ``spare_seconds``; returns the bytes removed. Empty table folders go too."""
     root = cache_dir()
     limit = limit_bytes() if limit is None else limit
     now = time.time() if now is None else now
@@ -156,7 +171,7 @@ def prune(limit: float | None = None, now: float | None = None) -> int:
 
     removed = 0
     for files in sorted(entries.values(), key=last_use):
-        if total - removed <= limit or now - last_use(files) < RECENT_SECONDS:
+        if total - removed <= limit or now - last_use(files) < spare_seconds:
             break
         for path, stat in reversed(files):  # Numba's files before the module they belong to
             try:

@@ -122,3 +122,26 @@ def test_writing_a_module_prunes_and_a_pruned_program_is_built_again(folder, mon
     assert "recall" not in again.compile_time and not again.compile_time["cache_hit"]
     assert modules[0].exists()
     np.testing.assert_allclose(again(x), np.exp(x) * 3 + 1, rtol=1e-6)
+
+
+def test_the_cache_command_reports_prunes_and_clears(folder, monkeypatch, capsys):
+    from symnet.__main__ import cache
+
+    now = time.time()
+    _module(folder, "aa" * 12, now - 3 * DAY)
+    recent = _module(folder, "bb" * 12, now - 60)
+    _file(folder / f"programs-{'1' * 16}" / f"{'2' * 32}.json", now - 60)
+    _file(folder / f"derivatives-{'1' * 16}" / f"{'3' * 32}.json", now - 60)
+    foreign = _file(folder / "notes.txt", now - 9 * DAY)
+    assert cache([]) == 0
+    assert "0.0 MB of 1024 MB (SYMNET_CACHE_MAX_MB); 2 modules, 1 derivatives entries, 1 programs entries" in capsys.readouterr().out
+    assert diskcache.usage()["bytes"] == 10 * 1000
+    monkeypatch.setenv("SYMNET_CACHE_MAX_MB", "0")
+    cache(["--prune"])  # down to nothing, but what was used in the last hour stays
+    assert "2 modules" not in capsys.readouterr().out
+    assert diskcache.usage() == {"bytes": 6000, "modules": 1, "programs": 1, "derivatives": 1}
+    assert all(p.exists() for p in recent)
+    cache(["--clear"])
+    assert "removed 0.0 MB" in capsys.readouterr().out
+    assert diskcache.usage() == {"bytes": 0, "modules": 0}
+    assert foreign.exists() and not (folder / f"programs-{'1' * 16}").exists()
