@@ -66,7 +66,7 @@ def load(source: str, target: str) -> tuple:
     else:
         write_atomically(path, source)
         prune_once()
-    return _import(name, path), hit
+    return _import(name, path, source), hit
 
 
 def load_named(name: str, target: str) -> tuple | None:
@@ -81,16 +81,30 @@ def load_named(name: str, target: str) -> tuple | None:
     if module_name(source, target) != name:
         return None
     note_use(path)
-    return _import(name, path), source
+    return _import(name, path, source), source
 
 
-def _import(name: str, path: str):
+def _import(name: str, path: str, source: str):
+    """The module ``name`` from ``path``, whose text was just read (or written) as
+    ``source``; if another process's ``prune`` removed the file meanwhile, it is written
+    again (Numba's cache needs the file)."""
     module = sys.modules.get(name)
     if module is None:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)  # source symnet generated and just verified
+        try:
+            module = _execute(name, path)
+        except Exception:
+            if os.path.exists(path):
+                raise
+            write_atomically(path, source)
+            module = _execute(name, path)
         sys.modules[name] = module
+    return module
+
+
+def _execute(name: str, path: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # source symnet generated and just verified
     return module
 
 

@@ -173,6 +173,12 @@ def prune(limit: float | None = None, now: float | None = None, spare_seconds: f
     for files in sorted(entries.values(), key=last_use):
         if total - removed <= limit or now - last_use(files) < spare_seconds:
             break
+        try:
+            lead = os.stat(files[0][0])
+        except OSError:
+            lead = files[0][1]
+        if now - max(lead.st_atime, lead.st_mtime) < spare_seconds:
+            continue  # a process has just loaded it (after the listing)
         for path, stat in reversed(files):  # Numba's files before the module they belong to
             try:
                 os.unlink(path)
