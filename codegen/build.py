@@ -131,9 +131,7 @@ def recall_cpu(signature, inputs: list) -> NativeProgram | None:
 def build_profiled(program, inputs, updates, vector_math, fastmath=CPU_FASTMATH) -> NativeProgram:
     """The program with a clock around each step (``run_profiled_serial/parallel``); the
     labels of its steps are ``info.step_labels``."""
-    info = cpu_printer(program, inputs, updates, fastmath, False, vector_math, profile=True).print()
-    module, hit = cache.load(info.source, "cpu")
-    return NativeProgram(module, info, {"cache_hit": hit})
+    return NativeProgram(*_generate_and_load(cpu_printer(program, inputs, updates, fastmath, False, vector_math, profile=True), "cpu"))
 
 
 class CudaProgram(NativeProgram):
