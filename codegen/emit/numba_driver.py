@@ -380,8 +380,10 @@ class DriverPrinter:
             lines.add(f"_D{k} = np.dtype({_dtype(v)})")
         n_out = len(self.program.outputs) - len(self.updates)
         outputs = self.program.outputs[:n_out]
+        # outputs the driver returns as numbers, wrapped here as 0-d arrays of their dtype
+        wrapped = [v in self.scalars or self.returns_number(v) for v in outputs]
         for k, v in enumerate(outputs):
-            if v in self.scalars or self.returns_number(v):
+            if wrapped[k]:
                 lines.add(f"_O{k} = np.dtype({_dtype(v)})")
         with lines.block("def make_entry(params, slow, failed):"):
             if state:
@@ -420,10 +422,7 @@ class DriverPrinter:
                     lines.add(f"r = run({', '.join(everything)})")
                 with lines.block("except ValueError as e:"):
                     lines.add("raise failed(e) from None")
-                outs = [
-                    f"_asarray(r[{k}], _O{k})" if v in self.scalars or self.returns_number(v) else f"r[{k}]"
-                    for k, v in enumerate(outputs)
-                ]
+                outs = [f"_asarray(r[{k}], _O{k})" if wrapped[k] else f"r[{k}]" for k in range(n_out)]
                 lines.add(f"return {outs[0]}" if self.single_output else f"return [{', '.join(outs)}]")
             lines.add("return entry")
 
