@@ -21,8 +21,15 @@ class NativeProgram:
     def __init__(self, module, info, compile_time: dict):
         self.module = module
         self.info = info
-        self.source = info.source
         self.compile_time = compile_time
+
+    @property
+    def source(self) -> str:
+        """The driver's module followed by each kernel module it calls."""
+        parts = [self.info.source]
+        for kernel in getattr(self.module, "KERNEL_MODULES", ()):
+            parts.append(f"\n\n# ---- {kernel.__name__} ----\n" + kernel.SYMNET_SOURCE)
+        return "".join(parts)
 
     @property
     def kernels(self) -> list:
@@ -49,7 +56,10 @@ def _generate_and_load(printer, target: str) -> tuple:
     start = time.perf_counter()
     info = printer.print()
     emitted = time.perf_counter()
+    # kernel modules first: the driver imports them; a hit means every module was on disk
+    hits = [cache.load(source, target)[1] for source in getattr(info, "kernel_modules", {}).values()]
     module, hit = cache.load(info.source, target)
+    hit = hit and all(hits)
     loaded = time.perf_counter()
     compile_time = {
         "lower": info.lower_seconds,
@@ -119,7 +129,10 @@ def recall_cpu(signature, inputs: list) -> NativeProgram | None:
     entry = _PROGRAMS.get(signature.digest)
     if entry is None:
         return None
-    loaded = cache.load_named(entry["module"], "cpu")
+    try:
+        loaded = cache.load_named(entry["module"], "cpu")
+    except ImportError:
+        loaded = None  # a kernel module it calls was pruned: build it all again
     if loaded is None:
         return None
     module, source = loaded

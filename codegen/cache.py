@@ -84,6 +84,18 @@ def load_named(name: str, target: str) -> tuple | None:
     return _import(name, path, source), source
 
 
+def kernel_module(name: str):
+    """The kernel module ``name`` that a driver calls (generated drivers import theirs this
+    way: the cache folder need not be on ``sys.path``). ImportError if it is gone."""
+    module = sys.modules.get(name)
+    if module is None:
+        loaded = load_named(name, "cpu")
+        if loaded is None:
+            raise ImportError(f"symnet: the kernel module {name} is missing from {cache_dir()}")
+        module = loaded[0]
+    return module
+
+
 def _import(name: str, path: str, source: str):
     """The module ``name`` from ``path``, whose text was just read (or written) as
     ``source``; if another process's ``prune`` removed the file meanwhile, it is written
@@ -97,6 +109,7 @@ def _import(name: str, path: str, source: str):
                 raise
             write_atomically(path, source)
             module = _execute(name, path)
+        module.SYMNET_SOURCE = source
         sys.modules[name] = module
     return module
 

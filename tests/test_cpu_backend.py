@@ -29,8 +29,12 @@ def test_a_ten_op_elementwise_chain_is_one_kernel():
 
 
 def _code(source: str) -> str:
-    """A kernel's source without its comment lines (which list the graph nodes)."""
-    return "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("#"))
+    """A kernel module's serial variant without its comment lines (which list the graph nodes).
+
+    The module may also hold a `parallel` variant that repeats the loop under prange."""
+    serial = source[source.index("def serial(") :]
+    serial = serial.split("\n@", 1)[0]
+    return "\n".join(line for line in serial.splitlines() if not line.lstrip().startswith("#"))
 
 
 def test_a_repeated_subexpression_is_computed_once():
@@ -254,10 +258,12 @@ def test_a_second_process_loads_from_the_cache(tmp_path):
     assert int(second[2]) >= 1  # Numba loaded the compiled driver from its cache
 
 
-def test_a_corrupted_cache_entry_is_rebuilt(tmp_path):
+@pytest.mark.parametrize("which", ["driver", "kernel"])
+def test_a_corrupted_cache_entry_is_rebuilt(tmp_path, which):
     _run_in_fresh_process(CACHE_SCRIPT, str(tmp_path))
-    (module,) = list(tmp_path.glob("symnet_gen_*.py"))
-    module.write_text("this is not python (half-written entry)")
+    modules = {("kernel" if "one kernel" in m.read_text() else "driver"): m for m in tmp_path.glob("symnet_gen_*.py")}
+    assert sorted(modules) == ["driver", "kernel"]
+    modules[which].write_text("this is not python (half-written entry)")
     out = _run_in_fresh_process(CACHE_SCRIPT, str(tmp_path)).split()
     assert out[:2] == ["False", "1.0"]
 

@@ -97,7 +97,10 @@ class CudaDriverPrinter(DriverPrinter):
         return f"{name}[cudalib.blocks({work}), {cudalib.THREADS}]({', '.join(list(sizes) + list(arrays) + [out])})"
 
     # -- regions ----------------------------------------------------------------------------------
-    def print_kernel(self, kernel, names: dict, sizes: list, header: list, sched, arguments: list) -> str:
+    def kernel_constants(self):
+        return self.constants  # one module holds every kernel and its constants
+
+    def print_kernel(self, kernel, names: dict, sizes: list, header: list, sched, arguments: list, constants) -> str:
         source = self.cuda_printer.kernel(kernel, header)
         # (dtype, ndim) per parameter, ndim None for a scalar: sizes and driver scalars are int64
         self.signatures[kernel.name] = [("int64", None)] * kernel.rank + [

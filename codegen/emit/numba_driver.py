@@ -1,11 +1,17 @@
-"""The CPU driver: one ``@njit`` function that sizes buffers, runs kernels and library calls
-in order, writes shared-variable updates in place and returns the outputs."""
+"""The CPU driver: one ``@njit`` function that sizes buffers, calls kernels and library routines
+in order, writes shared-variable updates in place and returns the outputs.
+
+Each fused kernel is a module of its own whose text depends only on the kernel (canonical
+names, its own typed constants, static sizes as literals): identical kernels, in one graph
+or in many, in one process or in many, are one module, compiled by Numba once and cached.
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
 
+from codegen import cache
 from codegen.emit.numba_cpu import HELPERS, NUMPY_DTYPE, KernelPrinter
 from codegen.emit.printer import Lines
 from codegen.emit.scalar import Constants
@@ -63,6 +69,7 @@ class Module:
     step_labels: list = field(default_factory=list)  # one per step, for sn.profile
     lower_seconds: float = 0.0  # spent in lower_region, for f.compile_time["lower"]
     vector_math: bool = True  # kernels use codegen.vecmath (sn.config.fast_math when compiled)
+    kernel_modules: dict = field(default_factory=dict)  # module name → source, for the build to load
 
 
 def _dtype(v) -> str:
@@ -84,7 +91,6 @@ class DriverPrinter:
         self.updates = updates
         self.constants = Constants()
         self.vector_math = vector_math
-        self.kernel_printer = KernelPrinter(self.constants, vector_math)
         self.fastmath = fastmath
         self.env = ShapeEnv()
         self.names: dict = {}
@@ -93,6 +99,7 @@ class DriverPrinter:
         self.helpers: set = set()
         self.uses_nnlib = False  # whether the driver calls codegen.nnlib (conv, pooling)
         self.kernels: list = []
+        self.kernel_modules: dict = {}  # module name → (alias in the driver, source)
         self.body: list = []  # (serial lines, parallel lines) chunks
         self.used_names: set = set()
 
@@ -155,11 +162,13 @@ class DriverPrinter:
             staged.append((shared, value))
         for shared, value in staged:
             self.copy_into(self.name(shared), value, self.env.of(shared))
+        self.returned = returned
         self.emit("return (" + "".join(f"{r}, " for r in returned) + ")")
         self.helpers |= self.env.helpers
         source = self.profiled_source(params) if self.profile else self.module_source(params)
         labels = [label for _, _, label in self.step_chunks]
-        return Module(source, params, results[:n_out], list(self.env.errors), self.kernels, labels, self.lower_seconds, self.vector_math)
+        modules = {name: text for name, (_, text) in self.kernel_modules.items()}
+        return Module(source, params, results[:n_out], list(self.env.errors), self.kernels, labels, self.lower_seconds, self.vector_math, modules)
 
     def copy_of(self, v, copy: str) -> str:
         """Emit ``copy = a copy of v`` (a value that aliases an input or state); returns ``copy``."""
@@ -264,29 +273,37 @@ class DriverPrinter:
         lines.add("import numpy as np")
         lines.add("import numba")
         lines.add("from numba import prange")
-        if self.kernel_printer.uses_vecmath:
-            lines.add("from codegen import vecmath as vm")
         if self.uses_nnlib:
             lines.add("from codegen import nnlib")
+        if self.kernel_modules:
+            lines.add("from codegen.cache import kernel_module")
         lines.add("")
+        for name, (alias, _) in self.kernel_modules.items():
+            lines.add(f'{alias} = kernel_module("{name}")')
+        lines.add("KERNEL_MODULES = (" + "".join(f"{alias}, " for alias, _ in self.kernel_modules.values()) + ")")
         lines.extend(self.constants.definitions())
         for helper in sorted(self.helpers):
             lines.extend(HELPERS[helper].strip("\n").splitlines())
             lines.add("")
         return lines
 
-    def decorator(self, parallel: bool, cache: bool = True) -> str:
+    def decorator(self, parallel: bool, cache: bool = True, native_only: bool = False) -> str:
         fastmath = "{" + ", ".join(repr(f) for f in sorted(self.fastmath)) + "}" if self.fastmath else "False"
         # error_model="numpy": x/0 gives inf or nan as in NumPy (and the interpreter) instead
         # of raising ZeroDivisionError, and divisions need no zero test
-        return f'@numba.njit(cache={cache}, fastmath={fastmath}, error_model="numpy"{", parallel=True" if parallel else ""})'
+        options = f'cache={cache}, fastmath={fastmath}, error_model="numpy"{", parallel=True" if parallel else ""}'
+        if native_only:
+            # called from drivers only: no Python or C entry points to generate (a fifth of
+            # a small kernel's compile time)
+            options += ", no_cpython_wrapper=True, no_cfunc_wrapper=True"
+        return f"@numba.njit({options})"
 
     def module_source(self, params) -> str:
         lines = self.header("Generated by symnet: kernels and a driver for one compiled function.")
         for variant, column in (("serial", 0), ("parallel", 1)):
             lines.add("")
             lines.add("")
-            lines.add(self.decorator(column == 1))
+            lines.add(self.decorator(False))  # the kernels' own modules hold the prange loops
             with lines.block(f"def run_{variant}({', '.join(self.name(v) for v in params)}):"):
                 for chunk in self.body:
                     lines.extend(chunk[column])
@@ -297,21 +314,23 @@ class DriverPrinter:
         return lines.text()
 
     def batch_loops(self, lines: Lines, params) -> None:
-        """``run_batches_<variant>(batch, *params)``: the driver on consecutive slices of
-        ``batch`` rows of every input with axes (0-d inputs as given), in one native call;
+        """``run_batches_<variant>(batch, *params)``: the driver's body on consecutive slices
+        of ``batch`` rows of every input with axes (0-d inputs as given), in one native call;
         returns each output (all are scalars) per batch. Printed only where outputs are
-        scalars; Numba compiles it on its first call only."""
+        scalars; Numba compiles it on its first call only. The body is printed inside the
+        loop rather than called: a call would link the whole driver into this function and
+        make Numba optimize it all a second time (2.3 s of a 16-layer MLP's 15 s)."""
         n_out = len(self.program.outputs) - len(self.updates)
         outputs = self.program.outputs[:n_out]
         batched = [k for k, v in enumerate(self.inputs) if v.ndim]
         if not batched or not outputs or any(v.ndim for v in outputs):
             return
-        names = [f"a{k}" for k in range(len(params))]
-        sliced = [f"{n}[s:e]" if k in batched else n for k, n in enumerate(names)]
-        first = names[batched[0]]
-        for variant, parallel in (("serial", False), ("parallel", True)):
+        names = [self.name(v) for v in params]
+        arguments = [f"{n}_rows" if k in batched else n for k, n in enumerate(names)]
+        first = arguments[batched[0]]
+        for variant, column in (("serial", 0), ("parallel", 1)):
             lines.add(self.decorator(False))
-            with lines.block(f"def run_batches_{variant}(batch, {', '.join(names)}):"):
+            with lines.block(f"def run_batches_{variant}(batch, {', '.join(arguments)}):"):
                 lines.add(f"n = {first}.shape[0]  # the caller checked that every batched input has n rows")
                 lines.add("count = (n + batch - 1) // batch")
                 for k, v in enumerate(outputs):
@@ -319,9 +338,12 @@ class DriverPrinter:
                 with lines.block("for b in range(count):"):
                     lines.add("s = b * batch")
                     lines.add("e = min(s + batch, n)")
-                    lines.add(f"r = run_{variant}({', '.join(sliced)})")
-                    for k, v in enumerate(outputs):
-                        lines.add(f"o{k}[b] = r[{k}]")  # 0-d: a number (see returns_number)
+                    for k in batched:
+                        lines.add(f"{names[k]} = {arguments[k]}[s:e]")
+                    for chunk in self.body[:-1]:  # all but the return
+                        lines.extend(chunk[column])
+                    for k, r in enumerate(self.returned):
+                        lines.add(f"o{k}[b] = {r}")  # 0-d: a number (see returns_number)
                 lines.add("return (" + "".join(f"o{k}, " for k in range(len(outputs))) + ")")
             lines.add("")
             lines.add("")
@@ -351,7 +373,7 @@ class DriverPrinter:
         for variant, column in (("serial", 0), ("parallel", 1)):
             lines.add("")
             lines.add("")
-            lines.add(self.decorator(column == 1, cache=False))
+            lines.add(self.decorator(False, cache=False))
             names = ", ".join([self.name(v) for v in params] + ["step_times"])
             with lines.block(f"def run_profiled_{variant}({names}):"):
                 lines.add("clock_buffer = np.zeros(2, np.int64)")
@@ -432,7 +454,8 @@ class DriverPrinter:
         first = region.outputs[0]
         kernel_name = f"k{number}_{identifier(first.name or first.owner.op.name)}"
         start = time.perf_counter()
-        kernel, arguments = lower_region(region, kernel_name, self.scalars, self.inline_constant)
+        constants = self.kernel_constants()
+        kernel, arguments = lower_region(region, kernel_name, self.scalars, lambda c, dtype: self.inline_constant(c, constants))
         self.lower_seconds += time.perf_counter() - start
         kernel.verify()
         sched = schedule(kernel)
@@ -455,36 +478,78 @@ class DriverPrinter:
         header = [f"# {kernel_name}: {kernel.kind} over {region.space.type}"]
         header += ["#   " + _escape(self.describe(n)) for n in region.nodes]
         self.flush_shapes()
-        source = self.print_kernel(kernel, names, sizes, header, sched, arguments)
+        source = self.print_kernel(kernel, names, sizes, header, sched, arguments, constants)
         self.kernels.append(KernelInfo(kernel_name, kernel.kind, source, list(region.nodes), kernel))
 
-    def print_kernel(self, kernel, names: dict, sizes: list, header: list, sched, arguments: list) -> str:
-        """Append the kernel's driver code to the body; returns its source for f.kernels.
-        The CPU prints the loop nest inline (serial, and parallel above a size)."""
-        prefix = kernel.name.split("_", 1)[0] + "_"
+    def kernel_constants(self) -> Constants:
+        """The typed constants a kernel's text defines: its own (its module is shared)."""
+        return Constants()
 
-        def nest(parallel_axis, level=0) -> list:
+    def print_kernel(self, kernel, names: dict, sizes: list, header: list, sched, arguments: list, constants) -> str:
+        """Append the call of the kernel's module to the body; returns the module's source.
+
+        The module has ``serial``, and ``parallel`` (prange above the schedule's threshold,
+        else ``serial``) only where the kernel's work can reach the threshold: the serial
+        driver calls ``serial``, the parallel driver ``parallel`` where there is one."""
+        static = {k for k, s in enumerate(sizes) if s.isdigit()}
+        dynamic = [f"n{k}" for k in range(len(sizes)) if k not in static]
+        own = {f"n{k}": sizes[k] if k in static else f"n{k}" for k in range(len(sizes))}
+        own.update((p, p) for p in kernel.array_inputs + kernel.scalar_inputs + kernel.outputs)
+        params = ", ".join(dynamic + kernel.array_inputs + kernel.scalar_inputs + kernel.outputs)
+        printer = KernelPrinter(constants, self.vector_math)
+
+        def nest(parallel_axis, level: int) -> list:
             lines = Lines()
             lines.level = level
-            self.kernel_printer.section(lines, kernel, names, prefix, parallel_axis)
+            printer.section(lines, kernel, own, "", parallel_axis)
             return lines.lines
 
-        serial = header + nest(None)
-        static_work = all(s.isdigit() for s in sizes) and _product(sizes) < sched.threshold
-        if sched.parallel_axis is None or static_work:
-            parallel = serial
-        else:
-            work = " * ".join(sizes)
-            parallel = header + [f"if {work} >= {sched.threshold}:"] + nest(sched.parallel_axis, 1)
-            parallel += ["else:"] + nest(None, 1)
-        self.body.append((serial, parallel))
-        return "\n".join(serial) + "\n"
+        bodies = Lines()
+        bodies.add(self.decorator(False, native_only=True))
+        bodies.add(f"def serial({params}):")
+        bodies.extend(nest(None, 1))
+        static_work = not dynamic and _product(sizes) < sched.threshold
+        parallel = sched.parallel_axis is not None and not static_work
+        if parallel:
+            work = " * ".join(own[f"n{k}"] for k in range(len(sizes)))
+            bodies.add("")
+            bodies.add("")
+            bodies.add(self.decorator(True, native_only=True))
+            bodies.add(f"def parallel({params}):")
+            bodies.add(f"    if {work} >= {sched.threshold}:")
+            bodies.extend(nest(sched.parallel_axis, 2))
+            bodies.add("    else:")
+            bodies.add(f"        serial({params})")
+        text = Lines()
+        text.add('"""Generated by symnet: one kernel (shared by every function that has it)."""')
+        text.add("import math")
+        text.add("import numpy as np")
+        text.add("import numba")
+        if parallel:
+            text.add("from numba import prange")
+        if printer.uses_vecmath:
+            text.add("from codegen import vecmath as vm")
+        text.add("")
+        text.extend(constants.definitions())
+        text.add("")
+        text.add("")
+        text.extend(bodies.lines)
+        source = text.text()
+        name = cache.module_name(source, "cpu")
+        if name not in self.kernel_modules:
+            self.kernel_modules[name] = (f"_k{len(self.kernel_modules)}", source)
+        alias = self.kernel_modules[name][0]
+        args = ", ".join([names[n] for n in dynamic] + [names[p] for p in kernel.array_inputs + kernel.scalar_inputs + kernel.outputs])
+        serial_call = [f"{alias}.serial({args})"]
+        parallel_call = [f"{alias}.parallel({args})"] if parallel else serial_call
+        self.body.append((header + serial_call, header + parallel_call))
+        return "\n".join(header) + "\n" + source  # for f.kernels: the nodes it computes, then its module
 
-    def inline_constant(self, constant, dtype: str) -> str:
+    def inline_constant(self, constant, constants: Constants) -> str:
         value = constant.data.item()
         if constant.dtype == "bool":
             value = int(value)
-        return self.constants.name(value, constant.dtype if constant.dtype != "bool" else "int64")
+        return constants.name(value, constant.dtype if constant.dtype != "bool" else "int64")
 
     def describe(self, node) -> str:
         # constants by value; never a label with a variable's number, which differs between
