@@ -764,7 +764,77 @@ def w5_cold_warm() -> list:
     ]
 
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "FIT", "CALL", "W5")
+COMPILE_SCRIPT = """
+import sys, time
+import numpy as np
+from symnet.bench import compile_model
+model, X, y = compile_model(sys.argv[1])
+start = time.perf_counter()
+model.fit(X, y, batch_size=100, epochs=1, verbose=0)
+print(time.perf_counter() - start)
+"""
+
+
+def compile_model(which: str) -> tuple:
+    """(compiled model, X, y) for a COMPILE workload: ``mlp<L>`` (L tanh layers of width 32),
+    ``lstm<T>`` (LSTM(16) unrolled over T timesteps), ``lenet`` (LeNet-5 on 28×28 images);
+    600 rows each, trained at batch 100."""
+    from symnet import nn
+
+    rng = np.random.default_rng(0)
+    if which.startswith("mlp"):
+        layers = [nn.Dense(32, activation="tanh", input_shape=(32,))]
+        layers += [nn.Dense(32, activation="tanh") for _ in range(int(which[3:]) - 1)]
+        model = nn.Sequential(layers + [nn.Dense(1, activation="sigmoid")])
+        X = rng.standard_normal((600, 32)).astype(np.float32)
+        y, loss = (X[:, 0] > 0).astype(np.float32), "binary_crossentropy"
+    elif which.startswith("lstm"):
+        steps = int(which[4:])
+        model = nn.Sequential([nn.LSTM(16, input_shape=(steps, 8)), nn.Dense(1, activation="sigmoid")])
+        X = rng.standard_normal((600, steps, 8)).astype(np.float32)
+        y, loss = (X[:, 0, 0] > 0).astype(np.float32), "binary_crossentropy"
+    elif which == "lenet":
+        model = nn.Sequential([
+            nn.Conv2D(20, 5, activation="relu", input_shape=(1, 28, 28)), nn.MaxPooling2D(2),
+            nn.Conv2D(50, 5, activation="relu"), nn.MaxPooling2D(2), nn.Flatten(),
+            nn.Dense(500, activation="relu"), nn.Dense(10, activation="softmax"),
+        ])
+        X = rng.standard_normal((600, 1, 28, 28)).astype(np.float32)
+        y, loss = rng.integers(0, 10, 600), "sparse_categorical_crossentropy"
+    else:
+        raise ValueError(f"unknown COMPILE model {which!r}: mlp<layers>, lstm<timesteps> or lenet")
+    model.compile(optimizer="sgd", loss=loss)
+    return model, X, y
+
+
+def first_epoch(which: str) -> float:
+    """Seconds of the first epoch of ``which`` in a fresh process with empty symnet and
+    Numba caches (compilation included)."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, SYMNET_CACHE_DIR=cache, NUMBA_CACHE_DIR=os.path.join(cache, "numba"))
+        done = subprocess.run([sys.executable, "-c", COMPILE_SCRIPT, which], env=env, capture_output=True, text=True, check=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+# (model, the smaller model its growth is measured against, target ratio)
+COMPILE_MODELS = (("mlp16", "mlp4", 1.5), ("lstm16", "lstm4", 1.5))
+
+
+def compile_growth(models=COMPILE_MODELS, quick: bool = False) -> list:
+    """COMPILE: how the first epoch's time (almost all compilation) grows with the graph."""
+    rows = []
+    for big, small, target in models:
+        if quick and big.startswith("lstm"):
+            continue
+        base, ours = first_epoch(small), first_epoch(big)
+        rows.append({
+            "key": f"COMPILE-{big}", "workload": f"COMPILE {big} first epoch, empty caches", "symnet": ours,
+            "baseline": f"{small} in the same run (target ratio {target})", "baseline_time": base, "ratio": ours / base,
+        })
+    return rows
+
+
+WORKLOADS = ("W1", "W2", "W3", "W4", "FIT", "CALL", "W5", "COMPILE")
 
 
 def suite(quick: bool = False, workloads=WORKLOADS, size: int | None = None, progress=None) -> list:
@@ -791,6 +861,9 @@ def suite(quick: bool = False, workloads=WORKLOADS, size: int | None = None, pro
     if "W5" in workloads:
         say("W5 (two fresh processes)")
         rows += w5_cold_warm()
+    if "COMPILE" in workloads:
+        say("COMPILE (fresh processes, empty caches; minutes)")
+        rows += compile_growth(quick=quick)
     return rows
 
 
