@@ -58,7 +58,8 @@ class ShapeEnv:
         if left == right:
             return  # the same size (a literal, or one local) is never unequal to itself
         line = f"if {condition_fails}: raise ValueError('symnet:{{}}')"
-        if any(existing.startswith(f"if {condition_fails}:") for existing in self.lines):
+        same = {f"if {condition_fails}:", f"if {right} != {left}:" if right else None}
+        if any(existing.split(":", 1)[0] + ":" in same for existing in self.lines):
             return  # the same condition is already checked
         self.errors.append(message)
         self.lines.append(line.format(len(self.errors) - 1))
@@ -243,7 +244,18 @@ class ShapeEnv:
             if not isinstance(e, tuple):
                 self.check(f"not -{size} <= {e} < {size}", f"index {e} is out of bounds\n  in {node.where()}")
             if isinstance(e, tuple):
-                start, stop, step = ("None" if v is None else str(v) for v in e)
-                self.helpers.add("_slice_length")
-                shape.append(self.local(f"_slice_length({start}, {stop}, {step}, {size})"))
+                shape.append(self.slice_length(e, size))
         return tuple(shape)
+
+    def slice_length(self, e: tuple, size: str) -> str:
+        """The length of ``range(size)[start:stop:step]``: known when the size is, the size
+        itself for a whole axis, else computed by the driver (fewer locals and checks: an
+        unrolled LSTM slices the same axes hundreds of times)."""
+        start, stop, step = e
+        if size.isdigit():
+            return str(len(range(int(size))[slice(start, stop, step)]))
+        if start is None and stop is None and step in (None, 1):
+            return size
+        start, stop, step = ("None" if v is None else str(v) for v in e)
+        self.helpers.add("_slice_length")
+        return self.local(f"_slice_length({start}, {stop}, {step}, {size})")
