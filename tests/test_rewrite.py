@@ -6,6 +6,7 @@ import pytest
 import symnet as sn
 from symnet.graph import toposort
 from symnet.rewrite.passes import optimize
+from symnet.testing import check_grad
 
 
 def op_names(outputs) -> list:
@@ -165,6 +166,21 @@ def test_slices_that_keep_every_element_are_dimshuffles():
     np.testing.assert_allclose(compiled([z, y], sn.grad(sn.sum(sn.exp(z)[:, 0] * y), z))(zs, ys), np.exp(zs) * ys[:, None], rtol=1e-6)
     # a slice that drops elements stays a slice
     assert "subtensor" in op_names(optimize([z[1:, 0]]))
+
+
+def test_the_gradient_of_several_slices_adds_into_one_buffer():
+    # an LSTM's gates: four slices of one pre-activation, each used once
+    z = sn.matrix("z", "float64")
+    gates = [sn.sigmoid(z[:, 0:2]), sn.tanh(z[:, 2:4]), sn.exp(z[:, 4:6]), z[:, 1:3] * z[:, 1:3]]
+    loss = sn.sum(gates[0] * gates[1] + gates[2] - gates[3])
+    (grad,) = optimize([sn.grad(loss, z)])
+    names = op_names([grad])
+    # one zero buffer that each slice's gradient is added into: no sum of zero-filled copies
+    assert names.count("zeros_like") == 1 and names.count("inc_subtensor") == 4
+    assert not any(n.op.name == "add" and all(v.owner and v.owner.op.name == "inc_subtensor" for v in n.inputs) for n in toposort([grad]))
+    zs = np.random.default_rng(1).standard_normal((3, 6))
+    for target in ("interp", "cpu"):
+        check_grad(lambda z: sn.sum(sn.sigmoid(z[:, 0:2]) * sn.tanh(z[:, 2:4]) + sn.exp(z[:, 4:6]) - z[:, 1:3] * z[:, 1:3]), [zs], target=target)
 
 
 def test_elementwise_ops_lift_over_dimshuffles_to_join_chains():

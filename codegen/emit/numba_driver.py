@@ -138,6 +138,7 @@ class DriverPrinter:
         self.step_chunks = []  # (first chunk, end chunk, label) per step, for profiling
         for k, step in enumerate(self.program.steps):
             start = len(self.body)
+            self.dying = dies_after.get(k, ())  # buffers no later step reads
             if isinstance(step, Region):
                 self.region(step)
                 label = self.kernels[-1].name
@@ -146,7 +147,7 @@ class DriverPrinter:
                 label = _escape(self.describe(step))
             self.flush_shapes()
             self.step_chunks.append((start, len(self.body), label))
-            for v in dies_after.get(k, ()):
+            for v in self.dying:
                 if v in self.fresh:
                     self.free.setdefault(self.buffer_key(v), []).append(self.name(v))
         results = self.program.outputs
@@ -190,7 +191,7 @@ class DriverPrinter:
 
         A view keeps its input's buffer alive; values the call returns or writes into
         state live to the end."""
-        root = self.view_roots()
+        root = self.roots = self.view_roots()
         last = {}
         for k, step in enumerate(self.program.steps):
             for u in step.inputs:
@@ -615,13 +616,18 @@ class DriverPrinter:
                     return
             case IncSubtensor():
                 (target,) = Subtensor(op.spec).output_types(ins[0].type)
-                self.emit(f"{o} = {a[0]}.astype({_dtype(out)})")
+                x, y = ins
+                if x in self.fresh and x in self.dying and x.dtype == out.dtype and self.roots.get(y, y) is not x:
+                    # x's own buffer, read by no later step: add into it instead of a copy
+                    self.fresh.discard(x)  # now out's buffer: never free for reuse
+                    self.emit(f"{o} = {a[0]}")
+                else:
+                    self.emit(f"{o} = {a[0]}.astype({_dtype(out)})")
                 if target.ndim == 0:
                     self.emit(f"{o}[{_index_code(op.spec)}] += {a[1]}[()]")
                 else:
                     # slice assignment compiles for seconds in Numba; a loop over the view does not
                     self.emit(f"{o}_view = {o}[{_index_code(op.spec)}]")
-                    y = ins[1]
                     lead = target.ndim - y.ndim
                     y_index = [
                         "0" if y.type.broadcastable[j] and not target.broadcastable[lead + j] else f"u{lead + j}"

@@ -7,7 +7,7 @@ from symnet.graph import Constant
 from symnet.ops import elementwise as ew
 from symnet.ops.reduction import Reduce, ShapeI
 from symnet.ops.shape import BroadcastLike, DimShuffle, IncSubtensor, Reshape, ReshapeLike, StopGradient, Subtensor
-from symnet.rewrite.pattern import AnyInputs, Const, Rule, node, x, y
+from symnet.rewrite.pattern import AnyInputs, Bind, Const, Rule, node, x, y
 
 one, zero = Const(1), Const(0)
 
@@ -97,6 +97,15 @@ def _whole_inc_subtensor(x, y, out):
     return _same_type(T.add(x, expanded), out)
 
 
+def _add_into(x, y, inc, zeros_of, out):
+    """x + (zeros with y added into a slice) → x with y added into that slice: the
+    gradient of several slices of one value (an LSTM's gates) becomes one buffer that each
+    slice's gradient is added into, not a zero-filled copy per slice and a sum of them."""
+    if x.type != out.type or inc.type != out.type:
+        return None  # a broadcast hides in the add
+    return _same_type(IncSubtensor(inc.owner.op.spec)(x, y), out)
+
+
 def _lift_dimshuffle(out):
     """op(dimshuffle(y), constants) → dimshuffle(op(y, constants)): the elementwise chain
     stays unbroken, for stabilizing patterns (log of a sliced sigmoid) and for fusion."""
@@ -111,6 +120,9 @@ def _lift_dimshuffle(out):
     inner = node.op(*[y if v is view else v for v in node.inputs])
     return _same_type(DimShuffle(view.owner.op.order)(inner), out)
 
+
+# zeros with y added into a slice: the pullback of a subtensor
+_zeros_inc = node(IncSubtensor, node(ew.zeros_like, Bind("zeros_of")), y, bind="inc")
 
 CANONICALIZE = [
     Rule("mul_by_one", _bound(node(ew.mul, x, one)), lambda x, out: _same_type(x, out)),
@@ -136,6 +148,8 @@ CANONICALIZE = [
     Rule("squeeze_subtensor", _bound(node(Subtensor, x)), _squeeze_subtensor),
     Rule("whole_inc_subtensor", _bound(node(IncSubtensor, x, y)), _whole_inc_subtensor),
     Rule("lift_dimshuffle", AnyInputs(ew.Elemwise, "out"), _lift_dimshuffle),
+    Rule("add_into_slice", _bound(node(ew.add, x, _zeros_inc)), _add_into),
+    Rule("add_into_slice_left", _bound(node(ew.add, _zeros_inc, x)), _add_into),
 ]
 
 # After gradients are taken, stop_gradient is an identity.
