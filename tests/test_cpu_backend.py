@@ -31,7 +31,7 @@ def test_a_ten_op_elementwise_chain_is_one_kernel():
 def _code(source: str) -> str:
     """A kernel module's serial variant without its comment lines (which list the graph nodes).
 
-    The module may also hold a `parallel` variant that repeats the loop under prange."""
+    The module may also hold a `parallel` variant, which calls `serial` on chunks of rows."""
     serial = source[source.index("def serial(") :]
     serial = serial.split("\n@", 1)[0]
     return "\n".join(line for line in serial.splitlines() if not line.lstrip().startswith("#"))
@@ -207,7 +207,7 @@ def test_softmax_classifier_agrees_with_the_interpreter(rng):
 
 @pytest.mark.parametrize("threshold", [1, 1 << 30])
 def test_a_schedule_never_changes_results(monkeypatch, tmp_path, threshold):
-    """The same kernels, serial and parallel (threshold 1: every loop in prange)."""
+    """The same kernels, serial and parallel (threshold 1: every kernel that can, in chunks on threads)."""
     import codegen.build
     import codegen.schedule
 
@@ -218,11 +218,15 @@ def test_a_schedule_never_changes_results(monkeypatch, tmp_path, threshold):
     monkeypatch.setattr(codegen.build, "PARALLEL_INPUT_ELEMENTS", 1 if threshold == 1 else 1 << 30)
     monkeypatch.setattr(codegen.schedule.schedule, "__defaults__", (threshold,))
     x, g = sn.matrix("x", "float64"), sn.matrix("g", "float64")
+    z = sn.tensor("z", "float64", shape=(None, None, None))
     y = sn.sum(sn.tanh(x) * g, axis=0) + sn.sum(x * x, axis=1).sum()
-    data = np.linspace(-2, 2, 12).reshape(4, 3)
-    f = cpu([x, g], [y, sn.max(x, axis=1)])
-    expected = sn.function([x, g], [y, sn.max(x, axis=1)], target="interp")(data, data)
-    for got, want in zip(f(data, data), expected):
+    # 5 rows: chunks of unequal size; z sums a middle axis (the output is zeroed per chunk)
+    data, cube = np.linspace(-2, 2, 15).reshape(5, 3), np.linspace(-1, 1, 60).reshape(5, 4, 3)
+    outputs = [y, sn.max(x, axis=1), sn.exp(x) * 2, sn.sum(sn.exp(z), axis=1)]
+    f = cpu([x, g, z], outputs)
+    assert sum("def parallel(" in k.source for k in f.kernels) >= 2  # run by the parallel driver at threshold 1
+    expected = sn.function([x, g, z], outputs, target="interp")(data, data, cube)
+    for got, want in zip(f(data, data, cube), expected):
         np.testing.assert_allclose(got, want, rtol=1e-12)
 
 

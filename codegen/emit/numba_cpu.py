@@ -44,10 +44,10 @@ class KernelPrinter:
         self.vector_math = vector_math
         self.uses_vecmath = False  # whether a printed kernel calls codegen.vecmath
 
-    def section(self, lines: Lines, kernel: Kernel, names: dict, prefix: str, parallel_axis) -> None:
+    def section(self, lines: Lines, kernel: Kernel, names: dict, prefix: str, values=()) -> None:
+        """The kernel's loops; array inputs in ``values`` are 0-d arrays passed as their value."""
         self.names = _NameMap(names, prefix)
         self.prefix = prefix
-        self.parallel_axis = parallel_axis
         import sympy
 
         symbols = {}
@@ -59,10 +59,11 @@ class KernelPrinter:
             symbols[sympy.Symbol(name, real=True)] = self.names[name]
         self.scalar = ScalarPrinter(self.constants, kernel.compute_dtype, _SymbolMap(symbols), self.vector_math)
         # Loop-invariant loads (0-d values, fully broadcast arrays) happen once, before the
-        # loops; inside a prange body Numba cannot index a 0-d array anyway.
+        # loops.
         self.invariant = [ld for ld in kernel.loads if all(a is None for a in ld.axes)]
         for ld in self.invariant:
-            lines.add(f"{self.names[ld.name]} = {self.names[ld.array]}[{self.index(ld.axes)}]")
+            index = "" if ld.array in values else f"[{self.index(ld.axes)}]"
+            lines.add(f"{self.names[ld.name]} = {self.names[ld.array]}{index}")
         r = kernel.reduction
         if r is None:
             self.loops(lines, kernel, range(kernel.rank), self.body)
@@ -82,8 +83,7 @@ class KernelPrinter:
             innermost(lines, kernel)
             return
         k = axes[0]
-        loop = "prange" if self.parallel_axis == k else "range"
-        with lines.block(f"for {self.prefix}i{k} in {loop}({self.names[f'n{k}']}):"):
+        with lines.block(f"for {self.prefix}i{k} in range({self.names[f'n{k}']}):"):
             self.loops(lines, kernel, axes[1:], innermost)
 
     def body(self, lines, kernel) -> None:
