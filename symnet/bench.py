@@ -820,9 +820,21 @@ def first_epoch(which: str) -> float:
 COMPILE_MODELS = (("mlp16", "mlp4", 1.5), ("lstm16", "lstm4", 1.5))
 
 
+# LeNet-5's first epoch against 2× Keras 3 on JAX (3.2 s, BENCHMARKS.md, 2026-12-01): with
+# Keras installed, run `--compare keras` for a same-run figure
+LENET_TARGET = 2 * 3.2
+
+
 def compile_growth(models=COMPILE_MODELS, quick: bool = False) -> list:
-    """COMPILE: how the first epoch's time (almost all compilation) grows with the graph."""
+    """COMPILE: how the first epoch's time (almost all compilation) grows with the graph,
+    and LeNet-5's first epoch against its target."""
     rows = []
+    if not quick:
+        lenet = first_epoch("lenet")
+        rows.append({
+            "key": "COMPILE-lenet", "workload": "COMPILE lenet first epoch, empty caches", "symnet": lenet,
+            "baseline": "target: 2x Keras-JAX's 3.2 s", "baseline_time": LENET_TARGET, "ratio": lenet / LENET_TARGET,
+        })
     for big, small, target in models:
         if quick and big.startswith("lstm"):
             continue

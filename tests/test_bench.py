@@ -155,3 +155,13 @@ def test_each_installed_peer_verifies_and_times_the_small_workloads(peer):
         pytest.skip(f"{peer} is not installed (the bench extra)")
     figures = peer_suite(peer, ["W1", "W3-10"], quick=True, size=1000)  # raises on a wrong result
     assert set(figures) == {"W1", "W3-10"} and all(t > 0 for t in figures.values())
+
+
+def test_compile_growth_times_first_epochs_in_fresh_processes():
+    from symnet.bench import compile_growth, compile_model
+
+    (row,) = compile_growth(models=(("mlp2", "mlp1", 1.5),), quick=True)
+    assert row["key"] == "COMPILE-mlp2" and row["symnet"] > 0 and row["baseline_time"] > 0
+    assert row["ratio"] == row["symnet"] / row["baseline_time"]
+    with pytest.raises(ValueError, match="unknown COMPILE model"):
+        compile_model("resnet")
