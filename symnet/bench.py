@@ -114,7 +114,7 @@ def profile(f, *args, repeat: int = 20) -> Profile:
     """Time every step (kernel, matmul, copy) of ``f(*args)`` with an instrumented build of
     the same program. Each timed step includes a clock read of about a microsecond. The
     calls update shared variables as ``f`` would; their values are restored afterwards."""
-    from codegen.build import PARALLEL_INPUT_ELEMENTS, build_profiled
+    from symnet.codegen.build import PARALLEL_INPUT_ELEMENTS, build_profiled
     from symnet.function import _check_argument
     from symnet.graph import SharedVariable
 
@@ -885,7 +885,7 @@ def cuda_suite(quick: bool = False, size: int | None = None, workloads=("W1", "W
     step at batch 128 and 2048 against NumPy on the CPU and, where installed, PyTorch on the
     GPU. Under the simulator, shapes are tiny and times mean nothing (a smoke test)."""
     import symnet as sn
-    from codegen import cudalib
+    from symnet.codegen import cudalib
     from numba import cuda
 
     say = progress or (lambda text: None)

@@ -13,7 +13,7 @@ class Config:
         # Where sn.function compiles to when no target is given: "cpu", "cuda" or "interp".
         self.target: str = os.environ.get("SYMNET_TARGET", "cpu")
         # True: exp, log, tanh, sigmoid, ... in CPU kernels are symnet's vectorizable
-        # polynomial forms (codegen/vecmath.py, bounds in ULP_BOUNDS there); False: libm's.
+        # polynomial forms (symnet/codegen/vecmath.py, bounds in ULP_BOUNDS there); False: libm's.
         # Read when a function is compiled.
         self.fast_math: bool = os.environ.get("SYMNET_FAST_MATH", "1") != "0"
         # True: CUDA kernels use the GPU's fast intrinsics (approximate exp, log, sin, cos,

@@ -34,7 +34,7 @@ class Cost:
 
 def cost(f, *args) -> Cost:
     """The FLOPs and bytes of one call ``f(*args)`` of a compiled Function."""
-    from codegen.emit.numba_driver import VIEWS  # the steps the CPU driver prints as views
+    from symnet.codegen.emit.numba_driver import VIEWS  # the steps the CPU driver prints as views
 
     program = getattr(f, "program", None)
     steps = program.steps if program is not None else toposort(f.graph.results)

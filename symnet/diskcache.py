@@ -43,12 +43,12 @@ def write_atomically(path: str, text: str) -> None:
 
 
 def code_digest() -> str:
-    """A digest of symnet's and codegen's sources, Python's version and the versions of
+    """A digest of symnet's sources (its back end, symnet.codegen, included), Python's version and the versions of
     ``_DEPENDENCIES`` (read from their metadata: nothing is imported)."""
     global _CODE_DIGEST
     if _CODE_DIGEST is None:
         digest = hashlib.sha256(sys.version.encode())
-        for package in ("symnet", "codegen"):
+        for package in ("symnet",):
             for folder in importlib.util.find_spec(package).submodule_search_locations:
                 for root, dirs, files in os.walk(folder):
                     dirs[:] = sorted(d for d in dirs if d != "__pycache__")

@@ -56,7 +56,7 @@ def function(inputs, outputs, updates=None, target=None, name=None) -> Function:
         compile_time = {}
         graph, _ = _optimize(inputs, outputs, updates, fused=False, times=compile_time)
         return Function(inputs, outputs, updates, single, target, name, compile_time, graph=graph)
-    import codegen
+    from symnet import codegen
     from symnet.signature import graph_signature
 
     fast = config.cuda_fast_math if target == "cuda" else config.fast_math
@@ -193,7 +193,7 @@ class Function:
     def _cuda_inspect(self, asm: bool) -> str:
         """PTX of every fused CUDA kernel (``asm``), compiled for the types the driver passes:
         needs NVVM, not a GPU. LLVM IR comes from Numba's dispatchers after a call on a GPU."""
-        from codegen import cudalib
+        from symnet.codegen import cudalib
 
         if cudalib.SIMULATOR:
             raise RuntimeError("the CUDA simulator compiles nothing: run without NUMBA_ENABLE_CUDASIM=1 for PTX")
@@ -258,7 +258,7 @@ class Function:
         return self._native_batches(arrays, batch_size)
 
     def _native_batches(self, arrays: list, batch_size: int):
-        from codegen.build import PARALLEL_INPUT_ELEMENTS
+        from symnet.codegen.build import PARALLEL_INPUT_ELEMENTS
 
         module = self.native.module
         state = [v.container if isinstance(v, SharedVariable) else v.data for v in self.native.info.params[len(arrays) :]]
@@ -278,7 +278,7 @@ class Function:
     def _device_argument(self, position: int, arg):
         """A CUDA function's argument as a device array: device arrays (``__cuda_array_interface__``)
         are checked and used in place, anything else is checked as on the CPU and copied over."""
-        from codegen import cudalib
+        from symnet.codegen import cudalib
 
         v = self.inputs[position]
         if not cudalib.is_device_array(arg):

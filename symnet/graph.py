@@ -248,7 +248,7 @@ class SharedVariable(Variable):
         """The device array (copied over if the host is newer) for a CUDA function;
         ``written``: the function updates it, so the host copy is stale afterwards."""
         if self._device is None:
-            from codegen import cudalib
+            from symnet.codegen import cudalib
 
             self._device = cudalib.to_device(self._host)
             self.host_only = None

@@ -4,7 +4,7 @@ settings and symnet's code), so a later process can take the program compiled fo
 identical graph without optimizing, differentiating or printing it again.
 
 Not in it: the user's lines and the numbers of unnamed variables, which only error messages
-show; a recalled program prints itself again for those (see ``codegen.build.Recalled``)."""
+show; a recalled program prints itself again for those (see ``symnet.codegen.build.Recalled``)."""
 
 from __future__ import annotations
 

@@ -137,7 +137,7 @@ def test_profile_times_every_step_and_restores_state():
 
 
 def test_cli_runs_the_gpu_workloads_under_the_simulator(capsys):
-    from codegen import cudalib
+    from symnet.codegen import cudalib
     from symnet.bench import main
 
     if not cudalib.SIMULATOR:

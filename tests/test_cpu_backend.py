@@ -208,15 +208,15 @@ def test_softmax_classifier_agrees_with_the_interpreter(rng):
 @pytest.mark.parametrize("threshold", [1, 1 << 30])
 def test_a_schedule_never_changes_results(monkeypatch, tmp_path, threshold):
     """The same kernels, serial and parallel (threshold 1: every kernel that can, in chunks on threads)."""
-    import codegen.build
-    import codegen.schedule
+    import symnet.codegen.build
+    import symnet.codegen.schedule
 
     # the schedule is patched, not symnet's code: recall nothing compiled under the other one
     monkeypatch.setenv("SYMNET_CACHE_DIR", str(tmp_path))
 
-    monkeypatch.setattr(codegen.schedule, "PARALLEL_THRESHOLD", threshold)
-    monkeypatch.setattr(codegen.build, "PARALLEL_INPUT_ELEMENTS", 1 if threshold == 1 else 1 << 30)
-    monkeypatch.setattr(codegen.schedule.schedule, "__defaults__", (threshold,))
+    monkeypatch.setattr(symnet.codegen.schedule, "PARALLEL_THRESHOLD", threshold)
+    monkeypatch.setattr(symnet.codegen.build, "PARALLEL_INPUT_ELEMENTS", 1 if threshold == 1 else 1 << 30)
+    monkeypatch.setattr(symnet.codegen.schedule.schedule, "__defaults__", (threshold,))
     x, g = sn.matrix("x", "float64"), sn.matrix("g", "float64")
     z = sn.tensor("z", "float64", shape=(None, None, None))
     y = sn.sum(sn.tanh(x) * g, axis=0) + sn.sum(x * x, axis=1).sum()

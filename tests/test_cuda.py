@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import symnet as sn
-from codegen import cudalib
+from symnet.codegen import cudalib
 from symnet.bench import mlp_params, numpy_mlp_step, w4_step_symnet
 from symnet.testing import check_random_graphs, random_graph
 from tests.test_cpu_ops import BATTERY, _grad_items, check_gradients, check_values

@@ -72,7 +72,7 @@ LIBRARY = textwrap.dedent(
     from numba import types as T
     import numba.cuda.api as api
     import numba.cuda.dispatcher as dispatcher
-    from codegen import cudalib as L
+    from symnet.codegen import cudalib as L
 
     # kernels that call device functions ask for the current device's compute capability
     device = pytypes.SimpleNamespace(compute_capability=(8, 0))

@@ -13,7 +13,7 @@ CHECK = textwrap.dedent(
     import itertools
     import numpy as np
     from numba.cuda.cudadrv.devicearray import DeviceNDArray
-    from codegen import cudalib
+    from symnet.codegen import cudalib
 
     assert not cudalib.SIMULATOR
 

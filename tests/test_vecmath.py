@@ -1,4 +1,4 @@
-"""codegen/vecmath.py against higher-precision references: every function and dtype over
+"""symnet/codegen/vecmath.py against higher-precision references: every function and dtype over
 dense sweeps (random points across the domain, log-spaced magnitudes, a stride through
 all float32 bit patterns of [1/256, 256)) and the special values, within ``ULP_BOUNDS``;
 and the generated W1 kernel is vectorized."""
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import symnet as sn
-from codegen import vecmath
+from symnet.codegen import vecmath
 
 LONG = np.finfo(np.longdouble).nmant >= 63  # x86 extended precision: a float64 reference
 

@@ -1,4 +1,4 @@
-"""Fits the polynomial coefficients of codegen/vecmath.py that are not textbook series (erf),
+"""Fits the polynomial coefficients of symnet/codegen/vecmath.py that are not textbook series (erf),
 with mpmath's Chebyshev fits at 40 digits, and prints them for pasting into vecmath.py.
 
 erf(x) = x * A(x*x) for |x| < 1, and 1 - exp(-x*x) * B_j(w) above, with w the position of

@@ -6,11 +6,11 @@ from __future__ import annotations
 def build(target: str, program, inputs, updates, fastmath, single: bool, vector_math: bool, signature=None):
     match target:
         case "cpu":
-            from codegen.build import build_cpu
+            from symnet.codegen.build import build_cpu
 
             return build_cpu(program, inputs, updates, fastmath, single, vector_math, signature)
         case "cuda":
-            from codegen.build import build_cuda
+            from symnet.codegen.build import build_cuda
 
             return build_cuda(program, inputs, updates, single, fast_math=vector_math)
     raise ValueError(f"unknown target {target!r}")
@@ -21,6 +21,6 @@ def recall(target: str, signature, inputs):
     not remembered: their first call compiles on the device anyway)."""
     if target != "cpu":
         return None
-    from codegen.build import recall_cpu
+    from symnet.codegen.build import recall_cpu
 
     return recall_cpu(signature, inputs)

@@ -39,14 +39,14 @@ def _load_cython_blas() -> None:
 
 _load_cython_blas()
 
-from codegen import targets  # noqa: E402
-from codegen.build import CPU_FASTMATH  # noqa: E402
+from symnet.codegen import targets  # noqa: E402
+from symnet.codegen.build import CPU_FASTMATH  # noqa: E402
 
 
 def compile_program(program, inputs, updates, target: str = "cpu", fastmath=CPU_FASTMATH, single=False, vector_math=True, signature=None):
     """A native program for ``program`` (a ``symnet.rewrite.fuse.Program``); ``single``: its
     entry point returns the one output itself rather than a list; ``vector_math``: kernels
-    use codegen/vecmath.py's transcendentals instead of libm's; ``signature``: the source
+    use symnet/codegen/vecmath.py's transcendentals instead of libm's; ``signature``: the source
     graph's (``symnet.signature``), to remember the program under for ``recall_program``."""
     return targets.build(target, program, inputs, updates, fastmath, single, vector_math, signature)
 
@@ -59,6 +59,6 @@ def recall_program(signature, inputs, target: str = "cpu"):
 
 def describe_program(program, inputs, updates, single: bool, vector_math: bool, fastmath=CPU_FASTMATH):
     """What printing ``program`` for the CPU gives (source, kernels, …), loading nothing."""
-    from codegen.build import cpu_printer
+    from symnet.codegen.build import cpu_printer
 
     return cpu_printer(program, inputs, updates, fastmath, single, vector_math).print()

@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba import cuda
 
-from codegen import nnlib
+from symnet.codegen import nnlib
 
 # what numba.cuda is in this process (NUMBA_ENABLE_CUDASIM was read when numba was imported)
 SIMULATOR = "simulator" in cuda.to_device.__module__

@@ -30,7 +30,7 @@ warnings.filterwarnings("ignore", message=r"(?s).*symnet_gen_", category=NumbaPe
 
 
 def _library_digest() -> str:
-    """Generated modules call codegen.vecmath and codegen.nnlib, whose code Numba's cache
+    """Generated modules call symnet.codegen.vecmath and symnet.codegen.nnlib, whose code Numba's cache
     of the caller does not track: their sources are part of every key."""
     global _LIBRARY
     if _LIBRARY is None:

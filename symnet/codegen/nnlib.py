@@ -4,7 +4,7 @@ counter-based random numbers.
 Convolutions are im2col + one BLAS product per chunk of images (a chunk's columns stay
 under ``CHUNK_ELEMENTS``); pooling is window loops. These are ordinary Numba functions,
 compiled once per signature and cached beside this file, so generated modules that use
-them do not recompile them (``codegen.cache`` hashes this file into every key).
+them do not recompile them (``symnet.codegen.cache`` hashes this file into every key).
 Every routine writes into ``out``, which the driver allocated C-contiguous.
 """
 

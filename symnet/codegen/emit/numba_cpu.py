@@ -8,9 +8,9 @@ brings its own wrappers and pass pipeline).
 
 from __future__ import annotations
 
-from codegen.emit.printer import Lines
-from codegen.emit.scalar import ScalarPrinter
-from codegen.loopir import Kernel
+from symnet.codegen.emit.printer import Lines
+from symnet.codegen.emit.scalar import ScalarPrinter
+from symnet.codegen.loopir import Kernel
 
 NUMPY_DTYPE = {"bool": "np.bool_", "int32": "np.int32", "int64": "np.int64", "float32": "np.float32", "float64": "np.float64"}
 
@@ -42,7 +42,7 @@ class KernelPrinter:
     def __init__(self, constants, vector_math: bool):
         self.constants = constants
         self.vector_math = vector_math
-        self.uses_vecmath = False  # whether a printed kernel calls codegen.vecmath
+        self.uses_vecmath = False  # whether a printed kernel calls symnet.codegen.vecmath
 
     def section(self, lines: Lines, kernel: Kernel, names: dict, prefix: str, values=()) -> None:
         """The kernel's loops; array inputs in ``values`` are 0-d arrays passed as their value."""

@@ -196,7 +196,7 @@ def _consts(x):
 
 
 def _compiled_only(*args):
-    raise TypeError("codegen.vecmath functions are callable from Numba-compiled code only")
+    raise TypeError("symnet.codegen.vecmath functions are callable from Numba-compiled code only")
 
 
 def _vectorized(stub):

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import sympy
 
-from codegen.emit.numba_cpu import _SymbolMap, convert
-from codegen.emit.printer import Lines
-from codegen.emit.scalar import ScalarPrinter
-from codegen.loopir import Kernel, index_code
+from symnet.codegen.emit.numba_cpu import _SymbolMap, convert
+from symnet.codegen.emit.printer import Lines
+from symnet.codegen.emit.scalar import ScalarPrinter
+from symnet.codegen.loopir import Kernel, index_code
 
 
 def _accumulator(kernel: Kernel) -> str:

@@ -10,7 +10,7 @@ import re
 
 import sympy
 
-from codegen.loopir import Kernel, Load, Reduction, Store
+from symnet.codegen.loopir import Kernel, Load, Reduction, Store
 from symnet.graph import Constant, Variable
 from symnet.ops.elementwise import Elemwise
 from symnet.ops.reduction import Reduce

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
-from codegen.vecmath import FUNCTIONS as VECMATH
+from symnet.codegen.vecmath import FUNCTIONS as VECMATH
 from symnet.ops.scalar_math import relu, sigmoid, softplus, step, trunc
 
 SHORT = {"float32": "f32", "float64": "f64", "int64": "i64", "int32": "i32", "bool": "b"}
@@ -40,7 +40,7 @@ class ScalarPrinter(PythonCodePrinter):
         self.constants = constants
         self.dtype = dtype
         self.symbol_names = names
-        # vectorizable forms from codegen.vecmath (imported as vm) for float kernels
+        # vectorizable forms from symnet.codegen.vecmath (imported as vm) for float kernels
         self.vector_math = vector_math and dtype.startswith("float")
         self.used_vecmath = False
 

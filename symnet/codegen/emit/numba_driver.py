@@ -11,13 +11,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from codegen import cache
-from codegen.emit.numba_cpu import HELPERS, NUMPY_DTYPE, KernelPrinter
-from codegen.emit.printer import Lines
-from codegen.emit.scalar import Constants
-from codegen.lower import identifier, lower_region
-from codegen.schedule import schedule
-from codegen.shapes import ShapeEnv
+from symnet.codegen import cache
+from symnet.codegen.emit.numba_cpu import HELPERS, NUMPY_DTYPE, KernelPrinter
+from symnet.codegen.emit.printer import Lines
+from symnet.codegen.emit.scalar import Constants
+from symnet.codegen.lower import identifier, lower_region
+from symnet.codegen.schedule import schedule
+from symnet.codegen.shapes import ShapeEnv
 from symnet.graph import Constant, SharedVariable, toposort
 from symnet.ops.conv import Conv2d, Conv2dGradInput, Conv2dGradWeight, Pool2d, Pool2dGrad
 from symnet.ops.linalg import Matmul
@@ -68,7 +68,7 @@ class Module:
     kernels: list = field(default_factory=list)
     step_labels: list = field(default_factory=list)  # one per step, for sn.profile
     lower_seconds: float = 0.0  # spent in lower_region, for f.compile_time["lower"]
-    vector_math: bool = True  # kernels use codegen.vecmath (sn.config.fast_math when compiled)
+    vector_math: bool = True  # kernels use symnet.codegen.vecmath (sn.config.fast_math when compiled)
     kernel_modules: dict = field(default_factory=dict)  # module name → source, for the build to load
 
 
@@ -97,7 +97,7 @@ class DriverPrinter:
         self.fresh: set = set()  # variables held in buffers this call allocated
         self.scalars: set = set()
         self.helpers: set = set()
-        self.uses_nnlib = False  # whether the driver calls codegen.nnlib (conv, pooling)
+        self.uses_nnlib = False  # whether the driver calls symnet.codegen.nnlib (conv, pooling)
         self.kernels: list = []
         self.kernel_modules: dict = {}  # module name → (alias in the driver, source)
         self.body: list = []  # (serial lines, parallel lines) chunks
@@ -275,9 +275,9 @@ class DriverPrinter:
         lines.add("import numba")
         lines.add("from numba import prange")
         if self.uses_nnlib:
-            lines.add("from codegen import nnlib")
+            lines.add("from symnet.codegen import nnlib")
         if self.kernel_modules:
-            lines.add("from codegen.cache import kernel_module")
+            lines.add("from symnet.codegen.cache import kernel_module")
         lines.add("")
         for name, (alias, _) in self.kernel_modules.items():
             lines.add(f'{alias} = kernel_module("{name}")')
@@ -751,7 +751,7 @@ class DriverPrinter:
         return name if v.dtype == out.dtype else f"{name}.astype({_dtype(out)})"
 
     def call_library(self, routine, o, shape, out, args) -> None:
-        """``o`` = a new buffer filled by ``codegen.nnlib.<routine>(*args, o)``."""
+        """``o`` = a new buffer filled by ``symnet.codegen.nnlib.<routine>(*args, o)``."""
         self.uses_nnlib = True
         self.emit(f"{o} = np.empty({shape}, {_dtype(out)})")
         self.emit(f"nnlib.{routine}({', '.join(args)}, {o})")
@@ -797,7 +797,7 @@ def _kernel_module_text(constants: Constants, bodies: Lines, parallel: bool, use
     if parallel:
         text.add("from numba import prange")
     if uses_vecmath:
-        text.add("from codegen import vecmath as vm")
+        text.add("from symnet.codegen import vecmath as vm")
     text.add("")
     text.extend(constants.definitions())
     text.add("")

@@ -1,5 +1,5 @@
 """The CUDA driver: a Python function that sizes device buffers, launches the kernels in
-order, multiplies through codegen/cudalib.py and writes updates into device state.
+order, multiplies through symnet/codegen/cudalib.py and writes updates into device state.
 
 It is the CPU driver (numba_driver.py) with other buffers, copies, kernels and single ops:
 shapes, checks, buffer reuse and in-place updates are planned by the same code.
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import sympy
 
-from codegen import cudalib
-from codegen.emit.numba_cpu import HELPERS, NUMPY_DTYPE
-from codegen.emit.numba_cuda import CudaKernelPrinter, splits
-from codegen.emit.numba_driver import DriverPrinter, _escape, _sizes
-from codegen.emit.printer import Lines
-from codegen.loopir import Kernel, Load, Store
+from symnet.codegen import cudalib
+from symnet.codegen.emit.numba_cpu import HELPERS, NUMPY_DTYPE
+from symnet.codegen.emit.numba_cuda import CudaKernelPrinter, splits
+from symnet.codegen.emit.numba_driver import DriverPrinter, _escape, _sizes
+from symnet.codegen.emit.printer import Lines
+from symnet.codegen.loopir import Kernel, Load, Store
 from symnet.ops.conv import Conv2d, Conv2dGradInput, Conv2dGradWeight, Pool2d, Pool2dGrad
 from symnet.ops.linalg import Matmul
 from symnet.ops.nnet import OneHot
@@ -309,7 +309,7 @@ class CudaDriverPrinter(DriverPrinter):
         lines.add("import numpy as np")
         lines.add("import numba")
         lines.add("from numba import cuda")
-        lines.add("from codegen import cudalib")
+        lines.add("from symnet.codegen import cudalib")
         lines.add("")
         lines.extend(self.constants.definitions())
         for helper in sorted(self.helpers):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from codegen import cache
+from symnet.codegen import cache
 from symnet import diskcache
 from symnet.errors import ShapeError
 
@@ -72,7 +72,7 @@ def _generate_and_load(printer, target: str) -> tuple:
 
 def cpu_printer(program, inputs, updates, fastmath, single, vector_math, profile=False):
     # imported here: the printers import sympy, which a recalled program does without
-    from codegen.emit.numba_driver import DriverPrinter
+    from symnet.codegen.emit.numba_driver import DriverPrinter
 
     return DriverPrinter(program, inputs, updates, fastmath, single, PARALLEL_INPUT_ELEMENTS, vector_math, profile=profile)
 
@@ -158,7 +158,7 @@ class CudaProgram(NativeProgram):
         """``entry(*args)``: inputs converted by ``convert(k, arg)`` to device arrays, shared
         variables' device copies (updated ones marked as written), one driver call; outputs
         come back as device arrays (``.copy_to_host()`` for NumPy)."""
-        from codegen import cudalib
+        from symnet.codegen import cudalib
 
         run, failure = self.module.run, self.failure
         updated = {id(shared) for shared, _ in self.updates}
@@ -185,7 +185,7 @@ class CudaProgram(NativeProgram):
 
 
 def build_cuda(program, inputs, updates, single, fast_math: bool = False) -> CudaProgram:
-    from codegen.emit.cuda_driver import CudaDriverPrinter
+    from symnet.codegen.emit.cuda_driver import CudaDriverPrinter
 
     printer = CudaDriverPrinter(program, inputs, updates, single, fast_math)
     return CudaProgram(*_generate_and_load(printer, "cuda"), updates)
