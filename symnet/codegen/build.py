@@ -27,7 +27,7 @@ class NativeProgram:
     def source(self) -> str:
         """The driver's module followed by each kernel module it calls."""
         parts = [self.info.source]
-        for kernel in getattr(self.module, "KERNEL_MODULES", ()):
+        for kernel in getattr(self.module, "KERNEL_MODULES", ()):  # a CUDA module holds its kernels
             parts.append(f"\n\n# ---- {kernel.__name__} ----\n" + kernel.SYMNET_SOURCE)
         return "".join(parts)
 
@@ -57,7 +57,7 @@ def _generate_and_load(printer, target: str) -> tuple:
     info = printer.print()
     emitted = time.perf_counter()
     # kernel modules first: the driver imports them; a hit means every module was on disk
-    hits = [cache.load(source, target)[1] for source in getattr(info, "kernel_modules", {}).values()]
+    hits = [cache.load(source, target)[1] for source in info.kernel_modules.values()]
     module, hit = cache.load(info.source, target)
     hit = hit and all(hits)
     loaded = time.perf_counter()

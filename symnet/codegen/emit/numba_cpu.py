@@ -33,10 +33,10 @@ def convert(value: str, dtype: str) -> str:
 
 
 class KernelPrinter:
-    """Prints a Kernel as a loop nest inside the driver (one compiled function in all).
+    """Prints a Kernel as a loop nest, the body of its module's ``serial`` function.
 
-    ``names`` maps the kernel's parameters to driver code (sizes, arrays, scalars); the
-    kernel's own locals get the prefix ``k<n>_`` so sections never share a variable.
+    Names are the kernel IR's own (``n0``, ``a0``, ``out0``, ``x0``, ``i0``): its module's
+    parameters and locals. Only static sizes are printed as their literals.
     """
 
     def __init__(self, constants, vector_math: bool):
@@ -44,10 +44,10 @@ class KernelPrinter:
         self.vector_math = vector_math
         self.uses_vecmath = False  # whether a printed kernel calls symnet.codegen.vecmath
 
-    def section(self, lines: Lines, kernel: Kernel, names: dict, prefix: str, values=()) -> None:
-        """The kernel's loops; array inputs in ``values`` are 0-d arrays passed as their value."""
-        self.names = _NameMap(names, prefix)
-        self.prefix = prefix
+    def section(self, lines: Lines, kernel: Kernel, literals: dict, values=()) -> None:
+        """The kernel's loops; ``literals`` gives static sizes (``n1`` → ``"32"``), and array
+        inputs in ``values`` are 0-d arrays passed as their value."""
+        self.names = _NameMap(literals)
         import sympy
 
         symbols = {}
@@ -74,7 +74,7 @@ class KernelPrinter:
         self.uses_vecmath |= self.scalar.used_vecmath
 
     def index(self, axes) -> str:
-        return ", ".join("0" if a is None else f"{self.prefix}i{a}" for a in axes) if axes else "()"
+        return ", ".join("0" if a is None else f"i{a}" for a in axes) if axes else "()"
 
     def loops(self, lines, kernel, axes, innermost) -> None:
         """Nested loops over ``axes`` with ``innermost`` inside the last one."""
@@ -83,7 +83,7 @@ class KernelPrinter:
             innermost(lines, kernel)
             return
         k = axes[0]
-        with lines.block(f"for {self.prefix}i{k} in range({self.names[f'n{k}']}):"):
+        with lines.block(f"for i{k} in range({self.names[f'n{k}']}):"):
             self.loops(lines, kernel, axes[1:], innermost)
 
     def body(self, lines, kernel) -> None:
@@ -102,7 +102,7 @@ class KernelPrinter:
         r = kernel.reduction
         kept = [k for k in range(kernel.rank) if k not in r.reduced]
         is_float = r.dtype.startswith("float")
-        acc = f"{self.prefix}acc"
+        acc = "acc"
         out_axes = [k if k in kept else None for k in range(kernel.rank)] if r.keepdims else kept
 
         def accumulate(lines, kernel):
@@ -122,10 +122,10 @@ class KernelPrinter:
         """Reduced axes outside kept ones: initialize the output, then accumulate in place."""
         r = kernel.reduction
         out = self.names[r.array]
-        flat = f"{self.prefix}flat"
+        flat = "flat"
         lines.add(f"{flat} = {out}.reshape(-1)")
-        with lines.block(f"for {self.prefix}j in range({flat}.size):"):
-            lines.add(f"{flat}[{self.prefix}j] = {initial(r.kind, r.dtype)}")
+        with lines.block(f"for j in range({flat}.size):"):
+            lines.add(f"{flat}[j] = {initial(r.kind, r.dtype)}")
         kept = [k for k in range(kernel.rank) if k not in r.reduced]
         out_axes = [k if k in kept else None for k in range(kernel.rank)] if r.keepdims else kept
         target = f"{out}[{self.index(out_axes)}]"
@@ -139,14 +139,10 @@ class KernelPrinter:
 
 
 class _NameMap(dict):
-    """Kernel name → driver code: parameters as given, locals prefixed."""
-
-    def __init__(self, params: dict, prefix: str):
-        super().__init__(params)
-        self.prefix = prefix
+    """Kernel name → code: the literals given, every other name as itself."""
 
     def __missing__(self, name):
-        return f"{self.prefix}{name}"
+        return name
 
 
 class _SymbolMap(dict):

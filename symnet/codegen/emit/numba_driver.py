@@ -501,8 +501,6 @@ class DriverPrinter:
         if parallel:
             static.discard(0)  # chunks have any number of rows
         dynamic = [f"n{k}" for k in range(len(sizes)) if k not in static]
-        own = {f"n{k}": sizes[k] if k in static else f"n{k}" for k in range(len(sizes))}
-        own.update((p, p) for p in kernel.array_inputs + kernel.scalar_inputs + kernel.outputs)
         order = kernel.array_inputs + kernel.scalar_inputs + kernel.outputs
         params = ", ".join(dynamic + order)
         printer = KernelPrinter(constants, self.vector_math)
@@ -512,11 +510,11 @@ class DriverPrinter:
         bodies = Lines()
         bodies.add(self.decorator(False, native_only=True))
         with bodies.block(f"def serial({params}):"):
-            printer.section(bodies, kernel, own, "", values)
+            printer.section(bodies, kernel, {f"n{k}": sizes[k] for k in static}, values)
         if parallel:
             chunk = ["hi - lo" if n == "n0" else n for n in dynamic]
             chunk += [f"{p}[lo:hi]" if p in sliced else p for p in order]
-            work = " * ".join(own[f"n{k}"] for k in range(len(sizes)))
+            work = " * ".join(sizes[k] if k in static else f"n{k}" for k in range(len(sizes)))
             bodies.add("")
             bodies.add("")
             bodies.add(self.decorator(True, native_only=True))
@@ -536,8 +534,7 @@ class DriverPrinter:
         if name not in self.kernel_modules:
             self.kernel_modules[name] = (f"_k{len(self.kernel_modules)}", source)
         alias = self.kernel_modules[name][0]
-        inputs = [names[p] + ("[()]" if p in values else "") for p in kernel.array_inputs]
-        args = ", ".join([names[n] for n in dynamic] + inputs + [names[p] for p in kernel.scalar_inputs + kernel.outputs])
+        args = ", ".join([names[n] for n in dynamic] + [names[p] + ("[()]" if p in values else "") for p in order])
         serial_call = [f"{alias}.serial({args})"]
         parallel_call = [f"{alias}.parallel({args})"] if parallel else serial_call
         self.body.append((header + serial_call, header + parallel_call))
@@ -816,7 +813,7 @@ def _row_sliced(kernel) -> set | None:
     for st in kernel.stores:
         accesses.setdefault(st.array, []).append(st.axes)
     r = kernel.reduction
-    if r is not None:  # the output's first axis is the kept first loop axis
+    if r is not None and 0 not in r.reduced:  # the output's first axis is the kept first loop axis
         accesses.setdefault(r.array, []).append((0,))
     sliced = set()
     for name, patterns in accesses.items():
