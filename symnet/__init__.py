@@ -14,7 +14,7 @@ _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from symnet.autodiff import grad  # noqa: E402
 from symnet.config import config
-from symnet.errors import DisconnectedInputError, ShapeError
+from symnet.errors import DisconnectedInputError, FallbackWarning, ShapeError
 from symnet.function import Function, function
 from symnet.graph import Constant, SharedVariable, Variable
 from symnet.bench import bench, profile

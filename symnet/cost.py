@@ -1,6 +1,6 @@
 """A cost model of compiled graphs: floating-point operations and bytes moved per call.
 
-FLOPs are counted per graph node (an elementwise op costs the operations of its sympy
+FLOPs are counted per graph node by its op's ``flops`` (an elementwise op costs the operations of its sympy
 expression per output element; a matmul 2·M·N·K; a reduction one per input element).
 Bytes are counted per step of the compiled program, as its kernels move them: a fused
 loop reads its inputs and writes its outputs once, whatever it computes in between; a
@@ -16,10 +16,6 @@ import numpy as np
 
 from symnet import interp
 from symnet.graph import Constant, SharedVariable, graph_inputs, toposort
-from symnet.ops.elementwise import Elemwise
-from symnet.ops.linalg import Matmul
-from symnet.ops.nnet import LogSoftmax, Softmax
-from symnet.ops.reduction import Reduce
 
 
 @dataclass(frozen=True)
@@ -34,7 +30,7 @@ class Cost:
 
 def cost(f, *args) -> Cost:
     """The FLOPs and bytes of one call ``f(*args)`` of a compiled Function."""
-    from symnet.codegen.emit.numba_driver import VIEWS  # the steps the CPU driver prints as views
+    from symnet.codegen.emit.numba_driver import CPU  # its rules say which steps the CPU driver prints as views
 
     program = getattr(f, "program", None)
     steps = program.steps if program is not None else toposort(f.graph.results)
@@ -44,32 +40,13 @@ def cost(f, *args) -> Cost:
     moved = 0
     for step in steps:
         nodes = getattr(step, "nodes", None) or [step]
-        flops += sum(node_flops(node, values) for node in nodes)
+        flops += sum(node.op.flops(node, values) for node in nodes)
         if hasattr(step, "nodes"):  # a fused loop: its inputs once, its stored outputs once
             loaded = [v for v in step.inputs if not (isinstance(v, Constant) and v.ndim == 0)]  # literals
             moved += sum(_nbytes(values[v]) for v in loaded) + sum(_nbytes(values[v]) for v in step.outputs)
-        elif not isinstance(step.op, VIEWS):
+        elif not CPU.is_view(step.op):
             moved += sum(_nbytes(values[v]) for v in step.inputs) + sum(_nbytes(values[v]) for v in step.outputs)
     return Cost(int(flops), int(moved))
-
-
-def node_flops(node, values: dict) -> int:
-    out = values[node.outputs[0]]
-    match node.op:
-        case Elemwise():
-            import sympy
-
-            _, expr = node.op.expression()
-            return np.size(out) * max(1, int(sympy.count_ops(expr)))
-        case Matmul():
-            a = values[node.inputs[0]]
-            k = a.shape[-1] if a.ndim else 1
-            return 2 * np.size(out) * k
-        case Reduce():
-            return np.size(values[node.inputs[0]])
-        case Softmax() | LogSoftmax():
-            return 5 * np.size(out)  # max, subtract, exp, sum, divide (or log)
-    return 0
 
 
 def _values(f, outputs: list, steps: list, args) -> dict:

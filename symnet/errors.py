@@ -1,4 +1,4 @@
-"""Exceptions raised to users: shape mismatches and disconnected gradients."""
+"""Exceptions and warnings raised to users: shape mismatches, disconnected gradients, fallbacks."""
 
 
 class ShapeError(ValueError):
@@ -7,3 +7,7 @@ class ShapeError(ValueError):
 
 class DisconnectedInputError(ValueError):
     """``grad(cost, wrt)`` where ``cost`` does not depend on ``wrt``."""
+
+
+class FallbackWarning(UserWarning):
+    """A compiled target has no rule for an op and runs its NumPy ``evaluate`` instead."""

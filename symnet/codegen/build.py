@@ -90,6 +90,8 @@ _PROGRAMS = diskcache.Table("programs")
 
 
 def _remember(signature, native: NativeProgram, n_inputs: int) -> None:
+    if native.info.fallbacks:
+        return  # its fallback ops are registered when it prints: a recalled one would not find them
     leaf = {id(v): k for k, v in enumerate(signature.leaves)}
     params = [leaf.get(id(v)) for v in native.info.params[n_inputs:]]
     if None in params:

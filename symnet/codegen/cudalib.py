@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba import cuda
 
-from symnet.codegen import nnlib
+from symnet.codegen import cpulib
 
 # what numba.cuda is in this process (NUMBA_ENABLE_CUDASIM was read when numba was imported)
 SIMULATOR = "simulator" in cuda.to_device.__module__
@@ -57,6 +57,17 @@ def to_device(a):
     if isinstance(a, np.ndarray):
         return cuda.to_device(np.ascontiguousarray(a) if a.ndim else a)
     return a if SIMULATOR else cuda.as_cuda_array(a)
+
+
+def fallback(key: str, *args) -> tuple:
+    """``cpulib.fallback`` (an op's NumPy evaluate) on host copies of C-contiguous device
+    arrays (numbers as they are); the outputs copied to the device."""
+    host = [a.copy_to_host() if is_device_array(a) else a for a in args]
+    return tuple(to_device(r) for r in cpulib.fallback(key, *host))
+
+
+# the driver's size code runs on the host: the Python function, not Numba's
+slice_length = cpulib.slice_length.py_func
 
 
 def empty(shape, dtype):
@@ -487,8 +498,8 @@ def pool2d_grad(x, g, kh, kw, sh, sw, average: bool, out) -> None:
     _launch(_pool2d_grad_kernel, out.size, x, g, kh, kw, sh, sw, average, _scale(kh, kw, out), out)
 
 
-# -- counter-based uniform noise: bit for bit nnlib.random_uniform -------------------------------
-_mix = cuda.jit(device=True)(nnlib._mix.py_func)  # the CPU's splitmix64 finalizer, compiled for the GPU
+# -- counter-based uniform noise: bit for bit cpulib.random_uniform -------------------------------
+_mix = cuda.jit(device=True)(cpulib._mix.py_func)  # the CPU's splitmix64 finalizer, compiled for the GPU
 
 
 @cuda.jit
@@ -496,8 +507,8 @@ def _random_uniform_kernel(seed, counter, single, flat):
     # the counter is read on the device: a Dropout step needs no copy back to the host
     key = _mix(np.uint64(seed) ^ _mix(np.uint64(counter[0])))
     for k in range(cuda.grid(1), flat.size, cuda.gridsize(1)):
-        # element k of nnlib's sequence: key advanced k + 1 golden steps (wrapping uint64)
-        bits = _mix(key + np.uint64(k + 1) * nnlib._GOLDEN)
+        # element k of cpulib's sequence: key advanced k + 1 golden steps (wrapping uint64)
+        bits = _mix(key + np.uint64(k + 1) * cpulib._GOLDEN)
         if single:
             flat[k] = np.float32(bits >> np.uint64(40)) * np.float32(2.0**-24)
         else:

@@ -1,35 +1,13 @@
 """Run-time shapes in the driver: each variable's sizes as code (literals or driver locals).
 
 The driver knows every shape before it runs any kernel: sizes follow from the inputs'
-shapes by each op's rule, and the checks that a rule implies (equal sizes where NumPy
-would broadcast, inner sizes of a matmul) become ``raise`` lines with an error number
-that the Python side turns into a message naming the node and the user's line.
+shapes by each op's ``infer_shape`` (beside its type rule, in ``symnet/ops/``), and the
+checks that a rule implies (equal sizes where NumPy would broadcast, inner sizes of a
+matmul) become ``raise`` lines with an error number that the Python side turns into a
+message naming the node and the user's line.
 """
 
 from __future__ import annotations
-
-from symnet.ops.conv import Conv2d, Conv2dGradInput, Conv2dGradWeight, Pool2d, Pool2dGrad
-from symnet.ops.elementwise import Elemwise
-from symnet.ops.random import RandomUniform
-from symnet.ops.linalg import Matmul
-from symnet.ops.nnet import OneHot
-from symnet.ops.reduction import Argmax, Reduce, ShapeI
-from symnet.ops.shape import (
-    BroadcastLike,
-    Concatenate,
-    DimShuffle,
-    IncSubtensor,
-    Reshape,
-    ReshapeLike,
-    SplitPart,
-    StopGradient,
-    Subtensor,
-    Take,
-    TakeAlongAxis,
-    TakeAlongAxisGrad,
-    TakeGrad,
-)
-
 
 class ShapeEnv:
     """Sizes as code strings; ``lines`` collects the driver lines that compute and check them."""
@@ -38,7 +16,7 @@ class ShapeEnv:
         self.sizes: dict = {}
         self.lines: list = []
         self.errors: list = []  # message per error number
-        self.helpers: set = set()  # module helpers the size code calls
+        self.slices = False  # whether the size code calls slice_length (the driver imports it)
         self.count = 0
 
     def of(self, v) -> tuple:
@@ -94,113 +72,20 @@ class ShapeEnv:
         return tuple(out)
 
     def node(self, node) -> None:
-        """Sizes of ``node``'s outputs, with the checks its op implies."""
-        op, ins = node.op, node.inputs
-        out = node.outputs[0]
-        static = out.type.shape
-        match op:
-            case Elemwise():
-                shape = self.broadcast(ins, node)
-            case BroadcastLike():
-                x, ref = ins
-                lead = ref.ndim - x.ndim
-                shape = tuple(
-                    self.of(ref)[k] if not ref.type.broadcastable[k] or k < lead else self.of(x)[k - lead]
-                    for k in range(ref.ndim)
-                )
-            case StopGradient():
-                shape = self.of(ins[0])
-            case Reduce() | Argmax():
-                x = self.of(ins[0])
-                axes = op.axes if isinstance(op, Reduce) else (range(len(x)) if op.axis is None else (op.axis,))
-                if op.keepdims:
-                    shape = tuple("1" if k in axes else s for k, s in enumerate(x))
-                else:
-                    shape = tuple(s for k, s in enumerate(x) if k not in axes)
-                if isinstance(op, Reduce) and op.kind != "sum" or isinstance(op, Argmax):
-                    empty = " * ".join(x[k] for k in axes) or "1"
-                    self.check(f"{empty} == 0", f"{op.name} of an empty array\n  in {node.where()}")
-            case Matmul():
-                a, b = (self.of(v) for v in ins)
-                a2 = ("1",) + a if len(a) == 1 else a
-                b2 = b + ("1",) if len(b) == 1 else b
-                self.equal([a2[-1], b2[-2]], node, "matmul inner")
-                batch = self.batch(ins, node)
-                shape = batch + ((a2[-2],) if len(a) > 1 else ()) + ((b2[-1],) if len(b) > 1 else ())
-            case DimShuffle():
-                x = self.of(ins[0])
-                shape = tuple("1" if o == "x" else x[o] for o in op.order)
-            case Reshape():
-                total = " * ".join(f"{s}" for s in self.of(ins[0])) or "1"
-                known = [s for s in op.shape if s != -1]
-                product = 1
-                for s in known:
-                    product *= s
-                if -1 in op.shape:
-                    total_local = self.local(f"({total})")
-                    if product == 0:
-                        raise NotImplementedError("reshape with -1 and a zero size")
-                    self.check(f"{total_local} % {product} != 0", f"cannot reshape\n  in {node.where()}")
-                    missing = self.local(f"{total_local} // {product}")
-                    shape = tuple(missing if s == -1 else str(s) for s in op.shape)
-                else:
-                    self.check(f"({total}) != {product}", f"cannot reshape to {op.shape}\n  in {node.where()}")
-                    shape = tuple(str(s) for s in op.shape)
-            case ReshapeLike():
-                x, ref = (self.of(v) for v in ins)
-                self.check(
-                    f"({' * '.join(x) or '1'}) != ({' * '.join(ref) or '1'})", f"cannot reshape\n  in {node.where()}"
-                )
-                shape = ref
-            case Subtensor():
-                shape = self.subtensor(op.spec, self.of(ins[0]), node)
-            case IncSubtensor() | TakeGrad():
-                shape = self.of(ins[0])
-            case TakeAlongAxisGrad():
-                x, g = self.of(ins[0]), self.of(ins[2])
-                shape = tuple(x[k] if k == op.axis else g[k] for k in range(len(g)))
-            case Take():
-                x, idx = (self.of(v) for v in ins)
-                shape = x[: op.axis] + idx + x[op.axis + 1 :]
-            case TakeAlongAxis():
-                x, idx = ins
-                shape = tuple(
-                    self.of(idx)[k] if k == op.axis else self.broadcast_axis([(x, k), (idx, k)], node)
-                    for k in range(x.ndim)
-                )
-            case Concatenate():
-                parts = [self.of(v) for v in ins]
-                shape = tuple(
-                    self.local(" + ".join(p[k] for p in parts))
-                    if k == op.axis
-                    else self.equal(list(dict.fromkeys(p[k] for p in parts)), node, "concatenate")
-                    for k in range(len(parts[0]))
-                )
-            case SplitPart():
-                shape = self.of(ins[1 + op.k])
-            case OneHot():
-                shape = self.of(ins[0]) + (str(op.n),)
-            case Conv2d():
-                (n, c, h, w), (f, c_w, kh, kw) = self.of(ins[0]), self.of(ins[1])
-                self.equal([c, c_w], node, "conv2d channel")
-                spatial = self.windows((h, w), (kh, kw), op.stride, op.padding, node)
-                shape = (n, f) + spatial
-            case Pool2d():
-                n, c, h, w = self.of(ins[0])
-                spatial = self.windows((h, w), tuple(map(str, op.size)), op.stride, (0, 0), node)
-                shape = (n, c) + spatial
-            case Conv2dGradInput() | Pool2dGrad():
-                shape = self.of(ins[0])
-            case RandomUniform():
-                shape = self.of(ins[1])
-            case Conv2dGradWeight():
-                shape = self.of(ins[1])
-            case ShapeI():
-                shape = ()
-            case _:
-                raise NotImplementedError(f"no shape rule for {op} in the CPU backend")
-        # known sizes in the type are facts the driver can use directly
-        self.sizes[out] = tuple(str(s) if s is not None else code for s, code in zip(static, shape))
+        """Sizes of ``node``'s outputs by its op's ``infer_shape``, with the checks it implies."""
+        for out, shape in zip(node.outputs, node.op.infer_shape(node, self)):
+            # known sizes in the type are facts the driver can use directly
+            self.sizes[out] = tuple(str(s) if s is not None else code for s, code in zip(out.type.shape, shape))
+
+    def reduced(self, node, axes, keepdims: bool, nonempty: bool) -> tuple:
+        """The sizes of a reduction of ``node``'s first input over ``axes``; ``nonempty``
+        checks that there is something to reduce (max, min, argmax)."""
+        x = self.of(node.inputs[0])
+        if nonempty:
+            self.check(f"{' * '.join(x[k] for k in axes) or '1'} == 0", f"{node.op.name} of an empty array\n  in {node.where()}")
+        if keepdims:
+            return tuple("1" if k in axes else s for k, s in enumerate(x))
+        return tuple(s for k, s in enumerate(x) if k not in axes)
 
     def windows(self, sizes, kernel, stride, padding, node) -> tuple:
         """Window positions along each spatial axis, checking each window fits the padded input."""
@@ -257,5 +142,5 @@ class ShapeEnv:
         if start is None and stop is None and step in (None, 1):
             return size
         start, stop, step = ("None" if v is None else str(v) for v in e)
-        self.helpers.add("_slice_length")
-        return self.local(f"_slice_length({start}, {stop}, {step}, {size})")
+        self.slices = True
+        return self.local(f"slice_length({start}, {stop}, {step}, {size})")

@@ -87,6 +87,11 @@ class Conv2d(_ConvOp):
         wo = out_size(x.shape[3], kw, self.stride[1], self.padding[1]) if kw is not None else None
         return [TensorType(dtype, (x.shape[0], w.shape[0], ho, wo))]
 
+    def infer_shape(self, node, sizes):
+        (n, c, h, w), (f, c_w, kh, kw) = sizes.of(node.inputs[0]), sizes.of(node.inputs[1])
+        sizes.equal([c, c_w], node, "conv2d channel")
+        return [(n, f) + sizes.windows((h, w), (kh, kw), self.stride, self.padding, node)]
+
     def evaluate(self, x, w):
         if x.shape[1] != w.shape[1]:
             raise ShapeError(f"conv2d: the input has {x.shape[1]} channels, the kernel expects {w.shape[1]}")
@@ -121,6 +126,9 @@ class Conv2dGradInput(_ConvOp):
     def value_inputs(self, node):
         return node.inputs[1:]
 
+    def infer_shape(self, node, sizes):
+        return [sizes.of(node.inputs[0])]
+
     def evaluate(self, x, w, g):
         dtype = upcast(w.dtype.name, g.dtype.name)
         # values[n, c, ho, wo, i, j] = sum_f g[n, f, ho, wo] * w[f, c, i, j]
@@ -149,6 +157,9 @@ class Conv2dGradWeight(_ConvOp):
 
     def value_inputs(self, node):
         return [node.inputs[0], node.inputs[2]]
+
+    def infer_shape(self, node, sizes):
+        return [sizes.of(node.inputs[1])]
 
     def evaluate(self, x, w, g):
         dtype = upcast(x.dtype.name, g.dtype.name)
@@ -195,6 +206,10 @@ class Pool2d(Op):
         wo = out_size(x.shape[3], self.size[1], self.stride[1], 0)
         return [TensorType(_pool_dtype(self.kind, x), (x.shape[0], x.shape[1], ho, wo))]
 
+    def infer_shape(self, node, sizes):
+        n, c, h, w = sizes.of(node.inputs[0])
+        return [(n, c) + sizes.windows((h, w), tuple(map(str, self.size)), self.stride, (0, 0), node)]
+
     def evaluate(self, x):
         windows = _windows(x, self.size, self.stride, (0, 0))
         dtype = _pool_dtype(self.kind, TensorType(x.dtype.name, x.shape))
@@ -233,6 +248,9 @@ class Pool2dGrad(Op):
 
     def value_inputs(self, node):
         return node.inputs if self.kind == "max" else node.inputs[1:]
+
+    def infer_shape(self, node, sizes):
+        return [sizes.of(node.inputs[0])]
 
     def evaluate(self, x, g):
         kh, kw = self.size

@@ -83,6 +83,15 @@ class Elemwise(Op):
             case dtype:
                 return dtype
 
+    def infer_shape(self, node, sizes):
+        return [sizes.broadcast(node.inputs, node)]
+
+    def flops(self, node, values) -> int:
+        import sympy  # not at import: a recalled program runs without it
+
+        _, expr = self.expression()
+        return int(np.size(values[node.outputs[0]])) * max(1, int(sympy.count_ops(expr)))
+
     def evaluate(self, *arrays):
         shape = np.broadcast_shapes(*(a.shape for a in arrays))
         dtype = self.out_dtype([a.dtype.name for a in arrays])

@@ -30,6 +30,18 @@ class Matmul(Op):
         dtype = upcast(a.dtype, b.dtype)
         return [TensorType("int64" if dtype == "bool" else dtype, shape)]
 
+    def infer_shape(self, node, sizes):
+        a, b = (sizes.of(v) for v in node.inputs)
+        a2 = ("1",) + a if len(a) == 1 else a
+        b2 = b + ("1",) if len(b) == 1 else b
+        sizes.equal([a2[-1], b2[-2]], node, "matmul inner")
+        batch = sizes.batch(node.inputs, node)
+        return [batch + ((a2[-2],) if len(a) > 1 else ()) + ((b2[-1],) if len(b) > 1 else ())]
+
+    def flops(self, node, values) -> int:
+        a = values[node.inputs[0]]
+        return 2 * int(np.size(values[node.outputs[0]])) * (a.shape[-1] if a.ndim else 1)
+
     def evaluate(self, a, b):
         dtype = self.output_types(TensorType(a.dtype.name, a.shape), TensorType(b.dtype.name, b.shape))[0].dtype
         # operands cast first: bool @ bool counts (int64), as the type rule says, not NumPy's logical

@@ -25,6 +25,12 @@ class Softmax(Op):
     def output_types(self, x):
         return [_float_type(x)]
 
+    def infer_shape(self, node, sizes):
+        return [sizes.of(node.inputs[0])]
+
+    def flops(self, node, values) -> int:
+        return 5 * int(np.size(values[node.outputs[0]]))  # max, subtract, exp, sum, divide (or log)
+
     def evaluate(self, x):
         dtype = _float_type(TensorType(x.dtype.name, x.shape)).dtype
         e = np.exp(x - np.max(x, axis=self.axis, keepdims=True))
@@ -53,6 +59,12 @@ class LogSoftmax(Op):
 
     def output_types(self, x):
         return [_float_type(x)]
+
+    def infer_shape(self, node, sizes):
+        return [sizes.of(node.inputs[0])]
+
+    def flops(self, node, values) -> int:
+        return 5 * int(np.size(values[node.outputs[0]]))  # max, subtract, exp, sum, divide (or log)
 
     def evaluate(self, x):
         dtype = _float_type(TensorType(x.dtype.name, x.shape)).dtype
@@ -85,6 +97,9 @@ class OneHot(Op):
         if not idx.dtype.startswith("int"):
             raise TypeError(f"one_hot needs integer indices, got {idx.dtype}")
         return [TensorType(self.dtype, idx.shape + (self.n,))]
+
+    def infer_shape(self, node, sizes):
+        return [sizes.of(node.inputs[0]) + (str(self.n),)]
 
     def evaluate(self, idx):
         return [(idx[..., None] == np.arange(self.n)).astype(self.dtype)]

@@ -60,6 +60,9 @@ class RandomUniform(Op):
     def value_inputs(self, node):
         return node.inputs[:1]
 
+    def infer_shape(self, node, sizes):
+        return [sizes.of(node.inputs[1])]
+
     def evaluate(self, counter, like):
         dtype = self.output_types(TensorType("int64", ()), TensorType(like.dtype.name, like.shape))[0].dtype
         key = stream_key(self.seed, int(counter))

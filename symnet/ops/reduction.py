@@ -34,6 +34,12 @@ class Reduce(Op):
             dtype = "int64"  # as NumPy's sum does
         return [TensorType(dtype, reduced_shape(x.shape, self.axes, self.keepdims))]
 
+    def infer_shape(self, node, sizes):
+        return [sizes.reduced(node, self.axes, self.keepdims, nonempty=self.kind != "sum")]
+
+    def flops(self, node, values) -> int:
+        return int(np.size(values[node.inputs[0]]))
+
     def evaluate(self, x):
         fn = {"sum": np.sum, "max": np.max, "min": np.min}[self.kind]
         out = fn(x, axis=self.axes, keepdims=self.keepdims)
@@ -74,6 +80,10 @@ class Argmax(Op):
             shape = reduced_shape(x.shape, (self.axis,), self.keepdims)
         return [TensorType("int64", shape)]
 
+    def infer_shape(self, node, sizes):
+        axes = tuple(range(node.inputs[0].ndim)) if self.axis is None else (self.axis,)
+        return [sizes.reduced(node, axes, self.keepdims, nonempty=True)]
+
     def evaluate(self, x):
         return [np.asarray(np.argmax(x, axis=self.axis, keepdims=self.keepdims), dtype=np.int64)]
 
@@ -95,6 +105,9 @@ class ShapeI(Op):
         if not 0 <= self.i < x.ndim:
             raise TypeError(f"shape index {self.i} out of range for a {x.ndim}-d tensor")
         return [TensorType("int64", ())]
+
+    def infer_shape(self, node, sizes):
+        return [()]
 
     def evaluate(self, x):
         return [np.asarray(x.shape[self.i], dtype=np.int64)]

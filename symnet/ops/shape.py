@@ -32,6 +32,10 @@ class DimShuffle(Op):
                 raise ShapeError(f"cannot drop axis {axis} of size {x.shape[axis]} (only size-1 axes)")
         return [TensorType(x.dtype, tuple(1 if o == "x" else x.shape[o] for o in self.order))]
 
+    def infer_shape(self, node, sizes):
+        x = sizes.of(node.inputs[0])
+        return [tuple("1" if o == "x" else x[o] for o in self.order)]
+
     def evaluate(self, x):
         kept = [o for o in self.order if o != "x"]
         dropped = tuple(sorted(set(range(x.ndim)) - set(kept)))
@@ -77,6 +81,19 @@ class Reshape(Op):
             raise ShapeError(f"cannot reshape {x.shape} ({total} elements) to {self.shape}")
         return [TensorType(x.dtype, tuple(out))]
 
+    def infer_shape(self, node, sizes):
+        total = " * ".join(sizes.of(node.inputs[0])) or "1"
+        known = math.prod(s for s in self.shape if s != -1)
+        if -1 not in self.shape:
+            sizes.check(f"({total}) != {known}", f"cannot reshape to {self.shape}\n  in {node.where()}")
+            return [tuple(str(s) for s in self.shape)]
+        if known == 0:
+            raise NotImplementedError("reshape with -1 and a zero size")
+        total = sizes.local(f"({total})")
+        sizes.check(f"{total} % {known} != 0", f"cannot reshape to {self.shape}\n  in {node.where()}")
+        missing = sizes.local(f"{total} // {known}")
+        return [tuple(missing if s == -1 else str(s) for s in self.shape)]
+
     def evaluate(self, x):
         return [np.reshape(x, self.shape)]
 
@@ -102,6 +119,11 @@ class ReshapeLike(Op):
             raise ShapeError(f"cannot reshape {x.shape} to {ref.shape}")
         return [TensorType(x.dtype, ref.shape)]
 
+    def infer_shape(self, node, sizes):
+        x, ref = (sizes.of(v) for v in node.inputs)
+        sizes.check(f"({' * '.join(x) or '1'}) != ({' * '.join(ref) or '1'})", f"cannot reshape\n  in {node.where()}")
+        return [ref]
+
     def evaluate(self, x, ref):
         return [np.reshape(x, ref.shape)]
 
@@ -125,6 +147,13 @@ class BroadcastLike(Op):
         shape = broadcast_shapes(x.shape, ref.shape)
         return [TensorType(x.dtype, tuple(r if r is not None else s for s, r in zip(shape, ref.shape)))]
 
+    def infer_shape(self, node, sizes):
+        x, ref = node.inputs
+        lead = ref.ndim - x.ndim
+        return [tuple(
+            sizes.of(ref)[k] if not ref.type.broadcastable[k] or k < lead else sizes.of(x)[k - lead] for k in range(ref.ndim)
+        )]
+
     def evaluate(self, x, ref):
         return [np.array(np.broadcast_to(x, ref.shape))]
 
@@ -143,6 +172,9 @@ class StopGradient(Op):
 
     def output_types(self, x):
         return [x]
+
+    def infer_shape(self, node, sizes):
+        return [sizes.of(node.inputs[0])]
 
     def evaluate(self, x):
         return [x]
@@ -184,6 +216,9 @@ class Subtensor(Op):
                 raise IndexError(f"index {e} is out of bounds for an axis of size {size}")
         return [TensorType(x.dtype, tuple(shape))]
 
+    def infer_shape(self, node, sizes):
+        return [sizes.subtensor(self.spec, sizes.of(node.inputs[0]), node)]
+
     def evaluate(self, x):
         return [np.asarray(x[_numpy_index(self.spec)])]
 
@@ -220,6 +255,9 @@ class IncSubtensor(Op):
             raise ShapeError(f"cannot add a {y.ndim}-d value into a {target.ndim}-d slice")
         return [TensorType(upcast(x.dtype, y.dtype), x.shape)]
 
+    def infer_shape(self, node, sizes):
+        return [sizes.of(node.inputs[0])]
+
     def evaluate(self, x, y):
         out = np.array(x, dtype=np.result_type(x, y))
         out[_numpy_index(self.spec)] += y
@@ -254,6 +292,10 @@ class Take(Op):
         _check_index_dtype(idx)
         return [TensorType(x.dtype, x.shape[: self.axis] + idx.shape + x.shape[self.axis + 1 :])]
 
+    def infer_shape(self, node, sizes):
+        x, idx = (sizes.of(v) for v in node.inputs)
+        return [x[: self.axis] + idx + x[self.axis + 1 :]]
+
     def evaluate(self, x, idx):
         return [np.take(x, idx, axis=self.axis)]
 
@@ -275,6 +317,9 @@ class TakeGrad(Op):
 
     def output_types(self, x, idx, g):
         return [TensorType(g.dtype, x.shape)]
+
+    def infer_shape(self, node, sizes):
+        return [sizes.of(node.inputs[0])]
 
     def evaluate(self, x, idx, g):
         out = np.zeros(x.shape, dtype=g.dtype)
@@ -302,6 +347,12 @@ class TakeAlongAxis(Op):
         shape.insert(self.axis, idx.shape[self.axis])
         return [TensorType(x.dtype, tuple(shape))]
 
+    def infer_shape(self, node, sizes):
+        x, idx = node.inputs
+        return [tuple(
+            sizes.of(idx)[k] if k == self.axis else sizes.broadcast_axis([(x, k), (idx, k)], node) for k in range(x.ndim)
+        )]
+
     def evaluate(self, x, idx):
         return [np.take_along_axis(x, idx, axis=self.axis)]
 
@@ -327,6 +378,10 @@ class TakeAlongAxisGrad(Op):
 
     def output_types(self, x, idx, g):
         return [TensorType(g.dtype, g.shape[: self.axis] + (x.shape[self.axis],) + g.shape[self.axis + 1 :])]
+
+    def infer_shape(self, node, sizes):
+        x, g = sizes.of(node.inputs[0]), sizes.of(node.inputs[2])
+        return [tuple(x[k] if k == self.axis else g[k] for k in range(len(g)))]
 
     def evaluate(self, x, idx, g):
         out = np.zeros(g.shape[: self.axis] + (x.shape[self.axis],) + g.shape[self.axis + 1 :], dtype=g.dtype)
@@ -362,6 +417,15 @@ class Concatenate(Op):
             shape.append(known.pop() if known else None)
         return [TensorType(upcast(*(x.dtype for x in xs)), tuple(shape))]
 
+    def infer_shape(self, node, sizes):
+        parts = [sizes.of(v) for v in node.inputs]
+        return [tuple(
+            sizes.local(" + ".join(p[k] for p in parts))
+            if k == self.axis
+            else sizes.equal(list(dict.fromkeys(p[k] for p in parts)), node, "concatenate")
+            for k in range(len(parts[0]))
+        )]
+
     def evaluate(self, *xs):
         return [np.concatenate(xs, axis=self.axis).astype(upcast(*(x.dtype.name for x in xs)))]
 
@@ -387,6 +451,9 @@ class SplitPart(Op):
 
     def output_types(self, g, *parts):
         return [TensorType(g.dtype, parts[self.k].shape)]
+
+    def infer_shape(self, node, sizes):
+        return [sizes.of(node.inputs[1 + self.k])]
 
     def evaluate(self, g, *parts):
         start = sum(p.shape[self.axis] for p in parts[: self.k])

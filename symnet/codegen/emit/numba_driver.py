@@ -9,40 +9,21 @@ or in many, in one process or in many, are one module, compiled by Numba once an
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
-from symnet.codegen import cache
-from symnet.codegen.emit.numba_cpu import HELPERS, NUMPY_DTYPE, KernelPrinter
+from symnet.codegen import cache, cpulib
+from symnet.codegen.emit.cpu_rules import sizes_code as _sizes
+from symnet.codegen.emit.numba_cpu import NUMPY_DTYPE, KernelPrinter
 from symnet.codegen.emit.printer import Lines
 from symnet.codegen.emit.scalar import Constants
 from symnet.codegen.lower import identifier, lower_region
+from symnet.codegen.rules import BUFFER, CPU, SCALAR
 from symnet.codegen.schedule import schedule
 from symnet.codegen.shapes import ShapeEnv
+from symnet.errors import FallbackWarning
 from symnet.graph import Constant, SharedVariable, toposort
-from symnet.ops.conv import Conv2d, Conv2dGradInput, Conv2dGradWeight, Pool2d, Pool2dGrad
-from symnet.ops.linalg import Matmul
-from symnet.ops.nnet import OneHot
-from symnet.ops.random import RandomUniform
-from symnet.ops.reduction import Argmax, ShapeI
-from symnet.ops.shape import (
-    Concatenate,
-    DimShuffle,
-    IncSubtensor,
-    Reshape,
-    ReshapeLike,
-    SplitPart,
-    StopGradient,
-    Subtensor,
-    Take,
-    TakeAlongAxis,
-    TakeAlongAxisGrad,
-    TakeGrad,
-)
 from symnet.rewrite.fuse import Region
-
-
-# single ops the driver may print as views of their first input (no copy)
-VIEWS = (DimShuffle, Reshape, ReshapeLike, Subtensor, SplitPart, StopGradient)
 
 
 @dataclass
@@ -70,14 +51,11 @@ class Module:
     lower_seconds: float = 0.0  # spent in lower_region, for f.compile_time["lower"]
     vector_math: bool = True  # kernels use symnet.codegen.vecmath (sn.config.fast_math when compiled)
     kernel_modules: dict = field(default_factory=dict)  # module name → source, for the build to load
+    fallbacks: bool = False  # some step runs an op's NumPy evaluate (registered when printed)
 
 
 def _dtype(v) -> str:
     return NUMPY_DTYPE[v.dtype]
-
-
-def _sizes(shape) -> str:
-    return "(" + "".join(f"{s}, " for s in shape) + ")"
 
 
 class DriverPrinter:
@@ -96,8 +74,9 @@ class DriverPrinter:
         self.names: dict = {}
         self.fresh: set = set()  # variables held in buffers this call allocated
         self.scalars: set = set()
-        self.helpers: set = set()
-        self.uses_nnlib = False  # whether the driver calls symnet.codegen.nnlib (conv, pooling)
+        self.rules = CPU
+        self.fallbacks = False  # whether a step runs an op's NumPy evaluate
+        self.uses_cpulib = False  # whether the driver calls symnet.codegen.cpulib (conv, gathers, fallbacks)
         self.kernels: list = []
         self.kernel_modules: dict = {}  # module name → (alias in the driver, source)
         self.body: list = []  # (serial lines, parallel lines) chunks
@@ -165,11 +144,13 @@ class DriverPrinter:
             self.copy_into(self.name(shared), value, self.env.of(shared))
         self.returned = returned
         self.emit("return (" + "".join(f"{r}, " for r in returned) + ")")
-        self.helpers |= self.env.helpers
         source = self.profiled_source(params) if self.profile else self.module_source(params)
         labels = [label for _, _, label in self.step_chunks]
         modules = {name: text for name, (_, text) in self.kernel_modules.items()}
-        return Module(source, params, results[:n_out], list(self.env.errors), self.kernels, labels, self.lower_seconds, self.vector_math, modules)
+        return Module(
+            source, params, results[:n_out], list(self.env.errors), self.kernels, labels, self.lower_seconds, self.vector_math, modules,
+            self.fallbacks,
+        )
 
     def copy_of(self, v, copy: str) -> str:
         """Emit ``copy = a copy of v`` (a value that aliases an input or state); returns ``copy``."""
@@ -181,7 +162,7 @@ class DriverPrinter:
         view of its input (views of views included)."""
         root = {}
         for step in self.program.steps:
-            if not isinstance(step, Region) and isinstance(step.op, VIEWS):
+            if not isinstance(step, Region) and self.rules.is_view(step.op):
                 base = root.get(step.inputs[0], step.inputs[0])
                 root.update((out, base) for out in step.outputs)
         return root
@@ -266,7 +247,7 @@ class DriverPrinter:
         return out
 
     def header(self, docstring: str) -> Lines:
-        """The module's imports, typed constants and helpers."""
+        """The module's imports and typed constants."""
         lines = Lines()
         lines.add(f'"""{docstring}"""')
         lines.add("import math")
@@ -274,8 +255,10 @@ class DriverPrinter:
         lines.add("import numpy as np")
         lines.add("import numba")
         lines.add("from numba import prange")
-        if self.uses_nnlib:
-            lines.add("from symnet.codegen import nnlib")
+        if self.uses_cpulib:
+            lines.add("from symnet.codegen import cpulib")
+        if self.env.slices:
+            lines.add("from symnet.codegen.cpulib import slice_length")
         if self.kernel_modules:
             lines.add("from symnet.codegen.cache import kernel_module")
         lines.add("")
@@ -283,9 +266,6 @@ class DriverPrinter:
             lines.add(f'{alias} = kernel_module("{name}")')
         lines.add("KERNEL_MODULES = (" + "".join(f"{alias}, " for alias, _ in self.kernel_modules.values()) + ")")
         lines.extend(self.constants.definitions())
-        for helper in sorted(self.helpers):
-            lines.extend(HELPERS[helper].strip("\n").splitlines())
-            lines.add("")
         return lines
 
     def decorator(self, parallel: bool, cache: bool = True, native_only: bool = False) -> str:
@@ -571,114 +551,48 @@ class DriverPrinter:
         return name if v in self.fresh else self.copy_of(v, f"{name}_out")
 
     def single(self, node) -> None:
-        op, ins, out = node.op, node.inputs, node.outputs[0]
-        o, a = self.name(out), [self.name(v) for v in ins]
-        shape = _sizes(self.env.of(out))
+        """A step fusion left alone, printed by the target's rule for its op (``self.rules``),
+        or by the NumPy fallback where there is none."""
+        o, a = self.name(node.outputs[0]), [self.name(v) for v in node.inputs]
         self.emit(f"# {_escape(self.describe(node))}")
-        match op:
-            case ShapeI():
-                self.emit(f"{o} = np.int64({self.env.of(ins[0])[op.i]})")
-                self.scalars.add(out)
-                return
-            case StopGradient():
-                self.emit(f"{o} = {a[0]}")
-                return
-            case Matmul():
-                self.matmul(node, o, a, shape)
-            case DimShuffle():
-                view = self.dimshuffle(op.order, a[0], ins[0].ndim)
-                if view is not None:
-                    self.emit(f"{o} = {view}")
-                    return
-                # np.transpose with an axes tuple takes seconds to compile: copy in a loop
-                self.emit(f"{o} = np.empty({shape}, {_dtype(out)})")
-                self.permute_into(o, a[0], op.order, self.env.of(out), ins[0].ndim)
-            case Reshape() | ReshapeLike():
-                if out.ndim == 0:
-                    self.emit(f"{o} = np.empty((), {_dtype(out)})")
-                    self.emit(f"{o}[()] = np.ascontiguousarray({a[0]}).reshape(-1)[0]")
-                else:
-                    self.emit(f"{o} = np.ascontiguousarray({a[0]}).reshape({shape})")
-                    return
-            case Subtensor():
-                idx = _index_code(op.spec)
-                if out.ndim == 0:
-                    self.emit(f"{o} = np.empty((), {_dtype(out)})")
-                    self.emit(f"{o}[()] = {a[0]}[{idx}]")
-                else:
-                    self.emit(f"{o} = {a[0]}[{idx}]")
-                    return
-            case IncSubtensor():
-                (target,) = Subtensor(op.spec).output_types(ins[0].type)
-                x, y = ins
-                if x in self.fresh and x in self.dying and x.dtype == out.dtype and self.roots.get(y, y) is not x:
-                    # x's own buffer, read by no later step: add into it instead of a copy
-                    self.fresh.discard(x)  # now out's buffer: never free for reuse
-                    self.emit(f"{o} = {a[0]}")
-                else:
-                    self.emit(f"{o} = {a[0]}.astype({_dtype(out)})")
-                if target.ndim == 0:
-                    self.emit(f"{o}[{_index_code(op.spec)}] += {a[1]}[()]")
-                else:
-                    # slice assignment compiles for seconds in Numba; a loop over the view does not
-                    self.emit(f"{o}_view = {o}[{_index_code(op.spec)}]")
-                    lead = target.ndim - y.ndim
-                    y_index = [
-                        "0" if y.type.broadcastable[j] and not target.broadcastable[lead + j] else f"u{lead + j}"
-                        for j in range(y.ndim)
-                    ]
-                    view_sizes = [f"{o}_view.shape[{k}]" for k in range(target.ndim)]
-                    self.loop_section(view_sizes, f"{o}_view[{{index}}] += {a[1]}[{', '.join(y_index) or '()'}]")
-            case Take() if op.axis == 0:
-                self.call_helper("_take_rows", o, shape, out, a)
-            case TakeGrad() if op.axis == 0:
-                self.call_helper("_take_rows_grad", o, shape, out, a[1:])
-            case TakeAlongAxis():
-                x, idx = ins
-                operands = [self.broadcast_except(n, v, self.env.of(out), op.axis) for n, v in zip(a, ins)]
-                self.call_helper("_take_along", o, shape, out, operands + self.along(out, x, idx, op.axis))
-            case TakeAlongAxisGrad():
-                x, idx, g = ins
-                operands = [self.broadcast_except(a[1], idx, self.env.of(g), op.axis), a[2]]
-                self.call_helper("_take_along_grad", o, shape, out, operands + self.along(g, x, idx, op.axis))
-            case OneHot():
-                self.call_helper("_one_hot", o, shape, out, a)
-            case Conv2d() | Conv2dGradInput() | Conv2dGradWeight():
-                operands = [self.as_dtype(n, v, out) for n, v in zip(a, ins) if v in op.value_inputs(node)]
-                params = [str(p) for p in op.stride + op.padding]
-                self.call_library(op.name, o, shape, out, operands + params)
-            case RandomUniform():
-                counter = a[0] if ins[0] in self.scalars else f"{a[0]}[()]"
-                self.call_library(op.name, o, shape, out, [str(op.seed), counter, str(out.dtype == "float32")])
-            case Pool2d() | Pool2dGrad():
-                if isinstance(op, Pool2dGrad) and op.kind == "avg":
-                    a = a[1:]
-                operands = [self.as_dtype(a[0], ins[0], out) if op.kind == "avg" else a[0]] + a[1:]
-                params = [str(p) for p in op.size + op.stride]
-                self.call_library(op.name, o, shape, out, operands + params)
-            case Argmax():
-                x = self.env.of(ins[0])
-                axis_sizes = x if op.axis is None else (x[op.axis],)
-                before = x[: op.axis] if op.axis is not None else ()
-                after = x[op.axis + 1 :] if op.axis is not None else ()
-                extents = [" * ".join(p) or "1" for p in (before, axis_sizes, after)]
-                self.helpers.add("_argmax")
-                self.emit(f"{o} = np.empty({shape}, np.int64)")
-                self.emit(f"_argmax({a[0]}, {', '.join(extents)}, {o})")
-            case Concatenate():
-                dt = _dtype(out)
-                parts = "".join(f"{n}.astype({dt}), " for n in a)
-                self.emit(f"{o} = np.concatenate(({parts}), {op.axis})")
-            case SplitPart():
-                sizes = [self.env.of(v)[op.axis] for v in ins[1:]]
-                start = " + ".join(sizes[: op.k]) or "0"
-                index = [":"] * out.ndim
-                index[op.axis] = f"{start}:{start} + {sizes[op.k]}" if op.k else f":{sizes[0]}"
-                self.emit(f"{o} = {a[0]}[{', '.join(index)}]")
-                return
-            case _:
-                raise NotImplementedError(f"the CPU backend cannot compile {op} yet (target='interp' can)")
-        self.fresh.add(out)
+        rule = self.rules.find(node.op)
+        kind = rule(self, node, o, a) if rule is not None else self.fallback(node, a)
+        if kind == BUFFER:
+            self.fresh.update(node.outputs)
+        elif kind == SCALAR:
+            self.scalars.update(node.outputs)
+
+    def owns_dying(self, x, dtype: str, other) -> bool:
+        """Whether the step may write into ``x``'s buffer: the call allocated it, no later
+        step reads it, it has ``dtype``, and ``other`` (also read) is not a view of it."""
+        return x in self.fresh and x in self.dying and x.dtype == dtype and self.roots.get(other, other) is not x
+
+    def warn_fallback(self, node) -> None:
+        self.fallbacks = True
+        warnings.warn(
+            f"symnet: the {self.rules.target.upper()} back end has no rule for {node.op}: it runs the op's NumPy "
+            f"evaluate, in Python, in the middle of each call\n  in {node.where()}",
+            FallbackWarning,
+            stacklevel=2,
+        )
+
+    def fallback(self, node, a: list) -> str:
+        """The op's NumPy ``evaluate`` in an object-mode block of the driver; its outputs
+        are new arrays (``cpulib.fallback``) whose sizes are checked against ``infer_shape``'s."""
+        self.warn_fallback(node)
+        self.uses_cpulib = True
+        key = cpulib.fallback_key(node.op, tuple(v.dtype for v in node.outputs))
+        outs = [self.name(v) for v in node.outputs]
+        types = ", ".join(f'{o}="Array({_NUMBA_TYPE[v.dtype]}, {v.ndim}, \'C\')"' for o, v in zip(outs, node.outputs))
+        lines = Lines()
+        with lines.block(f"with numba.objmode({types}):"):
+            lines.add(f"{', '.join(outs)}, = cpulib.fallback({key!r}, {', '.join(a)})")
+        self.flush_shapes()
+        self.body.append((lines.lines, lines.lines))
+        for o, v in zip(outs, node.outputs):
+            for k, size in enumerate(self.env.of(v)):
+                self.env.check(f"{o}.shape[{k}] != {size}", f"the NumPy fallback of {node.op} returned the wrong shape\n  in {node.where()}")
+        return BUFFER
 
     def loop_section(self, sizes, statement: str) -> None:
         """``statement`` (with ``{index}`` for u0, u1, …) inside loops over ``sizes``.
@@ -697,92 +611,8 @@ class DriverPrinter:
     def copy_into(self, dst: str, src: str, sizes) -> None:
         self.loop_section(sizes, f"{dst}[{{index}}] = {src}[{{index}}]")
 
-    def matmul(self, node, o: str, a: list, shape: str) -> None:
-        """BLAS through np.dot: one call, or one per batch element (broadcast batch axes
-        index 0). BLAS multiplies floats: integer products go through float64."""
-        out = node.outputs[0]
-        dt = _dtype(out)
-        compute = dt if out.dtype.startswith("float") else "np.float64"
-        x, y = (f"{n}.astype({compute})" if v.dtype != out.dtype or compute != dt else n for n, v in zip(a, node.inputs))
-        target = o if compute == dt else f"{o}_f64"
-        self.emit(f"{target} = np.empty({shape}, {compute})")
-        batch_ndim = out.ndim - sum(v.ndim > 1 for v in node.inputs)
-        if out.ndim == 0:
-            self.emit(f"{target}[()] = np.dot({x}, {y})")
-        elif batch_ndim == 0:
-            self.emit(f"np.dot({x}, {y}, {target})")
-        else:
-            if x != a[0] or y != a[1]:
-                self.emit(f"{o}_x = {x}")
-                self.emit(f"{o}_y = {y}")
-                x, y = f"{o}_x", f"{o}_y"
 
-            def operand(name, v):
-                k = max(v.ndim - 2, 0)
-                lead = batch_ndim - k
-                index = ["0" if v.type.broadcastable[j] else f"u{lead + j}" for j in range(k)]
-                return f"{name}[{', '.join(index)}]" if index else name
-
-            sizes = self.env.of(out)[:batch_ndim]
-            statement = f"np.dot({operand(x, node.inputs[0])}, {operand(y, node.inputs[1])}, {target}[{{index}}])"
-            self.loop_section(sizes, statement)
-        if target != o:
-            self.emit(f"{o} = {target}.astype({dt})")
-
-    def broadcast_except(self, name: str, v, sizes, axis: int) -> str:
-        """``v`` broadcast to ``sizes`` on every axis but ``axis`` (a view), where needed."""
-        if not any(v.type.broadcastable[k] and sizes[k] != "1" for k in range(v.ndim) if k != axis):
-            return name
-        full = tuple(self.env.of(v)[k] if k == axis else sizes[k] for k in range(v.ndim))
-        return f"np.broadcast_to({name}, {_sizes(full)})"
-
-    def along(self, frame, x, idx, axis: int) -> list:
-        """(before, n, after, m): the gather seen as (before, n, after) values and (before, m,
-        after) indices; ``frame`` has the broadcast sizes of the other axes."""
-        sizes = self.env.of(frame)
-        before, after = " * ".join(sizes[:axis]) or "1", " * ".join(sizes[axis + 1 :]) or "1"
-        return [before, self.env.of(x)[axis], after, self.env.of(idx)[axis]]
-
-    def as_dtype(self, name: str, v, out) -> str:
-        """``name`` converted to ``out``'s dtype where it differs (BLAS multiplies one dtype)."""
-        return name if v.dtype == out.dtype else f"{name}.astype({_dtype(out)})"
-
-    def call_library(self, routine, o, shape, out, args) -> None:
-        """``o`` = a new buffer filled by ``symnet.codegen.nnlib.<routine>(*args, o)``."""
-        self.uses_nnlib = True
-        self.emit(f"{o} = np.empty({shape}, {_dtype(out)})")
-        self.emit(f"nnlib.{routine}({', '.join(args)}, {o})")
-
-    def call_helper(self, helper, o, shape, out, args) -> None:
-        self.helpers.add(helper)
-        self.emit(f"{o} = np.empty({shape}, {_dtype(out)})")
-        self.emit(f"{helper}({', '.join(args)}, {o})")
-
-    @staticmethod
-    def dimshuffle(order, x: str, ndim: int) -> str | None:
-        """A view for drops, new axes and 2-d transposes; None for other permutations."""
-        kept = [k for k in order if k != "x"]
-        dropped = [k for k in range(ndim) if k not in kept]
-        if not order:
-            return None  # x[0] of a 1-d array is a scalar in Numba, not a 0-d array
-        code = x
-        if dropped:
-            code = f"{code}[{', '.join('0' if k in dropped else ':' for k in range(ndim))}]"
-        rank = {k: r for r, k in enumerate(sorted(kept))}
-        perm = [rank[k] for k in kept]
-        if perm == [1, 0]:
-            code = f"{code}.T"
-        elif perm != sorted(perm):
-            return None
-        if "x" in order:
-            code = f"{code}[{', '.join('None' if k == 'x' else ':' for k in order)}]"
-        return code
-
-    def permute_into(self, dst: str, src: str, order, sizes, in_ndim: int) -> None:
-        """dst = src with its axes permuted (and size-1 axes dropped/added), as a loop nest."""
-        position = {o: k for k, o in enumerate(order) if o != "x"}
-        src_index = ", ".join(f"u{position[j]}" if j in position else "0" for j in range(in_ndim))
-        self.loop_section(sizes, f"{dst}[{{index}}] = {src}[{src_index or '()'}]")
+_NUMBA_TYPE = {"bool": "boolean", "int32": "int32", "int64": "int64", "float32": "float32", "float64": "float64"}
 
 
 def _kernel_module_text(constants: Constants, bodies: Lines, parallel: bool, uses_vecmath: bool) -> str:
@@ -835,18 +665,6 @@ def _product(sizes) -> int:
     for s in sizes:
         total *= int(s)
     return total
-
-
-def _index_code(spec) -> str:
-    parts = []
-    for e in spec:
-        if e is None:
-            parts.append("None")
-        elif isinstance(e, tuple):
-            parts.append(":".join("" if v is None else str(v) for v in e))
-        else:
-            parts.append(str(e))
-    return ", ".join(parts) if parts else "()"
 
 
 def _escape(text: str) -> str:

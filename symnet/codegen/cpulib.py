@@ -1,5 +1,6 @@
-"""Native routines that generated drivers call: convolution and pooling on NCHW arrays, and
-counter-based random numbers.
+"""The CPU runtime: native routines that generated drivers call (convolution and pooling on
+NCHW arrays, gathers, one-hot, argmax, counter-based random numbers), and the NumPy
+fallback for an op the CPU back end has no rule for.
 
 Convolutions are im2col + one BLAS product per chunk of images (a chunk's columns stay
 under ``CHUNK_ELEMENTS``); pooling is window loops. These are ordinary Numba functions,
@@ -9,6 +10,8 @@ Every routine writes into ``out``, which the driver allocated C-contiguous.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import numba
 import numpy as np
@@ -261,3 +264,135 @@ def random_uniform(seed, counter, single, out):
             flat[i] = np.float32(bits >> np.uint64(40)) * _SCALE32
         else:
             flat[i] = np.float64(bits >> np.uint64(11)) * _SCALE64
+
+
+# -- gathers, one-hot, argmax, slice lengths --------------------------------------------------
+
+@_jit
+def slice_length(start, stop, step, n):
+    """len(range(n)[start:stop:step]) with Python's rules for None and negatives."""
+    if step is None:
+        step = 1
+    if step > 0:
+        lo = 0 if start is None else (max(start + n, 0) if start < 0 else min(start, n))
+        hi = n if stop is None else (max(stop + n, 0) if stop < 0 else min(stop, n))
+        return max(0, (hi - lo + step - 1) // step)
+    lo = n - 1 if start is None else (max(start + n, -1) if start < 0 else min(start, n - 1))
+    hi = -1 if stop is None else (max(stop + n, -1) if stop < 0 else min(stop, n - 1))
+    return max(0, (lo - hi - step - 1) // (-step))
+
+
+@_jit
+def take_rows(x, idx, out):
+    """out = x[idx] along axis 0 (negative indices wrap; out of range raises)."""
+    n = x.shape[0]
+    rows = np.ascontiguousarray(x).reshape((n, -1))
+    flat_idx = np.ascontiguousarray(idx).reshape(-1)
+    dest = out.reshape((flat_idx.size, -1))
+    for k in range(flat_idx.size):
+        i = flat_idx[k]
+        if i < 0:
+            i += n
+        if i < 0 or i >= n:
+            raise IndexError("index out of bounds in take")
+        dest[k, :] = rows[i, :]
+
+
+@_jit
+def take_rows_grad(idx, g, out):
+    """out = zeros; out[idx] += g along axis 0 (repeated indices add up)."""
+    n = out.shape[0]
+    flat = out.reshape(-1)
+    for j in range(flat.size):
+        flat[j] = 0
+    rows = out.reshape((n, -1))
+    flat_idx = np.ascontiguousarray(idx).reshape(-1)
+    grads = np.ascontiguousarray(g).reshape((flat_idx.size, -1))
+    for k in range(flat_idx.size):
+        i = flat_idx[k]
+        if i < 0:
+            i += n
+        rows[i, :] += grads[k, :]
+
+
+@_jit
+def take_along(x, idx, before, n, after, m, out):
+    """out = take_along_axis(x, idx, axis), with x seen as (before, n, after) and idx and
+    out as (before, m, after)."""
+    src = np.ascontiguousarray(x).reshape((before, n, after))
+    picks = np.ascontiguousarray(idx).reshape((before, m, after))
+    dest = out.reshape((before, m, after))
+    for b in range(before):
+        for c in range(m):
+            for a in range(after):
+                i = picks[b, c, a]
+                if i < 0:
+                    i += n
+                if i < 0 or i >= n:
+                    raise IndexError("index out of bounds in take_along_axis")
+                dest[b, c, a] = src[b, i, a]
+
+
+@_jit
+def take_along_grad(idx, g, before, n, after, m, out):
+    """out = zeros; then g added at the gathered positions (repeats add up)."""
+    flat = out.reshape(-1)
+    for j in range(flat.size):
+        flat[j] = 0
+    dest = out.reshape((before, n, after))
+    picks = np.ascontiguousarray(idx).reshape((before, m, after))
+    grads = np.ascontiguousarray(g).reshape((before, m, after))
+    for b in range(before):
+        for c in range(m):
+            for a in range(after):
+                i = picks[b, c, a]
+                if i < 0:
+                    i += n
+                dest[b, i, a] += grads[b, c, a]
+
+
+@_jit
+def one_hot(idx, out):
+    n = out.shape[-1]
+    flat_idx = np.ascontiguousarray(idx).reshape(-1)
+    dest = out.reshape((-1, n))
+    for r in range(flat_idx.size):
+        for c in range(n):
+            dest[r, c] = 1 if flat_idx[r] == c else 0
+
+
+@_jit
+def argmax(x, before, n, after, out):
+    """argmax over the middle axis of x viewed as (before, n, after)."""
+    v = np.ascontiguousarray(x).reshape((before, n, after))
+    dest = out.reshape((before, after))
+    for a in range(before):
+        for c in range(after):
+            best = 0
+            for i in range(1, n):
+                if v[a, i, c] > v[a, best, c]:
+                    best = i
+            dest[a, c] = best
+
+
+# -- the fallback: an op without a compiled rule runs its NumPy evaluate ------------------------
+
+_FALLBACKS: dict = {}  # key → (op, output dtypes), for the ops this process printed
+
+
+def fallback_key(op, dtypes: tuple) -> str:
+    """The name generated code calls ``fallback`` with for ``op`` producing ``dtypes``: a
+    digest of the op (generated code never holds its text). Registers the op in this process."""
+    text = f"{type(op).__module__}.{type(op).__qualname__}|{op!r}|{dtypes}"
+    key = "op_" + hashlib.sha256(text.encode()).hexdigest()[:20]
+    if _FALLBACKS.setdefault(key, (op, dtypes)) != (op, dtypes):
+        raise RuntimeError(f"symnet: two ops print the same fallback key {key}: give {type(op).__name__} a repr that shows its parameters")
+    return key
+
+
+def fallback(key: str, *args) -> tuple:
+    """The registered op's ``evaluate`` on NumPy arrays (called from a driver's object-mode
+    block); each output a new C-contiguous array of its dtype (the driver owns it)."""
+    op, dtypes = _FALLBACKS[key]
+    outputs = op.evaluate(*(np.asarray(a) for a in args))
+    return tuple(np.array(o, dtype=d, order="C") for o, d in zip(outputs, dtypes))

@@ -1,0 +1,254 @@
+"""The CUDA driver's rules for single steps: device views, and launches of
+``symnet.codegen.cudalib`` kernels, one function per op type (``symnet.codegen.rules``)."""
+
+from __future__ import annotations
+
+from symnet.codegen.emit.cpu_rules import sizes_code
+from symnet.codegen.emit.numba_cpu import NUMPY_DTYPE
+from symnet.codegen.rules import BUFFER, CUDA as rule, SCALAR, VIEW
+from symnet.ops.conv import Conv2d, Conv2dGradInput, Conv2dGradWeight, Pool2d, Pool2dGrad
+from symnet.ops.linalg import Matmul
+from symnet.ops.nnet import OneHot
+from symnet.ops.random import RandomUniform
+from symnet.ops.reduction import Argmax, ShapeI
+from symnet.ops.shape import (
+    Concatenate,
+    DimShuffle,
+    IncSubtensor,
+    Reshape,
+    ReshapeLike,
+    SplitPart,
+    StopGradient,
+    Subtensor,
+    Take,
+    TakeAlongAxis,
+    TakeAlongAxisGrad,
+    TakeGrad,
+)
+
+
+def key_code(spec) -> str:
+    """A basic index as Python code: ints, slice(...) and None (symnet's own values)."""
+    parts = []
+    for e in spec:
+        if e is None:
+            parts.append("None")
+        elif isinstance(e, tuple):
+            parts.append("slice(" + ", ".join("None" if p is None else str(int(p)) for p in e) + ")")
+        else:
+            parts.append(str(int(e)))
+    return "(" + "".join(f"{p}, " for p in parts) + ")"
+
+
+@rule(ShapeI)
+def shape_i(d, node, o, a):
+    d.emit(f"{o} = np.int64({d.env.of(node.inputs[0])[node.op.i]})")
+    return SCALAR
+
+
+@rule(StopGradient, view=True)
+def stop_gradient(d, node, o, a):
+    d.emit(f"{o} = {a[0]}")
+    return VIEW
+
+
+@rule(DimShuffle, view=True)
+def dimshuffle(d, node, o, a):
+    d.emit(f"{o} = cudalib.dimshuffle({a[0]}, {tuple(node.op.order)!r})")
+    return VIEW
+
+
+@rule(Subtensor, view=True)
+def subtensor(d, node, o, a):
+    d.emit(f"{o} = cudalib.index({a[0]}, {key_code(node.op.spec)})")
+    return VIEW
+
+
+@rule(SplitPart, view=True)
+def split_part(d, node, o, a):
+    op, out = node.op, node.outputs[0]
+    parts = [d.env.of(v)[op.axis] for v in node.inputs[1:]]
+    start = " + ".join(parts[: op.k]) or "0"
+    key = ["slice(None)"] * out.ndim
+    key[op.axis] = f"slice({start}, {start} + {parts[op.k]})"
+    d.emit(f"{o} = cudalib.index({a[0]}, ({', '.join(key)},))")
+    return VIEW
+
+
+@rule(Reshape, ReshapeLike, view=True)
+def reshape(d, node, o, a):
+    d.reshape(o, a[0], node.inputs[0], d.env.of(node.outputs[0]))
+    return VIEW
+
+
+@rule(Matmul)
+def matmul(d, node, o, a):
+    """The tiled kernel in cudalib; integer operands are multiplied in float64."""
+    out = node.outputs[0]
+    sizes = d.env.of(out)
+    if out.dtype.startswith("float"):
+        operands = [d.converted(n, v, out.dtype) for n, v in zip(a, node.inputs)]
+        d.emit(f"{o} = {d.new_buffer(sizes, NUMPY_DTYPE[out.dtype])}")
+        d.emit(f"cudalib.matmul_nd({operands[0]}, {operands[1]}, {o})")
+        return BUFFER
+    operands = [d.converted(n, v, "float64") for n, v in zip(a, node.inputs)]
+    d.emit(f"{o}_f64 = {d.new_buffer(sizes, 'np.float64')}")
+    d.emit(f"cudalib.matmul_nd({operands[0]}, {operands[1]}, {o}_f64)")
+    d.emit(f"{o} = {d.new_buffer(sizes, NUMPY_DTYPE[out.dtype])}")
+    d.copy_into(o, f"{o}_f64", sizes, out.dtype)
+    return BUFFER
+
+
+@rule(IncSubtensor)
+def inc_subtensor(d, node, o, a):
+    op, out = node.op, node.outputs[0]
+    sizes = d.env.of(out)
+    (target,) = Subtensor(op.spec).output_types(node.inputs[0].type)
+    d.emit(f"{o} = {d.new_buffer(sizes, NUMPY_DTYPE[out.dtype])}")
+    d.copy_into(o, a[0], sizes, out.dtype)
+    d.emit(f"{o}_view = cudalib.index({o}, {key_code(op.spec)})")
+    view_sizes = [f"{o}_view.shape[{k}]" for k in range(target.ndim)]
+    y = node.inputs[1]
+    lead = target.ndim - y.ndim
+    y_axes = tuple(None if y.type.broadcastable[j] and not target.broadcastable[lead + j] else lead + j for j in range(y.ndim))
+    rank = target.ndim
+    d.elementwise_call("add", rank, [tuple(range(rank)), y_axes], lambda x: x[0] + x[1], out.dtype, [f"{o}_view", a[1]], f"{o}_view", view_sizes)
+    return BUFFER
+
+
+@rule(Concatenate)
+def concatenate(d, node, o, a):
+    op, out = node.op, node.outputs[0]
+    d.emit(f"{o} = {d.new_buffer(d.env.of(out), NUMPY_DTYPE[out.dtype])}")
+    start = "0"
+    for name, v in zip(a, node.inputs):
+        width = d.env.of(v)[op.axis]
+        key = ["slice(None)"] * out.ndim
+        key[op.axis] = f"slice({start}, {start} + {width})"
+        d.emit(f"{o}_part = cudalib.index({o}, ({', '.join(key)},))")
+        d.copy_into(f"{o}_part", name, d.env.of(v), out.dtype)
+        start = f"{start} + {width}" if start != "0" else width
+    return BUFFER
+
+
+@rule(Take, when=lambda op: op.axis == 0)
+def take(d, node, o, a):
+    (x, idx), out = node.inputs, node.outputs[0]
+    n, width, m = d.env.of(x)[0], d.count(d.env.of(x)[1:]), d.count(d.env.of(idx))
+    xs, ids = d.contiguous(a[0], x), d.contiguous(a[1], idx)
+    d.allocate_out(o, out)
+    d.emit(f"cudalib.take_rows({xs}.reshape(({n}, {width})), {ids}.reshape(({m},)), {o}.reshape(({m}, {width})))")
+    return BUFFER
+
+
+@rule(TakeGrad, when=lambda op: op.axis == 0)
+def take_grad(d, node, o, a):
+    idx, g, out = node.inputs[1], node.inputs[2], node.outputs[0]
+    sizes = d.env.of(out)
+    n, width, m = sizes[0], d.count(sizes[1:]), d.count(d.env.of(idx))
+    ids, gs = d.contiguous(a[1], idx), d.contiguous(a[2], g)
+    d.allocate_out(o, out)
+    d.emit(f"cudalib.take_rows_grad({ids}.reshape(({m},)), {gs}.reshape(({m}, {width})), {o}.reshape(({n}, {width})))")
+    return BUFFER
+
+
+@rule(TakeAlongAxis)
+def take_along_axis(d, node, o, a):
+    (x, idx), out, axis = node.inputs, node.outputs[0], node.op.axis
+    before, n, after, m = _along(d, out, x, idx, axis)
+    xs = _broadcast_except_copy(d, a[0], x, d.env.of(out), axis)
+    ids = _broadcast_except_copy(d, a[1], idx, d.env.of(out), axis)
+    d.allocate_out(o, out)
+    d.emit(f"cudalib.take_along({xs}.reshape(({before}, {n}, {after})), {ids}.reshape(({before}, {m}, {after})), {o}.reshape(({before}, {m}, {after})))")
+    return BUFFER
+
+
+@rule(TakeAlongAxisGrad)
+def take_along_axis_grad(d, node, o, a):
+    (x, idx, g), out, axis = node.inputs, node.outputs[0], node.op.axis
+    before, n, after, m = _along(d, g, x, idx, axis)
+    ids = _broadcast_except_copy(d, a[1], idx, d.env.of(g), axis)
+    gs = d.contiguous(a[2], g)
+    d.allocate_out(o, out)
+    d.emit(f"cudalib.take_along_grad({ids}.reshape(({before}, {m}, {after})), {gs}.reshape(({before}, {m}, {after})), {o}.reshape(({before}, {n}, {after})))")
+    return BUFFER
+
+
+def _along(d, frame, x, idx, axis: int) -> list:
+    """(before, n, after, m): the gather seen as (before, n, after) values and (before, m,
+    after) indices; ``frame`` has the broadcast sizes of the other axes."""
+    sizes = d.env.of(frame)
+    before, after = " * ".join(sizes[:axis]) or "1", " * ".join(sizes[axis + 1 :]) or "1"
+    return [before, d.env.of(x)[axis], after, d.env.of(idx)[axis]]
+
+
+def _broadcast_except_copy(d, name: str, v, sizes, axis: int) -> str:
+    """``v`` broadcast to ``sizes`` on every axis but ``axis``, C-contiguous (a copy where
+    it broadcasts)."""
+    if not any(v.type.broadcastable[k] and sizes[k] != "1" for k in range(v.ndim) if k != axis):
+        return d.contiguous(name, v)
+    full = tuple(d.env.of(v)[k] if k == axis else sizes[k] for k in range(v.ndim))
+    axes = tuple(k if k == axis or not v.type.broadcastable[k] else None for k in range(v.ndim))
+    d.emit(f"{name}_b = {d.new_buffer(full, NUMPY_DTYPE[v.dtype])}")
+    d.elementwise_call("copy", v.ndim, [axes], lambda x: x[0], v.dtype, [name], f"{name}_b", full)
+    return f"{name}_b"
+
+
+@rule(OneHot)
+def one_hot(d, node, o, a):
+    out = node.outputs[0]
+    d.allocate_out(o, out)
+    idx = d.contiguous(a[0], node.inputs[0])
+    rows = d.count(d.env.of(node.inputs[0]))
+    d.emit(f"cudalib.one_hot({idx}.reshape(({rows},)), {o}.reshape(({rows}, {d.env.of(out)[-1]})))")
+    return BUFFER
+
+
+@rule(Argmax)
+def argmax(d, node, o, a):
+    op = node.op
+    x = d.env.of(node.inputs[0])
+    axis_sizes = x if op.axis is None else (x[op.axis],)
+    before = x[: op.axis] if op.axis is not None else ()
+    after = x[op.axis + 1 :] if op.axis is not None else ()
+    extents = [" * ".join(p) or "1" for p in (before, axis_sizes, after)]
+    xs = d.contiguous(a[0], node.inputs[0])
+    d.allocate_out(o, node.outputs[0])
+    d.emit(f"cudalib.argmax({xs}.reshape(({', '.join(extents)})), {o}.reshape(({extents[0]}, {extents[2]})))")
+    return BUFFER
+
+
+@rule(Conv2d, Conv2dGradInput, Conv2dGradWeight)
+def conv2d(d, node, o, a):
+    op, out = node.op, node.outputs[0]
+    operands = [d.contiguous(d.converted(n, v, out.dtype), v) for n, v in zip(a, node.inputs) if v in op.value_inputs(node)]
+    d.allocate_out(o, out)
+    params = [str(p) for p in op.stride + op.padding]
+    d.emit(f"cudalib.{op.name}({', '.join(operands + params)}, {o})")
+    return BUFFER
+
+
+@rule(Pool2d, Pool2dGrad)
+def pool2d(d, node, o, a):
+    op, out = node.op, node.outputs[0]
+    average = op.kind == "avg"
+    values = [d.contiguous(d.converted(n, v, out.dtype) if average else n, v) for n, v in zip(a, node.inputs)]
+    if isinstance(op, Pool2dGrad) and average:
+        values = [values[1], values[1]]  # x is not read: g stands in for it
+    d.allocate_out(o, out)
+    params = [str(p) for p in op.size + op.stride] + [str(average)]
+    routine = "pool2d_grad" if isinstance(op, Pool2dGrad) else "pool2d"
+    d.emit(f"cudalib.{routine}({', '.join(values + params)}, {o})")
+    return BUFFER
+
+
+@rule(RandomUniform)
+def random_uniform(d, node, o, a):
+    counter = a[0]  # a driver scalar, or the stream's 0-d state on the device
+    out = node.outputs[0]
+    d.allocate_out(o, out)
+    d.emit(f"cudalib.random_uniform({node.op.seed}, {counter}, {out.dtype == 'float32'}, {o})")
+    return BUFFER
+
+
+__all__ = ["key_code", "sizes_code"]
