@@ -201,14 +201,14 @@ def take_grad(d, node, o, a):
 def take_along_axis(d, node, o, a):
     (x, idx), out, axis = node.inputs, node.outputs[0], node.op.axis
     operands = [_broadcast_except(d, n, v, d.env.of(out), axis) for n, v in zip(a, node.inputs)]
-    return call(d, "take_along", node, operands + _along(d, out, x, idx, axis))
+    return call(d, "take_along", node, operands + along(d, out, x, idx, axis))
 
 
 @rule(TakeAlongAxisGrad)
 def take_along_axis_grad(d, node, o, a):
     (x, idx, g), axis = node.inputs, node.op.axis
     operands = [_broadcast_except(d, a[1], idx, d.env.of(g), axis), a[2]]
-    return call(d, "take_along_grad", node, operands + _along(d, g, x, idx, axis))
+    return call(d, "take_along_grad", node, operands + along(d, g, x, idx, axis))
 
 
 def _broadcast_except(d, name: str, v, sizes, axis: int) -> str:
@@ -219,7 +219,7 @@ def _broadcast_except(d, name: str, v, sizes, axis: int) -> str:
     return f"np.broadcast_to({name}, {sizes_code(full)})"
 
 
-def _along(d, frame, x, idx, axis: int) -> list:
+def along(d, frame, x, idx, axis: int) -> list:
     """(before, n, after, m): the gather seen as (before, n, after) values and (before, m,
     after) indices; ``frame`` has the broadcast sizes of the other axes."""
     sizes = d.env.of(frame)
@@ -234,12 +234,15 @@ def one_hot(d, node, o, a):
 
 @rule(Argmax)
 def argmax(d, node, o, a):
-    op = node.op
+    return call(d, "argmax", node, [a[0]] + argmax_extents(d, node))
+
+
+def argmax_extents(d, node) -> list:
+    """(before, n, after): argmax's input seen as (before, n, after), reduced over n."""
+    axis = node.op.axis
     x = d.env.of(node.inputs[0])
-    axis_sizes = x if op.axis is None else (x[op.axis],)
-    before = x[: op.axis] if op.axis is not None else ()
-    after = x[op.axis + 1 :] if op.axis is not None else ()
-    return call(d, "argmax", node, [a[0]] + [" * ".join(p) or "1" for p in (before, axis_sizes, after)])
+    before, n, after = ((), x, ()) if axis is None else (x[:axis], (x[axis],), x[axis + 1 :])
+    return [" * ".join(p) or "1" for p in (before, n, after)]
 
 
 @rule(Conv2d, Conv2dGradInput, Conv2dGradWeight)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import sympy
 
-from symnet.codegen import cpulib, cudalib
+from symnet.codegen import cudalib
 from symnet.codegen.emit.numba_cpu import NUMPY_DTYPE
 from symnet.codegen.emit.numba_cuda import CudaKernelPrinter, splits
 from symnet.codegen.emit.numba_driver import DriverPrinter, _sizes
 from symnet.codegen.emit.printer import Lines
 from symnet.codegen.loopir import Kernel, Load, Store
-from symnet.codegen.rules import BUFFER, CUDA
+from symnet.codegen.rules import CUDA
 
 
 class CudaDriverPrinter(DriverPrinter):
@@ -110,17 +110,10 @@ class CudaDriverPrinter(DriverPrinter):
         return "\n".join(source) + "\n"
 
     # -- single ops -------------------------------------------------------------------------------
-    def fallback(self, node, a: list) -> str:
-        """The op's NumPy ``evaluate`` on host copies of its inputs (``cudalib.fallback``)."""
-        self.warn_fallback(node)
-        key = cpulib.fallback_key(node.op, tuple(v.dtype for v in node.outputs))
+    def call_fallback(self, node, key: str, outs: list, a: list) -> None:
+        """``cudalib.fallback``: the op's NumPy ``evaluate`` on host copies of its inputs."""
         args = [n if v in self.scalars else self.contiguous(n, v) for n, v in zip(a, node.inputs)]
-        outs = [self.name(v) for v in node.outputs]
         self.emit(f"{', '.join(outs)}, = cudalib.fallback({key!r}, {', '.join(args)})")
-        for o, v in zip(outs, node.outputs):
-            for k, size in enumerate(self.env.of(v)):
-                self.env.check(f"{o}.shape[{k}] != {size}", f"the NumPy fallback of {node.op} returned the wrong shape\n  in {node.where()}")
-        return BUFFER
 
     def allocate_out(self, o: str, out) -> None:
         self.emit(f"{o} = {self.new_buffer(self.env.of(out), NUMPY_DTYPE[out.dtype])}")

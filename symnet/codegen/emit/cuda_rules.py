@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from symnet.codegen.emit.cpu_rules import sizes_code
+from symnet.codegen.emit.cpu_rules import along, argmax_extents
 from symnet.codegen.emit.numba_cpu import NUMPY_DTYPE
 from symnet.codegen.rules import BUFFER, CUDA as rule, SCALAR, VIEW
 from symnet.ops.conv import Conv2d, Conv2dGradInput, Conv2dGradWeight, Pool2d, Pool2dGrad
@@ -155,7 +155,7 @@ def take_grad(d, node, o, a):
 @rule(TakeAlongAxis)
 def take_along_axis(d, node, o, a):
     (x, idx), out, axis = node.inputs, node.outputs[0], node.op.axis
-    before, n, after, m = _along(d, out, x, idx, axis)
+    before, n, after, m = along(d, out, x, idx, axis)
     xs = _broadcast_except_copy(d, a[0], x, d.env.of(out), axis)
     ids = _broadcast_except_copy(d, a[1], idx, d.env.of(out), axis)
     d.allocate_out(o, out)
@@ -166,20 +166,12 @@ def take_along_axis(d, node, o, a):
 @rule(TakeAlongAxisGrad)
 def take_along_axis_grad(d, node, o, a):
     (x, idx, g), out, axis = node.inputs, node.outputs[0], node.op.axis
-    before, n, after, m = _along(d, g, x, idx, axis)
+    before, n, after, m = along(d, g, x, idx, axis)
     ids = _broadcast_except_copy(d, a[1], idx, d.env.of(g), axis)
     gs = d.contiguous(a[2], g)
     d.allocate_out(o, out)
     d.emit(f"cudalib.take_along_grad({ids}.reshape(({before}, {m}, {after})), {gs}.reshape(({before}, {m}, {after})), {o}.reshape(({before}, {n}, {after})))")
     return BUFFER
-
-
-def _along(d, frame, x, idx, axis: int) -> list:
-    """(before, n, after, m): the gather seen as (before, n, after) values and (before, m,
-    after) indices; ``frame`` has the broadcast sizes of the other axes."""
-    sizes = d.env.of(frame)
-    before, after = " * ".join(sizes[:axis]) or "1", " * ".join(sizes[axis + 1 :]) or "1"
-    return [before, d.env.of(x)[axis], after, d.env.of(idx)[axis]]
 
 
 def _broadcast_except_copy(d, name: str, v, sizes, axis: int) -> str:
@@ -206,12 +198,7 @@ def one_hot(d, node, o, a):
 
 @rule(Argmax)
 def argmax(d, node, o, a):
-    op = node.op
-    x = d.env.of(node.inputs[0])
-    axis_sizes = x if op.axis is None else (x[op.axis],)
-    before = x[: op.axis] if op.axis is not None else ()
-    after = x[op.axis + 1 :] if op.axis is not None else ()
-    extents = [" * ".join(p) or "1" for p in (before, axis_sizes, after)]
+    extents = argmax_extents(d, node)
     xs = d.contiguous(a[0], node.inputs[0])
     d.allocate_out(o, node.outputs[0])
     d.emit(f"cudalib.argmax({xs}.reshape(({', '.join(extents)})), {o}.reshape(({extents[0]}, {extents[2]})))")
@@ -250,5 +237,3 @@ def random_uniform(d, node, o, a):
     d.emit(f"cudalib.random_uniform({node.op.seed}, {counter}, {out.dtype == 'float32'}, {o})")
     return BUFFER
 
-
-__all__ = ["key_code", "sizes_code"]

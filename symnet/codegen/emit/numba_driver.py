@@ -567,32 +567,33 @@ class DriverPrinter:
         step reads it, it has ``dtype``, and ``other`` (also read) is not a view of it."""
         return x in self.fresh and x in self.dying and x.dtype == dtype and self.roots.get(other, other) is not x
 
-    def warn_fallback(self, node) -> None:
-        self.fallbacks = True
+    def fallback(self, node, a: list) -> str:
+        """The op's NumPy ``evaluate`` (``call_fallback`` prints the call for the target):
+        its outputs are new arrays whose sizes are checked against ``infer_shape``'s."""
         warnings.warn(
             f"symnet: the {self.rules.target.upper()} back end has no rule for {node.op}: it runs the op's NumPy "
             f"evaluate, in Python, in the middle of each call\n  in {node.where()}",
             FallbackWarning,
             stacklevel=2,
         )
-
-    def fallback(self, node, a: list) -> str:
-        """The op's NumPy ``evaluate`` in an object-mode block of the driver; its outputs
-        are new arrays (``cpulib.fallback``) whose sizes are checked against ``infer_shape``'s."""
-        self.warn_fallback(node)
-        self.uses_cpulib = True
+        self.fallbacks = True
         key = cpulib.fallback_key(node.op, tuple(v.dtype for v in node.outputs))
         outs = [self.name(v) for v in node.outputs]
+        self.call_fallback(node, key, outs, a)
+        for o, v in zip(outs, node.outputs):
+            for k, size in enumerate(self.env.of(v)):
+                self.env.check(f"{o}.shape[{k}] != {size}", f"the NumPy fallback of {node.op} returned the wrong shape\n  in {node.where()}")
+        return BUFFER
+
+    def call_fallback(self, node, key: str, outs: list, a: list) -> None:
+        """``cpulib.fallback`` in an object-mode block of the driver."""
+        self.uses_cpulib = True
         types = ", ".join(f'{o}="Array({_NUMBA_TYPE[v.dtype]}, {v.ndim}, \'C\')"' for o, v in zip(outs, node.outputs))
         lines = Lines()
         with lines.block(f"with numba.objmode({types}):"):
             lines.add(f"{', '.join(outs)}, = cpulib.fallback({key!r}, {', '.join(a)})")
         self.flush_shapes()
         self.body.append((lines.lines, lines.lines))
-        for o, v in zip(outs, node.outputs):
-            for k, size in enumerate(self.env.of(v)):
-                self.env.check(f"{o}.shape[{k}] != {size}", f"the NumPy fallback of {node.op} returned the wrong shape\n  in {node.where()}")
-        return BUFFER
 
     def loop_section(self, sizes, statement: str) -> None:
         """``statement`` (with ``{index}`` for u0, u1, …) inside loops over ``sizes``.
