@@ -30,7 +30,7 @@ class Cost:
 
 def cost(f, *args) -> Cost:
     """The FLOPs and bytes of one call ``f(*args)`` of a compiled Function."""
-    from symnet.codegen.emit.numba_driver import CPU  # its rules say which steps the CPU driver prints as views
+    from symnet.codegen.rules import CPU  # its rules say which steps the CPU driver prints as views
 
     program = getattr(f, "program", None)
     steps = program.steps if program is not None else toposort(f.graph.results)

@@ -1,8 +1,8 @@
 """symnet's back end: a fused program in, a runnable native program out (Numba CPU and CUDA).
 
 ``compile_program`` is the entry point: lowering (``lower.py``) turns fused regions into
-loop-nest kernels (``loopir.py``), ``schedule.py`` decides how they run, printers in
-``emit/`` write the Numba module, ``build.py``/``cache.py`` import it through the disk cache.
+loop-nest kernels (``loopir.py``), ``schedule.py`` decides how they run, ``plan.py`` plans
+the driver (sizes, checks, lifetimes) and printers in ``emit/`` write it for a target, ``build.py``/``cache.py`` import it through the disk cache.
 """
 
 import importlib.machinery

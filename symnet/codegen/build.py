@@ -72,9 +72,9 @@ def _generate_and_load(printer, target: str) -> tuple:
 
 def cpu_printer(program, inputs, updates, fastmath, single, vector_math, profile=False):
     # imported here: the printers import sympy, which a recalled program does without
-    from symnet.codegen.emit.numba_driver import DriverPrinter
+    from symnet.codegen.emit.numba_driver import CpuDriver
 
-    return DriverPrinter(program, inputs, updates, fastmath, single, PARALLEL_INPUT_ELEMENTS, vector_math, profile=profile)
+    return CpuDriver(program, inputs, updates, fastmath, single, PARALLEL_INPUT_ELEMENTS, vector_math, profile=profile)
 
 
 def build_cpu(program, inputs, updates, fastmath, single, vector_math, signature=None) -> NativeProgram:
@@ -187,7 +187,7 @@ class CudaProgram(NativeProgram):
 
 
 def build_cuda(program, inputs, updates, single, fast_math: bool = False) -> CudaProgram:
-    from symnet.codegen.emit.cuda_driver import CudaDriverPrinter
+    from symnet.codegen.emit.cuda_driver import CudaDriver
 
-    printer = CudaDriverPrinter(program, inputs, updates, single, fast_math)
+    printer = CudaDriver(program, inputs, updates, single, fast_math)
     return CudaProgram(*_generate_and_load(printer, "cuda"), updates)

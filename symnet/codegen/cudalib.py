@@ -1,9 +1,5 @@
-"""CUDA runtime for generated drivers: launch sizes, device views, a tiled matmul, gathers.
-
-Generated CUDA modules import this (launch sizes are printed into them as literals).
-Under Numba's simulator (``NUMBA_ENABLE_CUDASIM=1``) every CUDA thread is a Python thread,
-so blocks are small there (../shared/NUMBA_NOTES.md: 8 blocks of 128 threads take seconds).
-"""
+"""CUDA runtime for generated drivers: device buffers and views, a tiled matmul, gathers,
+the NumPy fallback. Launch sizes are the schedule's (``symnet.codegen.schedule``)."""
 
 from __future__ import annotations
 
@@ -14,32 +10,7 @@ from numba import cuda
 
 from symnet.codegen import cpulib
 
-# what numba.cuda is in this process (NUMBA_ENABLE_CUDASIM was read when numba was imported)
-SIMULATOR = "simulator" in cuda.to_device.__module__
-
-# Threads per block (a power of two: reductions halve it) and the most blocks a launch uses
-# (grid-stride loops cover the rest). Printed into generated kernels as literals.
-THREADS = 8 if SIMULATOR else 256
-MAX_BLOCKS = 2 if SIMULATOR else 4 * 1024
-TILE = 4 if SIMULATOR else 16  # matmul tile edge: a block is TILE x TILE threads
-
-
-def blocks(work: int) -> int:
-    """Blocks for ``work`` items (grid-stride loops take the rest); at least one."""
-    return max(1, min((work + THREADS - 1) // THREADS, MAX_BLOCKS))
-
-
-def reduction_blocks(outputs: int) -> int:
-    """One block per output element, up to MAX_BLOCKS (blocks stride over the rest)."""
-    return max(1, min(outputs, MAX_BLOCKS))
-
-
-def splits(outputs: int, reduced: int) -> int:
-    """Blocks per output element of a float sum: one where there are outputs enough to fill
-    the grid, else as many as keep each thread busy with at least 8 elements."""
-    if outputs >= MAX_BLOCKS // 4 or reduced <= THREADS * 8:
-        return 1
-    return max(1, min(reduced // (THREADS * 8), MAX_BLOCKS // max(outputs, 1)))
+from symnet.codegen.schedule import MAX_BLOCKS, SIMULATOR, THREADS, TILE, blocks
 
 
 # -- arguments and views ------------------------------------------------------------------------

@@ -169,9 +169,9 @@ def inc_subtensor(d, node, o, a):
     op, out = node.op, node.outputs[0]
     (target,) = Subtensor(op.spec).output_types(node.inputs[0].type)
     x, y = node.inputs
-    if d.owns_dying(x, out.dtype, y):
+    if d.plan.owns_dying(x, out.dtype, y):
         # x's own buffer, read by no later step: add into it instead of a copy
-        d.fresh.discard(x)  # now out's buffer: never free for reuse
+        d.plan.fresh.discard(x)  # now out's buffer: never free for reuse
         d.emit(f"{o} = {a[0]}")
     else:
         d.emit(f"{o} = {a[0]}.astype({_dtype(out)})")
@@ -263,7 +263,7 @@ def pool2d(d, node, o, a):
 
 @rule(RandomUniform)
 def random_uniform(d, node, o, a):
-    counter = a[0] if node.inputs[0] in d.scalars else f"{a[0]}[()]"
+    counter = a[0] if node.inputs[0] in d.plan.scalars else f"{a[0]}[()]"
     return call(d, node.op.name, node, [str(node.op.seed), counter, str(node.outputs[0].dtype == "float32")])
 
 
@@ -282,7 +282,7 @@ def _as_dtype(name: str, v, out) -> str:
 def call(d, routine: str, node, args) -> str:
     """The output = a new buffer filled by ``symnet.codegen.cpulib.<routine>(*args, out)``."""
     out = node.outputs[0]
-    o = d.name(out)
+    o = d.plan.name(out)
     d.uses_cpulib = True
     d.emit(f"{o} = np.empty({sizes_code(d.env.of(out))}, {_dtype(out)})")
     d.emit(f"cpulib.{routine}({', '.join(args)}, {o})")

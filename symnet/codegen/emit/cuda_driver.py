@@ -1,34 +1,46 @@
 """The CUDA driver: a Python function that sizes device buffers, launches the kernels in
 order, multiplies through symnet/codegen/cudalib.py and writes updates into device state.
 
-It is the CPU driver (numba_driver.py) with other buffers, copies, kernels and single ops:
-shapes, checks, buffer reuse and in-place updates are planned by the same code.
+It prints the same plan as the CPU driver (``symnet.codegen.plan``: shapes, checks, buffer
+reuse, in-place updates) with its own rules, buffers, copies and kernels; launch sizes are
+the CUDA schedule's (``symnet.codegen.schedule``).
 """
 
 from __future__ import annotations
 
 import sympy
 
-from symnet.codegen import cudalib
+from symnet.codegen import schedule
+from symnet.codegen.emit.cpu_rules import sizes_code as _sizes
 from symnet.codegen.emit.numba_cpu import NUMPY_DTYPE
-from symnet.codegen.emit.numba_cuda import CudaKernelPrinter, splits
-from symnet.codegen.emit.numba_driver import DriverPrinter, _sizes
+from symnet.codegen.emit.numba_cuda import CudaKernelPrinter
 from symnet.codegen.emit.printer import Lines
+from symnet.codegen.emit.scalar import Constants
 from symnet.codegen.loopir import Kernel, Load, Store
+from symnet.codegen.plan import Module, Plan
 from symnet.codegen.rules import CUDA
 
 
-class CudaDriverPrinter(DriverPrinter):
+class CudaDriver:
+    """Prints a plan as a CUDA module: every kernel (fused and helper) and a host ``run``."""
+
     def __init__(self, program, inputs, updates, single: bool, fast_math: bool = False):
-        super().__init__(program, inputs, updates, frozenset(), single, 0, vector_math=False)
+        self.plan = Plan(program, inputs, updates, CUDA)
+        self.env = self.plan.env  # rules read sizes as d.env
         self.rules = CUDA
-        self.cuda_printer = CudaKernelPrinter(self.constants, cudalib.THREADS, fast_math)
+        self.constants = Constants()  # one module holds every kernel and its constants
+        self.cuda_printer = CudaKernelPrinter(self.constants, schedule.THREADS, fast_math)
         self.kernel_sources: list = []  # module-level kernels, in order
         self.helper_kernels: dict = {}  # source text → name, for copies and accumulations
         self.signatures: dict = {}  # fused kernel → its parameters' (dtype, ndim), for f.asm()
 
-    def print(self):
-        module = super().print()
+    def emit(self, line: str) -> None:
+        self.plan.emit(line)
+
+    def print(self) -> Module:
+        plan = self.plan
+        plan.walk(self)
+        module = plan.module(self.module_source(plan.params), vector_math=False)
         module.kernel_names = [name for name, _ in self.kernel_sources]
         module.signatures = self.signatures
         return module
@@ -38,22 +50,21 @@ class CudaDriverPrinter(DriverPrinter):
 
     # -- buffers and copies ---------------------------------------------------------------------
     def new_buffer(self, sizes, dtype: str) -> str:
-        return f"cudalib.empty({_sizes(sizes)}, {dtype})"
+        return f"cudalib.empty({_sizes(sizes)}, {NUMPY_DTYPE[dtype]})"
+
+    def allocate_out(self, o: str, out) -> None:
+        self.emit(f"{o} = {self.new_buffer(self.env.of(out), out.dtype)}")
 
     def copy_of(self, v, copy: str) -> str:
         sizes = self.env.of(v)
-        self.emit(f"{copy} = {self.new_buffer(sizes, NUMPY_DTYPE[v.dtype])}")
-        self.copy_into(copy, self.name(v), sizes, v.dtype)
+        self.emit(f"{copy} = {self.new_buffer(sizes, v.dtype)}")
+        self.copy_into(copy, self.plan.name(v), sizes, v.dtype)
         return copy
 
-    def copy_into(self, dst: str, src: str, sizes, dtype: str | None = None) -> None:
+    def copy_into(self, dst: str, src: str, sizes, dtype: str) -> None:
         """dst[...] = src[...] (converted to dst's dtype ``dtype``) by a copy kernel."""
         rank = len(sizes)
-        dtype = dtype or self.dtype_of(dst)
         self.elementwise_call("copy", rank, [tuple(range(rank))], lambda x: x[0], dtype, [src], dst, sizes)
-
-    def dtype_of(self, name: str) -> str:
-        return next(v.dtype for v, n in self.names.items() if n == name)
 
     def elementwise_call(self, *args) -> None:
         self.emit(self.helper_launch(*args))
@@ -77,50 +88,7 @@ class CudaDriverPrinter(DriverPrinter):
             kernel.name = name
             self.kernel_sources.append((name, self.cuda_printer.kernel(kernel, [])))
         work = " * ".join(sizes) or "1"
-        return f"{name}[cudalib.blocks({work}), {cudalib.THREADS}]({', '.join(list(sizes) + list(arrays) + [out])})"
-
-    # -- regions ----------------------------------------------------------------------------------
-    def kernel_constants(self):
-        return self.constants  # one module holds every kernel and its constants
-
-    def print_kernel(self, kernel, names: dict, sizes: list, header: list, sched, arguments: list, constants) -> str:
-        source = self.cuda_printer.kernel(kernel, header)
-        # (dtype, ndim) per parameter, ndim None for a scalar: sizes and driver scalars are int64
-        self.signatures[kernel.name] = [("int64", None)] * kernel.rank + [
-            ("int64", None) if v in self.scalars else (v.dtype, v.ndim) for v in arguments
-        ]
-        self.kernel_sources.append((kernel.name, source))
-        args = [names[p] for p in kernel.params]
-        if kernel.reduction is None:
-            grid = f"cudalib.blocks({self.count(sizes)})"
-        else:
-            r = kernel.reduction
-            outputs = self.count([names[f"n{k}"] for k in range(kernel.rank) if k not in r.reduced])
-            grid = f"cudalib.reduction_blocks({outputs})"
-            if splits(kernel):
-                out = names[r.array]
-                parts = f"{out}_parts"
-                self.emit(f"{parts} = cudalib.splits({outputs}, {self.count([names[f'n{k}'] for k in r.reduced])})")
-                self.emit(f"{out}_flat = {out}.reshape({outputs})")
-                self.emit(f"if {parts} > 1: cudalib.zero({out}_flat)")
-                grid = f"cudalib.reduction_blocks({outputs} * {parts})"
-                args += [parts, f"{out}_flat"]
-                self.signatures[kernel.name] += [("int64", None), (r.dtype, 1)]
-        self.emit(f"{kernel.name}[{grid}, {cudalib.THREADS}]({', '.join(args)})")
-        return "\n".join(source) + "\n"
-
-    # -- single ops -------------------------------------------------------------------------------
-    def call_fallback(self, node, key: str, outs: list, a: list) -> None:
-        """``cudalib.fallback``: the op's NumPy ``evaluate`` on host copies of its inputs."""
-        args = [n if v in self.scalars else self.contiguous(n, v) for n, v in zip(a, node.inputs)]
-        self.emit(f"{', '.join(outs)}, = cudalib.fallback({key!r}, {', '.join(args)})")
-
-    def allocate_out(self, o: str, out) -> None:
-        self.emit(f"{o} = {self.new_buffer(self.env.of(out), NUMPY_DTYPE[out.dtype])}")
-
-    @staticmethod
-    def count(sizes) -> str:
-        return " * ".join(sizes) or "1"
+        return f"{name}[schedule.blocks({work}), {schedule.THREADS}]({', '.join(list(sizes) + list(arrays) + [out])})"
 
     def contiguous(self, name: str, v) -> str:
         """``name`` itself where C-contiguous at run time, else a C-contiguous copy."""
@@ -133,19 +101,59 @@ class CudaDriverPrinter(DriverPrinter):
         with lines.block(f"if {x}.is_c_contiguous():"):
             lines.add(f"{o} = {x}.reshape({_sizes(sizes)})")
         with lines.block("else:"):
-            lines.add(f"{o}_c = {self.new_buffer(self.env.of(v), NUMPY_DTYPE[v.dtype])}")
+            lines.add(f"{o}_c = {self.new_buffer(self.env.of(v), v.dtype)}")
             rank = v.ndim
             lines.add(self.helper_launch("copy", rank, [tuple(range(rank))], lambda x: x[0], v.dtype, [x], f"{o}_c", self.env.of(v)))
             lines.add(f"{o} = {o}_c.reshape({_sizes(sizes)})")
-        self.flush_shapes()
-        self.body.append((lines.lines, lines.lines))
+        self.plan.add(lines.lines)
 
     def converted(self, name: str, v, dtype: str) -> str:
         if v.dtype == dtype:
             return name
-        self.emit(f"{name}_{dtype} = {self.new_buffer(self.env.of(v), NUMPY_DTYPE[dtype])}")
+        self.emit(f"{name}_{dtype} = {self.new_buffer(self.env.of(v), dtype)}")
         self.copy_into(f"{name}_{dtype}", name, self.env.of(v), dtype)
         return f"{name}_{dtype}"
+
+    @staticmethod
+    def count(sizes) -> str:
+        return " * ".join(sizes) or "1"
+
+    # -- kernels ----------------------------------------------------------------------------------
+    def kernel_constants(self) -> Constants:
+        return self.constants
+
+    def kernel(self, lowered) -> str:
+        """Append the launch of a fused kernel to the body; returns its source."""
+        kernel, names, sizes, arguments = lowered.kernel, lowered.names, lowered.sizes, lowered.arguments
+        source = self.cuda_printer.kernel(kernel, lowered.header)
+        # (dtype, ndim) per parameter, ndim None for a scalar: sizes and driver scalars are int64
+        self.signatures[kernel.name] = [("int64", None)] * kernel.rank + [
+            ("int64", None) if v in self.plan.scalars else (v.dtype, v.ndim) for v in arguments
+        ]
+        self.kernel_sources.append((kernel.name, source))
+        args = [names[p] for p in kernel.params]
+        if kernel.reduction is None:
+            grid = f"schedule.blocks({self.count(sizes)})"
+        else:
+            r = kernel.reduction
+            outputs = self.count([names[f"n{k}"] for k in range(kernel.rank) if k not in r.reduced])
+            grid = f"schedule.reduction_blocks({outputs})"
+            if schedule.splits_reduction(kernel):
+                out = names[r.array]
+                parts = f"{out}_parts"
+                self.emit(f"{parts} = schedule.splits({outputs}, {self.count([names[f'n{k}'] for k in r.reduced])})")
+                self.emit(f"{out}_flat = {out}.reshape({outputs})")
+                self.emit(f"if {parts} > 1: cudalib.zero({out}_flat)")
+                grid = f"schedule.reduction_blocks({outputs} * {parts})"
+                args += [parts, f"{out}_flat"]
+                self.signatures[kernel.name] += [("int64", None), (r.dtype, 1)]
+        self.emit(f"{kernel.name}[{grid}, {schedule.THREADS}]({', '.join(args)})")
+        return "\n".join(source) + "\n"
+
+    def call_fallback(self, node, key: str, outs: list, a: list) -> None:
+        """``cudalib.fallback``: the op's NumPy ``evaluate`` on host copies of its inputs."""
+        args = [n if v in self.plan.scalars else self.contiguous(n, v) for n, v in zip(a, node.inputs)]
+        self.emit(f"{', '.join(outs)}, = cudalib.fallback({key!r}, {', '.join(args)})")
 
     # -- the module -------------------------------------------------------------------------------
     def module_source(self, params) -> str:
@@ -155,7 +163,7 @@ class CudaDriverPrinter(DriverPrinter):
         lines.add("import numpy as np")
         lines.add("import numba")
         lines.add("from numba import cuda")
-        lines.add("from symnet.codegen import cudalib")
+        lines.add("from symnet.codegen import cudalib, schedule")
         lines.add("")
         lines.extend(self.constants.definitions())
         if self.env.slices:
@@ -166,14 +174,11 @@ class CudaDriverPrinter(DriverPrinter):
             lines.extend(source)
         lines.add("")
         lines.add("")
-        with lines.block(f"def run({', '.join(self.name(v) for v in params)}):"):
+        with lines.block(f"def run({', '.join(self.plan.name(v) for v in params)}):"):
             lines.add('"""One call: every check first, then the launches in order (one stream)."""')
-            for chunk in self.body:
+            for chunk in self.plan.body:
                 lines.extend(chunk[0])
         return lines.text()
 
-    def profiled_source(self, params) -> str:
-        raise NotImplementedError("sn.profile times CPU drivers; time a CUDA function with sn.bench")
 
-
-__all__ = ["CudaDriverPrinter"]
+__all__ = ["CudaDriver"]

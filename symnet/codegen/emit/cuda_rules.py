@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from symnet.codegen.emit.cpu_rules import along, argmax_extents
-from symnet.codegen.emit.numba_cpu import NUMPY_DTYPE
 from symnet.codegen.rules import BUFFER, CUDA as rule, SCALAR, VIEW
 from symnet.ops.conv import Conv2d, Conv2dGradInput, Conv2dGradWeight, Pool2d, Pool2dGrad
 from symnet.ops.linalg import Matmul
@@ -88,13 +87,13 @@ def matmul(d, node, o, a):
     sizes = d.env.of(out)
     if out.dtype.startswith("float"):
         operands = [d.converted(n, v, out.dtype) for n, v in zip(a, node.inputs)]
-        d.emit(f"{o} = {d.new_buffer(sizes, NUMPY_DTYPE[out.dtype])}")
+        d.emit(f"{o} = {d.new_buffer(sizes, out.dtype)}")
         d.emit(f"cudalib.matmul_nd({operands[0]}, {operands[1]}, {o})")
         return BUFFER
     operands = [d.converted(n, v, "float64") for n, v in zip(a, node.inputs)]
-    d.emit(f"{o}_f64 = {d.new_buffer(sizes, 'np.float64')}")
+    d.emit(f"{o}_f64 = {d.new_buffer(sizes, 'float64')}")
     d.emit(f"cudalib.matmul_nd({operands[0]}, {operands[1]}, {o}_f64)")
-    d.emit(f"{o} = {d.new_buffer(sizes, NUMPY_DTYPE[out.dtype])}")
+    d.emit(f"{o} = {d.new_buffer(sizes, out.dtype)}")
     d.copy_into(o, f"{o}_f64", sizes, out.dtype)
     return BUFFER
 
@@ -104,7 +103,7 @@ def inc_subtensor(d, node, o, a):
     op, out = node.op, node.outputs[0]
     sizes = d.env.of(out)
     (target,) = Subtensor(op.spec).output_types(node.inputs[0].type)
-    d.emit(f"{o} = {d.new_buffer(sizes, NUMPY_DTYPE[out.dtype])}")
+    d.emit(f"{o} = {d.new_buffer(sizes, out.dtype)}")
     d.copy_into(o, a[0], sizes, out.dtype)
     d.emit(f"{o}_view = cudalib.index({o}, {key_code(op.spec)})")
     view_sizes = [f"{o}_view.shape[{k}]" for k in range(target.ndim)]
@@ -119,7 +118,7 @@ def inc_subtensor(d, node, o, a):
 @rule(Concatenate)
 def concatenate(d, node, o, a):
     op, out = node.op, node.outputs[0]
-    d.emit(f"{o} = {d.new_buffer(d.env.of(out), NUMPY_DTYPE[out.dtype])}")
+    d.emit(f"{o} = {d.new_buffer(d.env.of(out), out.dtype)}")
     start = "0"
     for name, v in zip(a, node.inputs):
         width = d.env.of(v)[op.axis]
@@ -181,7 +180,7 @@ def _broadcast_except_copy(d, name: str, v, sizes, axis: int) -> str:
         return d.contiguous(name, v)
     full = tuple(d.env.of(v)[k] if k == axis else sizes[k] for k in range(v.ndim))
     axes = tuple(k if k == axis or not v.type.broadcastable[k] else None for k in range(v.ndim))
-    d.emit(f"{name}_b = {d.new_buffer(full, NUMPY_DTYPE[v.dtype])}")
+    d.emit(f"{name}_b = {d.new_buffer(full, v.dtype)}")
     d.elementwise_call("copy", v.ndim, [axes], lambda x: x[0], v.dtype, [name], f"{name}_b", full)
     return f"{name}_b"
 

@@ -1,5 +1,5 @@
 """Numba CPU printer: a fused kernel as a loop nest, the body of its module's ``serial``
-function (``numba_driver.DriverPrinter.print_kernel`` writes the module around it)."""
+function (``numba_driver.CpuDriver.kernel`` writes the module around it)."""
 
 from __future__ import annotations
 

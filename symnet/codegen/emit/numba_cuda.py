@@ -16,6 +16,7 @@ from symnet.codegen.emit.numba_cpu import _SymbolMap, convert
 from symnet.codegen.emit.printer import Lines
 from symnet.codegen.emit.scalar import ScalarPrinter
 from symnet.codegen.loopir import Kernel, index_code
+from symnet.codegen.schedule import splits_reduction
 
 
 def _accumulator(kernel: Kernel) -> str:
@@ -35,16 +36,9 @@ def _initial(kind: str, acc: str) -> str:
     return f"np.{acc}({value})"
 
 
-def splits(kernel: Kernel) -> bool:
-    """Whether the kernel can split each output's reduced elements over several blocks:
-    float sums (added atomically; other kinds and integer outputs use one block per output)."""
-    r = kernel.reduction
-    return r is not None and r.kind == "sum" and r.dtype.startswith("float")
-
-
 def parameters(kernel: Kernel) -> list:
-    """The kernel's parameters: the IR's, then ``k_splits, k_flat`` where it ``splits``."""
-    return kernel.params + (["k_splits", "k_flat"] if splits(kernel) else [])
+    """The kernel's parameters: the IR's, then ``k_splits, k_flat`` where it ``splits_reduction``."""
+    return kernel.params + (["k_splits", "k_flat"] if splits_reduction(kernel) else [])
 
 
 class CudaKernelPrinter:
@@ -92,14 +86,14 @@ class CudaKernelPrinter:
 
     def reduction(self, lines: Lines, kernel: Kernel) -> None:
         """One block per (output element, part of its reduced elements); with ``k_splits``
-        parts (float sums only, see ``splits``), each part's sum is added atomically into
+        parts (float sums only, see ``splits_reduction``), each part's sum is added atomically into
         ``k_flat`` (the output, flat, zeroed by the driver)."""
         r = kernel.reduction
         kept = [k for k in range(kernel.rank) if k not in r.reduced]
         acc = _accumulator(kernel)
         out_axes = tuple(k if k in kept else None for k in range(kernel.rank)) if r.keepdims else tuple(kept)
         combine = "{a} + {b}" if r.kind == "sum" else f"{r.kind}({{a}}, {{b}})"
-        parts = "k_splits" if splits(kernel) else "1"
+        parts = "k_splits" if splits_reduction(kernel) else "1"
         lines.add(f"k_partial = cuda.shared.array({self.threads}, np.{acc})")
         lines.add("k_tid = cuda.threadIdx.x")
         lines.add(f"k_outputs = {' * '.join(f'n{k}' for k in kept) or '1'}")
@@ -158,4 +152,4 @@ class CudaKernelPrinter:
             lines.add(f"{st.array}[{index_code(st.axes)}] = {convert(self.scalar.doprint(st.value), st.dtype)}")
 
 
-__all__ = ["CudaKernelPrinter", "parameters", "splits"]
+__all__ = ["CudaKernelPrinter", "parameters"]

@@ -8,243 +8,65 @@ or in many, in one process or in many, are one module, compiled by Numba once an
 
 from __future__ import annotations
 
-import time
-import warnings
-from dataclasses import dataclass, field
-
-from symnet.codegen import cache, cpulib
+from symnet.codegen import cache
 from symnet.codegen.emit.cpu_rules import sizes_code as _sizes
 from symnet.codegen.emit.numba_cpu import NUMPY_DTYPE, KernelPrinter
 from symnet.codegen.emit.printer import Lines
 from symnet.codegen.emit.scalar import Constants
-from symnet.codegen.lower import identifier, lower_region
-from symnet.codegen.rules import BUFFER, CPU, SCALAR
+from symnet.codegen.plan import Module, Plan
+from symnet.codegen.rules import CPU
 from symnet.codegen.schedule import schedule
-from symnet.codegen.shapes import ShapeEnv
-from symnet.errors import FallbackWarning
-from symnet.graph import Constant, SharedVariable, toposort
-from symnet.rewrite.fuse import Region
-
-
-@dataclass
-class KernelInfo:
-    """One kernel of a compiled function, as ``f.kernels`` shows it."""
-
-    name: str
-    kind: str
-    source: str
-    nodes: list
-    ir: object = None
-
-    def __repr__(self) -> str:
-        return f"<kernel {self.name}: {self.kind}, {len(self.nodes)} nodes>"
-
-
-@dataclass
-class Module:
-    source: str
-    params: list  # variables, in driver-argument order
-    outputs: list
-    errors: list  # message per error number raised by the driver
-    kernels: list = field(default_factory=list)
-    step_labels: list = field(default_factory=list)  # one per step, for sn.profile
-    lower_seconds: float = 0.0  # spent in lower_region, for f.compile_time["lower"]
-    vector_math: bool = True  # kernels use symnet.codegen.vecmath (sn.config.fast_math when compiled)
-    kernel_modules: dict = field(default_factory=dict)  # module name → source, for the build to load
-    fallbacks: bool = False  # some step runs an op's NumPy evaluate (registered when printed)
+from symnet.graph import SharedVariable
 
 
 def _dtype(v) -> str:
     return NUMPY_DTYPE[v.dtype]
 
 
-class DriverPrinter:
+class CpuDriver:
+    """Prints a plan (``symnet.codegen.plan``) as the CPU driver's module: kernel modules,
+    ``run_serial``/``run_parallel``, batch loops and the Python entry point."""
+
     def __init__(self, program, inputs, updates, fastmath, single: bool, parallel_threshold: int, vector_math: bool, profile=False):
+        self.plan = Plan(program, inputs, updates, CPU)
+        self.env = self.plan.env  # rules read sizes as d.env
+        self.rules = CPU
         self.profile = profile
-        self.lower_seconds = 0.0  # in lower_region, for f.compile_time["lower"]
         self.single_output = single
         self.parallel_threshold = parallel_threshold
-        self.program = program
-        self.inputs = inputs
-        self.updates = updates
-        self.constants = Constants()
         self.vector_math = vector_math
         self.fastmath = fastmath
-        self.env = ShapeEnv()
-        self.names: dict = {}
-        self.fresh: set = set()  # variables held in buffers this call allocated
-        self.scalars: set = set()
-        self.rules = CPU
-        self.fallbacks = False  # whether a step runs an op's NumPy evaluate
         self.uses_cpulib = False  # whether the driver calls symnet.codegen.cpulib (conv, gathers, fallbacks)
-        self.kernels: list = []
         self.kernel_modules: dict = {}  # module name → (alias in the driver, source)
-        self.body: list = []  # (serial lines, parallel lines) chunks
-        self.used_names: set = set()
-
-    # -- naming ------------------------------------------------------------------------------
-    def name(self, v) -> str:
-        if v not in self.names:
-            base = identifier(v.name or (v.owner.op.name if v.owner else "c"))
-            name = f"{base}_{len(self.names)}"
-            self.names[v] = name
-        return self.names[v]
 
     def emit(self, line: str) -> None:
-        self.flush_shapes()
-        self.body.append(([line], [line]))
+        self.plan.emit(line)
 
-    def flush_shapes(self) -> None:
-        for line in self.env.lines:
-            self.body.append(([line], [line]))
-        self.env.lines.clear()
-
-    # -- the program ---------------------------------------------------------------------------
     def print(self) -> Module:
-        params = list(self.inputs) + self.state_and_constants()
-        for k, v in enumerate(params):
-            self.env.input(v, self.name(v), k if k < len(self.inputs) else None)
-        # Every shape and every check first: a call that fails, fails before any kernel runs.
-        for node in toposort(self.program.outputs):
-            self.env.node(node)
-        n_out = len(self.program.outputs) - len(self.updates)
-        for (shared, _), v in zip(self.updates, self.program.outputs[n_out:]):
-            for have, want in zip(self.env.of(v), shared.type.shape):
-                self.env.check(f"{have} != {want}", f"the update of {shared.label()} has the wrong shape")
-        self.in_place = self.plan_in_place_updates(n_out)
-        dies_after = self.plan_lifetimes()
-        self.free: dict = {}  # (sizes, dtype) → buffers no later step reads
-        self.step_chunks = []  # (first chunk, end chunk, label) per step, for profiling
-        for k, step in enumerate(self.program.steps):
-            start = len(self.body)
-            self.dying = dies_after.get(k, ())  # buffers no later step reads
-            if isinstance(step, Region):
-                self.region(step)
-                label = self.kernels[-1].name
-            else:
-                self.single(step)
-                label = _escape(self.describe(step))
-            self.flush_shapes()
-            self.step_chunks.append((start, len(self.body), label))
-            for v in self.dying:
-                if v in self.fresh:
-                    self.free.setdefault(self.buffer_key(v), []).append(self.name(v))
-        results = self.program.outputs
-        returned = [self.result(v) for v in results[:n_out]]
-        # Updates last, all computed from old values: snapshot values that alias state.
-        staged = []
-        for (shared, _), v in zip(self.updates, results[n_out:]):
-            if v in self.in_place:
-                continue  # its kernel wrote it into the shared array
-            value = self.name(v)
-            if v not in self.fresh:
-                value = self.copy_of(v, f"{value}_new")
-            staged.append((shared, value))
-        for shared, value in staged:
-            self.copy_into(self.name(shared), value, self.env.of(shared))
-        self.returned = returned
-        self.emit("return (" + "".join(f"{r}, " for r in returned) + ")")
-        source = self.profiled_source(params) if self.profile else self.module_source(params)
-        labels = [label for _, _, label in self.step_chunks]
+        plan = self.plan
+        plan.walk(self)
+        source = self.profiled_source(plan.params) if self.profile else self.module_source(plan.params)
         modules = {name: text for name, (_, text) in self.kernel_modules.items()}
-        return Module(
-            source, params, results[:n_out], list(self.env.errors), self.kernels, labels, self.lower_seconds, self.vector_math, modules,
-            self.fallbacks,
-        )
+        return plan.module(source, vector_math=self.vector_math, kernel_modules=modules)
+
+    # -- buffers and copies ----------------------------------------------------------------------
+    def new_buffer(self, sizes, dtype: str) -> str:
+        """Code allocating an uninitialized array."""
+        return f"np.empty({_sizes(sizes)}, {NUMPY_DTYPE[dtype]})"
 
     def copy_of(self, v, copy: str) -> str:
         """Emit ``copy = a copy of v`` (a value that aliases an input or state); returns ``copy``."""
-        self.emit(f"{copy} = {self.name(v)}.copy()")
+        self.emit(f"{copy} = {self.plan.name(v)}.copy()")
         return copy
 
-    def view_roots(self) -> dict:
-        """{view: the variable whose memory it shows}, for every single step printed as a
-        view of its input (views of views included)."""
-        root = {}
-        for step in self.program.steps:
-            if not isinstance(step, Region) and self.rules.is_view(step.op):
-                base = root.get(step.inputs[0], step.inputs[0])
-                root.update((out, base) for out in step.outputs)
-        return root
+    def copy_into(self, dst: str, src: str, sizes, dtype: str | None = None) -> None:
+        self.loop_section(sizes, f"{dst}[{{index}}] = {src}[{{index}}]")
 
-    def plan_lifetimes(self) -> dict:
-        """{step index: variables whose buffer no later step reads}, for buffer reuse.
-
-        A view keeps its input's buffer alive; values the call returns or writes into
-        state live to the end."""
-        root = self.roots = self.view_roots()
-        last = {}
-        for k, step in enumerate(self.program.steps):
-            for u in step.inputs:
-                last[root.get(u, u)] = k
-        forever = {root.get(v, v) for v in self.program.outputs}
-        dies_after: dict = {}
-        for v, k in last.items():
-            if v not in forever:
-                dies_after.setdefault(k, []).append(v)
-        return dies_after
-
-    def buffer_key(self, v) -> tuple:
-        return (_sizes(self.env.of(v)), _dtype(v))
-
-    def allocate(self, v) -> None:
-        """A buffer for ``v``: a dead one of the same sizes and dtype, else a new one."""
-        free = self.free.get(self.buffer_key(v))
-        if free:
-            self.emit(f"{self.name(v)} = {free.pop()}  # reuses a dead buffer")
-        else:
-            self.emit(f"{self.name(v)} = {self.new_buffer(self.env.of(v), _dtype(v))}")
-        self.fresh.add(v)
-
-    def new_buffer(self, sizes, dtype: str) -> str:
-        """Code allocating an uninitialized array."""
-        return f"np.empty({_sizes(sizes)}, {dtype})"
-
-    def plan_in_place_updates(self, n_out: int) -> dict:
-        """{update value: shared variable} for updates a kernel can write straight into the
-        shared array: the kernel is elementwise over exactly the variable's shape and reads
-        the variable (if at all) only at the element it writes, and no later step, output
-        or other update reads the variable's old value."""
-        steps = self.program.steps
-        results = self.program.outputs
-        root = self.view_roots()
-        plan = {}
-        for (shared, _), v in zip(self.updates, results[n_out:]):
-            aliases = {shared} | {view for view, base in root.items() if base is shared}
-            if aliases & set(results):
-                continue
-            home = [k for k, step in enumerate(steps) if isinstance(step, Region) and v in step.outputs]
-            if not home:
-                continue
-            k = home[0]
-            region = steps[k]
-            if any(a in step.inputs for step in steps[k + 1 :] for a in aliases):
-                continue
-            if region.kind != "elementwise" or region.space.ndim != shared.ndim:
-                continue
-            plan[v] = shared
-        return plan
-
-    def state_and_constants(self) -> list:
-        """Shared variables and array constants the program reads: driver arguments."""
-        seen, out = set(self.inputs), []
-        candidates, needed_as_array = [], set(self.program.outputs)
-        for step in self.program.steps:
-            nodes = step.nodes if isinstance(step, Region) else [step]
-            for node in nodes:
-                candidates.extend(node.inputs)
-            if not isinstance(step, Region):
-                needed_as_array.update(step.inputs)
-        candidates += self.program.outputs + [s for s, _ in self.updates]
-        for v in candidates:
-            if v in seen or v.owner is not None:
-                continue
-            if isinstance(v, Constant) and v.ndim == 0 and v not in needed_as_array:
-                continue  # a scalar constant inside loops is printed as a typed literal
-            if isinstance(v, (SharedVariable, Constant)):
-                seen.add(v)
-                out.append(v)
-        return out
+    def returns_number(self, v) -> bool:
+        """Whether output ``v`` comes back from the driver as a number: 0-d outputs do,
+        because a call returning a 0-d array costs about 0.2 µs more than one returning the
+        number that the entry point then wraps (measured in one process, min of 20 blocks)."""
+        return v.ndim == 0
 
     def header(self, docstring: str) -> Lines:
         """The module's imports and typed constants."""
@@ -265,7 +87,6 @@ class DriverPrinter:
         for name, (alias, _) in self.kernel_modules.items():
             lines.add(f'{alias} = kernel_module("{name}")')
         lines.add("KERNEL_MODULES = (" + "".join(f"{alias}, " for alias, _ in self.kernel_modules.values()) + ")")
-        lines.extend(self.constants.definitions())
         return lines
 
     def decorator(self, parallel: bool, cache: bool = True, native_only: bool = False) -> str:
@@ -285,8 +106,8 @@ class DriverPrinter:
             lines.add("")
             lines.add("")
             lines.add(self.decorator(False))  # the kernels' own modules hold the prange loops
-            with lines.block(f"def run_{variant}({', '.join(self.name(v) for v in params)}):"):
-                for chunk in self.body:
+            with lines.block(f"def run_{variant}({', '.join(self.plan.name(v) for v in params)}):"):
+                for chunk in self.plan.body:
                     lines.extend(chunk[column])
         lines.add("")
         lines.add("")
@@ -301,12 +122,12 @@ class DriverPrinter:
         scalars; Numba compiles it on its first call only. The body is printed inside the
         loop rather than called: a call would link the whole driver into this function and
         make Numba optimize it all a second time (2.3 s of a 16-layer MLP's 15 s)."""
-        n_out = len(self.program.outputs) - len(self.updates)
-        outputs = self.program.outputs[:n_out]
-        batched = [k for k, v in enumerate(self.inputs) if v.ndim]
+        n_out = len(self.plan.program.outputs) - len(self.plan.updates)
+        outputs = self.plan.program.outputs[:n_out]
+        batched = [k for k, v in enumerate(self.plan.inputs) if v.ndim]
         if not batched or not outputs or any(v.ndim for v in outputs):
             return
-        names = [self.name(v) for v in params]
+        names = [self.plan.name(v) for v in params]
         arguments = [f"{n}_rows" if k in batched else n for k, n in enumerate(names)]
         first = arguments[batched[0]]
         for variant, column in (("serial", 0), ("parallel", 1)):
@@ -321,9 +142,9 @@ class DriverPrinter:
                     lines.add("e = min(s + batch, n)")
                     for k in batched:
                         lines.add(f"{names[k]} = {arguments[k]}[s:e]")
-                    for chunk in self.body[:-1]:  # all but the return
+                    for chunk in self.plan.body[:-1]:  # all but the return
                         lines.extend(chunk[column])
-                    for k, r in enumerate(self.returned):
+                    for k, r in enumerate(self.plan.returned):
                         lines.add(f"o{k}[b] = {r}")  # 0-d: a number (see returns_number)
                 lines.add("return (" + "".join(f"o{k}, " for k in range(len(outputs))) + ")")
             lines.add("")
@@ -355,19 +176,19 @@ class DriverPrinter:
             lines.add("")
             lines.add("")
             lines.add(self.decorator(False, cache=False))
-            names = ", ".join([self.name(v) for v in params] + ["step_times"])
+            names = ", ".join([self.plan.name(v) for v in params] + ["step_times"])
             with lines.block(f"def run_profiled_{variant}({names}):"):
                 lines.add("clock_buffer = np.zeros(2, np.int64)")
-                for chunk in self.body[: self.step_chunks[0][0] if self.step_chunks else len(self.body)]:
+                for chunk in self.plan.body[: self.plan.step_chunks[0][0] if self.plan.step_chunks else len(self.plan.body)]:
                     lines.extend(chunk[column])
-                for k, (start, end, _) in enumerate(self.step_chunks):
+                for k, (start, end, _) in enumerate(self.plan.step_chunks):
                     lines.extend(clock)
                     lines.add("t_start = t_clock")
-                    for chunk in self.body[start:end]:
+                    for chunk in self.plan.body[start:end]:
                         lines.extend(chunk[column])
                     lines.extend(clock)
                     lines.add(f"step_times[{k}] += t_clock - t_start")
-                for chunk in self.body[self.step_chunks[-1][1] if self.step_chunks else len(self.body) :]:
+                for chunk in self.plan.body[self.plan.step_chunks[-1][1] if self.plan.step_chunks else len(self.plan.body) :]:
                     lines.extend(chunk[column])
         return lines.text()
 
@@ -375,16 +196,16 @@ class DriverPrinter:
         """The Python entry point: argument checks inline, the driver picked by size, one
         native call. Arguments of another dtype or ndim go to ``slow`` (which converts or
         raises, then calls the entry again); driver errors go through ``failed``."""
-        n_in = len(self.inputs)
+        n_in = len(self.plan.inputs)
         args = [f"a{k}" for k in range(n_in)]
         state = [f"c{k}" for k in range(len(params) - n_in)]
         lines.add("_ndarray, _asarray = np.ndarray, np.asarray")
-        for k, v in enumerate(self.inputs):
+        for k, v in enumerate(self.plan.inputs):
             lines.add(f"_D{k} = np.dtype({_dtype(v)})")
-        n_out = len(self.program.outputs) - len(self.updates)
-        outputs = self.program.outputs[:n_out]
+        n_out = len(self.plan.program.outputs) - len(self.plan.updates)
+        outputs = self.plan.program.outputs[:n_out]
         # outputs the driver returns as numbers, wrapped here as 0-d arrays of their dtype
-        wrapped = [v in self.scalars or self.returns_number(v) for v in outputs]
+        wrapped = [v in self.plan.scalars or self.returns_number(v) for v in outputs]
         for k, v in enumerate(outputs):
             if wrapped[k]:
                 lines.add(f"_O{k} = np.dtype({_dtype(v)})")
@@ -401,7 +222,7 @@ class DriverPrinter:
                 if args:
                     tests = " or ".join(
                         f"type({a}) is not _ndarray or {a}.dtype is not _D{k} or {a}.ndim != {v.ndim}"
-                        for k, (a, v) in enumerate(zip(args, self.inputs))
+                        for k, (a, v) in enumerate(zip(args, self.plan.inputs))
                     )
                     with lines.block(f"if {tests}:"):
                         lines.add(f"return slow({', '.join(args)})")
@@ -429,44 +250,12 @@ class DriverPrinter:
                 lines.add(f"return {outs[0]}" if self.single_output else f"return [{', '.join(outs)}]")
             lines.add("return entry")
 
-    # -- regions -------------------------------------------------------------------------------
-    def region(self, region: Region) -> None:
-        number = len(self.kernels)
-        first = region.outputs[0]
-        kernel_name = f"k{number}_{identifier(first.name or first.owner.op.name)}"
-        start = time.perf_counter()
-        constants = self.kernel_constants()
-        kernel, arguments = lower_region(region, kernel_name, self.scalars, lambda c, dtype: self.inline_constant(c, constants))
-        self.lower_seconds += time.perf_counter() - start
-        kernel.verify()
-        sched = schedule(kernel)
-        n_in = len(kernel.array_inputs) + len(kernel.scalar_inputs)
-        loads_of = {}
-        for ld in kernel.loads:
-            loads_of.setdefault(ld.array, []).append(ld.axes)
-        reads = {v: loads_of.get(param, []) for param, v in zip(kernel.array_inputs, arguments)}
-        for v in arguments[n_in:]:
-            shared = self.in_place.get(v)
-            if shared is not None and all(axes == tuple(range(kernel.rank)) for axes in reads.get(shared, [])):
-                # each element of the variable is read before the same element is written
-                self.emit(f"{self.name(v)} = {self.name(shared)}")
-                continue
-            self.in_place.pop(v, None)
-            self.allocate(v)
-        sizes = list(self.env.of(region.space))
-        names = {f"n{k}": size for k, size in enumerate(sizes)}
-        names.update(zip(kernel.array_inputs + kernel.scalar_inputs + kernel.outputs, map(self.name, arguments)))
-        header = [f"# {kernel_name}: {kernel.kind} over {region.space.type}"]
-        header += ["#   " + _escape(self.describe(n)) for n in region.nodes]
-        self.flush_shapes()
-        source = self.print_kernel(kernel, names, sizes, header, sched, arguments, constants)
-        self.kernels.append(KernelInfo(kernel_name, kernel.kind, source, list(region.nodes), kernel))
-
+    # -- kernels ------------------------------------------------------------------------------
     def kernel_constants(self) -> Constants:
         """The typed constants a kernel's text defines: its own (its module is shared)."""
         return Constants()
 
-    def print_kernel(self, kernel, names: dict, sizes: list, header: list, sched, arguments: list, constants) -> str:
+    def kernel(self, lowered) -> str:
         """Append the call of the kernel's module to the body; returns the module's source.
 
         The module has ``serial``, and ``parallel`` only where the kernel's work can reach
@@ -474,6 +263,9 @@ class DriverPrinter:
         the first) into chunks and runs ``serial`` on each chunk's slices on the threads.
         The loop nest is compiled once, in ``serial``: a prange over the nest itself took
         Numba three times as long to compile."""
+        kernel, names, sizes, header, arguments = lowered.kernel, lowered.names, lowered.sizes, lowered.header, lowered.arguments
+        sched = schedule(kernel)
+        constants = lowered.constants
         static = {k for k, s in enumerate(sizes) if s.isdigit()}
         static_work = len(static) == len(sizes) and _product(sizes) < sched.threshold
         sliced = _row_sliced(kernel)
@@ -517,73 +309,8 @@ class DriverPrinter:
         args = ", ".join([names[n] for n in dynamic] + [names[p] + ("[()]" if p in values else "") for p in order])
         serial_call = [f"{alias}.serial({args})"]
         parallel_call = [f"{alias}.parallel({args})"] if parallel else serial_call
-        self.body.append((header + serial_call, header + parallel_call))
+        self.plan.add(header + serial_call, header + parallel_call)
         return "\n".join(header) + "\n" + source  # for f.kernels: the nodes it computes, then its module
-
-    def inline_constant(self, constant, constants: Constants) -> str:
-        value = constant.data.item()
-        if constant.dtype == "bool":
-            value = int(value)
-        return constants.name(value, constant.dtype if constant.dtype != "bool" else "int64")
-
-    def describe(self, node) -> str:
-        # constants by value; never a label with a variable's number, which differs between
-        # processes (a recalled program must print again to the same source)
-        args = ", ".join(v.label() if isinstance(v, Constant) and v not in self.names else self.name(v) for v in node.inputs)
-        return f"{self.name(node.outputs[0])} = {node.op}({args})"
-
-    # -- single ops ------------------------------------------------------------------------------
-    def returns_number(self, v) -> bool:
-        """Whether output ``v`` comes back from the driver as a number: 0-d outputs do,
-        because a call returning a 0-d array costs about 0.2 µs more than one returning the
-        number that the entry point then wraps (measured in one process, min of 20 blocks)."""
-        return v.ndim == 0
-
-    def result(self, v) -> str:
-        """What the driver returns for output ``v``, taken before the updates are written:
-        a number, an array the call allocated, or a copy."""
-        name = self.name(v)
-        if v in self.scalars:
-            return name
-        if self.returns_number(v):
-            self.emit(f"{name}_value = {name}[()]")
-            return f"{name}_value"
-        return name if v in self.fresh else self.copy_of(v, f"{name}_out")
-
-    def single(self, node) -> None:
-        """A step fusion left alone, printed by the target's rule for its op (``self.rules``),
-        or by the NumPy fallback where there is none."""
-        o, a = self.name(node.outputs[0]), [self.name(v) for v in node.inputs]
-        self.emit(f"# {_escape(self.describe(node))}")
-        rule = self.rules.find(node.op)
-        kind = rule(self, node, o, a) if rule is not None else self.fallback(node, a)
-        if kind == BUFFER:
-            self.fresh.update(node.outputs)
-        elif kind == SCALAR:
-            self.scalars.update(node.outputs)
-
-    def owns_dying(self, x, dtype: str, other) -> bool:
-        """Whether the step may write into ``x``'s buffer: the call allocated it, no later
-        step reads it, it has ``dtype``, and ``other`` (also read) is not a view of it."""
-        return x in self.fresh and x in self.dying and x.dtype == dtype and self.roots.get(other, other) is not x
-
-    def fallback(self, node, a: list) -> str:
-        """The op's NumPy ``evaluate`` (``call_fallback`` prints the call for the target):
-        its outputs are new arrays whose sizes are checked against ``infer_shape``'s."""
-        warnings.warn(
-            f"symnet: the {self.rules.target.upper()} back end has no rule for {node.op}: it runs the op's NumPy "
-            f"evaluate, in Python, in the middle of each call\n  in {node.where()}",
-            FallbackWarning,
-            stacklevel=2,
-        )
-        self.fallbacks = True
-        key = cpulib.fallback_key(node.op, tuple(v.dtype for v in node.outputs))
-        outs = [self.name(v) for v in node.outputs]
-        self.call_fallback(node, key, outs, a)
-        for o, v in zip(outs, node.outputs):
-            for k, size in enumerate(self.env.of(v)):
-                self.env.check(f"{o}.shape[{k}] != {size}", f"the NumPy fallback of {node.op} returned the wrong shape\n  in {node.where()}")
-        return BUFFER
 
     def call_fallback(self, node, key: str, outs: list, a: list) -> None:
         """``cpulib.fallback`` in an object-mode block of the driver."""
@@ -592,8 +319,7 @@ class DriverPrinter:
         lines = Lines()
         with lines.block(f"with numba.objmode({types}):"):
             lines.add(f"{', '.join(outs)}, = cpulib.fallback({key!r}, {', '.join(a)})")
-        self.flush_shapes()
-        self.body.append((lines.lines, lines.lines))
+        self.plan.add(lines.lines)
 
     def loop_section(self, sizes, statement: str) -> None:
         """``statement`` (with ``{index}`` for u0, u1, …) inside loops over ``sizes``.
@@ -606,11 +332,7 @@ class DriverPrinter:
             lines.add(f"for u{k} in range({size}):")
             lines.level += 1
         lines.add(statement.format(index=", ".join(f"u{k}" for k in range(len(sizes))) or "()"))
-        self.flush_shapes()
-        self.body.append((lines.lines, lines.lines))
-
-    def copy_into(self, dst: str, src: str, sizes) -> None:
-        self.loop_section(sizes, f"{dst}[{{index}}] = {src}[{{index}}]")
+        self.plan.add(lines.lines)
 
 
 _NUMBA_TYPE = {"bool": "boolean", "int32": "int32", "int64": "int64", "float32": "float32", "float64": "float64"}
@@ -666,8 +388,3 @@ def _product(sizes) -> int:
     for s in sizes:
         total *= int(s)
     return total
-
-
-def _escape(text: str) -> str:
-    """Comment-safe text: one line, printable ASCII only."""
-    return "".join(c if c.isascii() and c.isprintable() else "?" for c in text.replace("\n", " "))
