@@ -78,6 +78,7 @@ from symnet.expr import (
     where,
     zeros_like,
 )
+from symnet.ops.scan import scan
 from symnet.tensor_type import TensorType
 from symnet.verify import verify
 

@@ -1,0 +1,499 @@
+"""``sn.scan``, Theano's loop: ``Scan`` holds one step as a closed inner graph and runs it
+``n_steps`` times; its pullback is another ``Scan`` over the steps in reverse
+(backpropagation through time), reading the forward states it stored."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from symnet.errors import ShapeError
+from symnet.graph import Constant, SharedVariable, Variable, inherit_trace, toposort
+from symnet.ops.base import Op
+from symnet.ops.random import RandomUniform
+from symnet.tensor_type import TensorType, is_float
+
+# A random draw inside a step uses the counter ``counter * STEP_STRIDE + step``: each step
+# draws anew, each call (the stream's counter moved on by one) anew for up to 2**24 steps.
+STEP_STRIDE = 1 << 24
+
+
+class Scan(Op):
+    """One loop. Node inputs: ``[n_steps]`` (only where there are no sequences), the
+    sequences, the initial value of each recurrent output, the constants (non-sequences and
+    the outer variables the step reads). Inner inputs, the same order: one slice per
+    sequence, one value per tap of each recurrent output, one per constant; and ``step``,
+    the step's index. Inner outputs: one per output.
+
+    ``taps[k]``: output k's taps (``(-1,)`` feeds the previous value back; ``()``: not fed
+    back). ``keep_last[k]``: output k is its final value only, not the stack of every
+    step's. ``reverse``: steps run from the last to the first, and outputs are stacked by
+    time (output ``[t]`` is step t's), as backpropagation through time needs.
+
+    Not a dataclass: the inner graph has no faithful text, so a function with a scan has no
+    graph signature (it is built, not recalled) and two scans are equal only if identical.
+    """
+
+    name = "scan"
+
+    def __init__(self, inner_inputs, step, inner_outputs, n_seqs, taps, keep_last, reverse=False, has_n_steps=False, label="scan", n_static=None):
+        self.inner_inputs = list(inner_inputs)
+        self.step = step
+        self.inner_outputs = list(inner_outputs)
+        self.n_seqs = n_seqs
+        self.taps = tuple(tuple(t) for t in taps)
+        self.keep_last = tuple(keep_last)
+        self.reverse = reverse
+        self.has_n_steps = has_n_steps
+        self.label = label
+        self.n_static = n_static  # n_steps where it is an int (no sequences)
+        self.order = toposort(self.inner_outputs)
+
+    # -- layout -----------------------------------------------------------------------------
+    @property
+    def n_states(self) -> int:
+        return sum(1 for t in self.taps if t)
+
+    def split(self, items: list) -> tuple:
+        """Node inputs (or values) as (n_steps or None, sequences, initials, constants)."""
+        k = 1 if self.has_n_steps else 0
+        n = items[0] if self.has_n_steps else None
+        seqs = items[k : k + self.n_seqs]
+        inits = items[k + self.n_seqs : k + self.n_seqs + self.n_states]
+        return n, seqs, inits, items[k + self.n_seqs + self.n_states :]
+
+    def inner_split(self) -> tuple:
+        """Inner inputs as (sequence slices, [taps of each recurrent output], constants)."""
+        seqs = self.inner_inputs[: self.n_seqs]
+        k, taps = self.n_seqs, []
+        for t in self.taps:
+            if t:
+                taps.append(self.inner_inputs[k : k + len(t)])
+                k += len(t)
+        return seqs, taps, self.inner_inputs[k:]
+
+    def lag(self, k: int) -> int:
+        return -min(self.taps[k])
+
+    # -- the type rule ----------------------------------------------------------------------
+    def output_types(self, *input_types):
+        n, _, inits, _ = self.split(list(input_types))
+        if n is not None and (n.ndim != 0 or n.dtype not in ("int32", "int64")):
+            raise TypeError(f"scan: n_steps must be an integer scalar, got {n}")
+        steps = self.static_steps(input_types)
+        out, state = [], 0
+        for k, v in enumerate(self.inner_outputs):
+            shape = v.type.shape
+            if self.taps[k]:
+                init = inits[state]
+                state += 1
+                step_shape = init.shape if self.taps[k] == (-1,) else init.shape[1:]
+                shape = tuple(a if a is not None else b for a, b in zip(shape, step_shape))
+            out.append(TensorType(v.dtype, shape if self.keep_last[k] else (steps,) + shape))
+        return out
+
+    def static_steps(self, input_types) -> int | None:
+        n, seqs, _, _ = self.split(list(input_types))
+        if n is not None:
+            return self.n_static
+        lengths = {t.shape[0] for t in seqs} - {None}
+        return lengths.pop() if len(lengths) == 1 else None
+
+    # -- the NumPy reference ----------------------------------------------------------------
+    def evaluate(self, *arrays):
+        from symnet import interp
+
+        n, seqs, inits, consts = self.split(list(arrays))
+        steps = self.steps(n, seqs)
+        inner_seqs, inner_taps, inner_consts = self.inner_split()
+        env = dict(zip(inner_consts, consts))
+        history = []  # per recurrent output: its last ``lag`` values, oldest first
+        state = 0
+        for k, taps in enumerate(self.taps):
+            if taps:
+                init = inits[state]
+                state += 1
+                history.append([init] if taps == (-1,) else list(init[len(init) - self.lag(k) :]))
+        stacks = [[] for _ in self.inner_outputs]
+        for i in range(steps):
+            t = steps - 1 - i if self.reverse else i
+            env.update((p, s[t]) for p, s in zip(inner_seqs, seqs))
+            env[self.step] = np.int64(t)
+            state = 0
+            for k, taps in enumerate(self.taps):
+                if taps:
+                    env.update((p, history[state][tap]) for p, tap in zip(inner_taps[state], taps))
+                    state += 1
+            values = interp.evaluate(self.inner_outputs, env)
+            state = 0
+            for k, value in enumerate(values):
+                if self.taps[k]:
+                    last = history[state][-1]
+                    if value.shape != last.shape:
+                        raise ShapeError(
+                            f"scan: step {t} made output {k} of shape {value.shape}, its previous value has shape "
+                            f"{last.shape} (a recurrent output keeps its shape)"
+                        )
+                    history[state] = history[state][1:] + [value]
+                    state += 1
+                stacks[k].append(value)
+        results, state = [], 0
+        for k, v in enumerate(self.inner_outputs):
+            if self.keep_last[k]:
+                last = history[state][-1] if self.taps[k] else (stacks[k][-1] if stacks[k] else None)
+                if last is None:
+                    raise ShapeError(f"scan: output {k} has no value after 0 steps")
+                results.append(np.asarray(last, dtype=v.dtype))
+            else:
+                if stacks[k]:
+                    stacked = np.stack(stacks[k][::-1] if self.reverse else stacks[k])
+                else:
+                    like = history[state][-1] if self.taps[k] else None
+                    shape = like.shape if like is not None else v.type.shape
+                    if None in shape:
+                        raise ShapeError(f"scan: output {k} of 0 steps has no known shape ({v.type})")
+                    stacked = np.empty((0,) + tuple(shape), v.dtype)
+                results.append(np.ascontiguousarray(stacked, dtype=v.dtype))
+            if self.taps[k]:
+                state += 1
+        return results
+
+    def steps(self, n, seqs) -> int:
+        if n is not None:
+            steps = int(n)
+            if steps < 0:
+                raise ShapeError(f"scan: n_steps is {steps}, it must be at least 0")
+            return steps
+        lengths = [len(s) for s in seqs]
+        if len(set(lengths)) > 1:
+            raise ShapeError(f"scan: the sequences have different lengths {lengths}; slice them to one length")
+        return lengths[0]
+
+    # -- compiled targets -------------------------------------------------------------------
+    def infer_shape(self, node, sizes):
+        n, seqs, inits, consts = self.split(node.inputs)
+        if n is not None:
+            if not isinstance(n, Constant):
+                raise NotImplementedError(
+                    f"scan: compiled targets need n_steps as an int when there are no sequences (target='interp' "
+                    f"takes a symbolic one)\n  in {node.where()}"
+                )
+            steps = str(int(n.data))
+        else:
+            steps = sizes.equal([sizes.of(s)[0] for s in seqs], node, "scan sequence length")
+        inner_seqs, inner_taps, inner_consts = self.inner_split()
+        for p, s in zip(inner_seqs, seqs):
+            sizes.sizes[p] = sizes.of(s)[1:]
+        state = 0
+        for k, taps in enumerate(self.taps):
+            if taps:
+                init = sizes.of(inits[state])
+                for p in inner_taps[state]:
+                    sizes.sizes[p] = init if taps == (-1,) else init[1:]
+                state += 1
+        for p, c in zip(inner_consts, consts):
+            sizes.sizes[p] = sizes.of(c)
+        sizes.sizes[self.step] = ()
+        for inner in self.order:
+            for v in inner.inputs:
+                if isinstance(v, Constant):
+                    sizes.sizes[v] = tuple(str(s) for s in v.type.shape)
+            sizes.node(inner)
+        out = []
+        for k, v in enumerate(self.inner_outputs):
+            step_sizes = sizes.of(v) if v.owner is not None or v in sizes.sizes else tuple(str(s) for s in v.type.shape)
+            out.append(step_sizes if self.keep_last[k] else (steps,) + tuple(step_sizes))
+        return out
+
+    def __str__(self) -> str:
+        return f"scan{{{self.label}}}"
+
+    # -- backpropagation through time -------------------------------------------------------
+    def pullback(self, node, cotangents):
+        from symnet import expr as T
+        from symnet.autodiff import backprop
+
+        for k, taps in enumerate(self.taps):
+            if taps and taps != (-1,):
+                raise NotImplementedError(
+                    f"the gradient of scan needs taps [-1] (output {k} has taps {list(taps)})\n  in {node.where()}"
+                )
+        n, seqs, inits, consts = self.split(node.inputs)
+        outputs = node.outputs
+        if any(self.keep_last[k] for k, t in enumerate(self.taps) if t):
+            # the forward states of every step are needed: the same loop, everything stacked
+            full = Scan(self.inner_inputs, self.step, self.inner_outputs, self.n_seqs, self.taps, [False] * len(self.taps),
+                        self.reverse, self.has_n_steps, self.label, self.n_static)
+            outputs = full.make_node(*node.inputs).outputs
+        inner_seqs, inner_taps, inner_consts = self.inner_split()
+        recurrent = [k for k, t in enumerate(self.taps) if t]
+        # the backward step's inner inputs
+        b_x = [_like(p, "x") for p in inner_seqs]
+        b_prev = [_like(inner_taps[j][0], "prev") for j in range(len(recurrent))]
+        cot_seq = [k for k, g in enumerate(cotangents) if g is not None and not self.keep_last[k] and is_float(outputs[k].dtype)]
+        b_g = {k: Variable(TensorType(outputs[k].dtype, outputs[k].type.shape[1:]), name="g") for k in cot_seq}
+        b_carry = [_like(p, "carry") for p in b_prev]
+        floats = [c for c in inner_consts if is_float(c.dtype)]
+        b_acc = [_like(c, "acc") for c in floats]
+        b_consts = [_like(c, "c") for c in inner_consts]
+        b_step = Variable(TensorType("int64", ()), name="step")
+        replace = dict(zip(inner_seqs, b_x))
+        replace.update((inner_taps[j][0], b_prev[j]) for j in range(len(recurrent)))
+        replace.update(zip(inner_consts, b_consts))
+        replace[self.step] = b_step
+        step_outputs = clone(self.inner_outputs, replace)
+        terms = []
+        for k, out in enumerate(step_outputs):
+            if not is_float(out.dtype):
+                continue
+            weight = b_g.get(k)
+            if self.taps[k]:
+                carry = b_carry[recurrent.index(k)]
+                weight = carry if weight is None else weight + carry
+            if weight is not None:
+                terms.append(T.sum(out * weight))
+        wrt = b_x + b_prev + b_consts
+        if terms:
+            cost = terms[0]
+            for term in terms[1:]:
+                cost = cost + term
+            grads = backprop(cost, T.constant(1.0, cost.dtype), wrt)
+        else:
+            grads = {}
+
+        def g(v):
+            return grads.get(v) if grads.get(v) is not None else T.zeros_like(v)
+
+        b_inner_outputs = [g(p) for p in b_prev]  # carries: the cotangent of the previous state
+        b_inner_outputs += [acc + g(b_consts[inner_consts.index(c)]) for acc, c in zip(b_acc, floats)]
+        float_x = [i for i, p in enumerate(inner_seqs) if is_float(p.dtype)]
+        b_inner_outputs += [g(b_x[i]) for i in float_x]
+        taps = [(-1,)] * (len(b_carry) + len(b_acc)) + [()] * len(float_x)
+        keep_last = [True] * (len(b_carry) + len(b_acc)) + [False] * len(float_x)
+        b_inner_inputs = b_x + b_prev + [b_g[k] for k in cot_seq] + b_carry + b_acc + b_consts
+        backward = Scan(b_inner_inputs, b_step, b_inner_outputs, len(b_x) + len(b_prev) + len(cot_seq), taps, keep_last,
+                        not self.reverse, self.has_n_steps, f"grad of {self.label}", self.n_static)
+        # what the backward loop reads: each step's inputs, its previous states, its cotangents
+        prev_states = []
+        for j, k in enumerate(recurrent):
+            # step t reads the state of the step before it: t - 1, or t + 1 when reversed
+            if self.reverse:
+                prev_states.append(T.concatenate([outputs[k], inits[j][None]], axis=0)[1:])
+            else:
+                prev_states.append(T.concatenate([inits[j][None], outputs[k]], axis=0)[:-1])
+        carries0 = []
+        for j, k in enumerate(recurrent):
+            given = cotangents[k] if self.keep_last[k] else None
+            carries0.append(T.as_tensor(given) if given is not None else T.zeros_like(inits[j]))
+        arguments = ([n] if n is not None else []) + list(seqs) + prev_states + [cotangents[k] for k in cot_seq]
+        arguments += carries0 + [T.zeros_like(consts[inner_consts.index(c)]) for c in floats] + list(consts)
+        results = backward.make_node(*arguments).outputs
+        g_inits = results[: len(b_carry)]
+        g_consts = dict(zip(floats, results[len(b_carry) : len(b_carry) + len(b_acc)]))
+        g_seqs = dict(zip(float_x, results[len(b_carry) + len(b_acc) :]))
+        out = [None] if n is not None else []
+        out += [g_seqs.get(i) for i in range(len(seqs))]
+        out += list(g_inits)
+        out += [g_consts.get(c) for c in inner_consts]
+        return out
+
+
+def _like(v: Variable, role: str) -> Variable:
+    return Variable(v.type, name=f"{role}_{v.name}" if v.name else role)
+
+
+def clone(outputs: list, replace: dict) -> list:
+    """``outputs`` rebuilt with the variables of ``replace`` swapped for their values (the
+    nodes between them made again by their ops, keeping their users' lines)."""
+    made = dict(replace)
+    for node in toposort(outputs, is_leaf=lambda v: v in replace):
+        inputs = [made.get(v, v) for v in node.inputs]
+        if all(a is b for a, b in zip(inputs, node.inputs)):
+            continue
+        with inherit_trace(node.trace):
+            new = node.op.make_node(*inputs)
+        made.update(zip(node.outputs, new.outputs))
+    return [made.get(v, v) for v in outputs]
+
+
+# -- the user's call ----------------------------------------------------------------------------
+def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None, go_backwards=False, name=None):
+    """Theano's ``scan``: ``fn(*sequence slices, *previous outputs, *non_sequences)`` once per
+    step; returns ``(outputs, updates)``. See docs/guide.md, "Loops"."""
+    from symnet import expr as T
+
+    label = name or getattr(fn, "__name__", "scan")
+    seqs = [_sequence(s, go_backwards) for s in _as_list(sequences, "sequences")]
+    infos = _as_list(outputs_info, "outputs_info")
+    non_seqs = [T.as_tensor(v) for v in _as_list(non_sequences, "non_sequences")]
+    if n_steps is not None:
+        if isinstance(n_steps, numbers.Integral) and not isinstance(n_steps, bool):
+            if n_steps < 0:
+                raise ValueError(f"scan: n_steps must be at least 0, got {n_steps}")
+            seqs = [s[: int(n_steps)] for s in seqs]
+            steps_input = None if seqs else T.constant(np.int64(n_steps))
+        elif isinstance(n_steps, Variable):
+            if seqs:
+                raise NotImplementedError("scan: a symbolic n_steps with sequences is not supported yet; slice the sequences")
+            steps_input = n_steps
+        else:
+            raise TypeError(f"scan: n_steps must be an int or a symbolic integer scalar, got {n_steps!r}")
+    else:
+        if not seqs:
+            raise ValueError("scan: give sequences or n_steps (how many steps to run)")
+        steps_input = None
+        lengths = [s.type.shape[0] for s in seqs]
+        if None not in lengths and len(set(lengths)) > 1:
+            seqs = [s[: min(lengths)] for s in seqs]  # Theano: the shortest sequence decides
+
+    inner_seqs = [Variable(TensorType(s.dtype, s.type.shape[1:]), name=f"{s.name}_t" if s.name else None) for s in seqs]
+    taps_of, inits, inner_taps = [], [], []
+    for k, info in enumerate(infos):
+        if info is None:
+            taps_of.append(())
+            continue
+        if isinstance(info, dict):
+            if "initial" not in info:
+                raise ValueError(f"scan: outputs_info[{k}] is a dict without 'initial'")
+            taps = tuple(info.get("taps", [-1]) or ())
+            init = info["initial"]
+        else:
+            taps, init = (-1,), info
+        if not taps:
+            taps_of.append(())
+            continue
+        if any(not isinstance(t, numbers.Integral) or t >= 0 for t in taps):
+            raise ValueError(f"scan: outputs_info[{k}] taps must be negative ints, got {list(taps)}")
+        init = T.as_tensor(init)
+        if taps == (-1,):
+            step_type = init.type
+        else:
+            lag = -min(taps)
+            if init.ndim == 0 or (init.type.shape[0] is not None and init.type.shape[0] < lag):
+                raise ValueError(f"scan: outputs_info[{k}] with taps {list(taps)} needs an initial value with at least {lag} rows")
+            step_type = TensorType(init.dtype, init.type.shape[1:])
+        taps_of.append(tuple(int(t) for t in taps))
+        inits.append(init)
+        inner_taps.append([Variable(step_type, name=f"prev{k}") for _ in taps])
+    inner_non_seqs = [Variable(v.type, name=v.name) for v in non_seqs]
+    step = Variable(TensorType("int64", ()), name="step")
+    args = inner_seqs + [p for ps in inner_taps for p in ps] + inner_non_seqs
+    returned = fn(*args)
+    outs, updates = _outputs_and_updates(returned)
+    outs = [T.as_tensor(o) for o in outs]
+    if infos and len(infos) != len(outs):
+        raise ValueError(f"scan: fn returned {len(outs)} outputs but outputs_info has {len(infos)} entries")
+    if not infos:
+        taps_of = [()] * len(outs)
+    for k, taps in enumerate(taps_of):
+        if taps:
+            want = inner_taps[sum(1 for t in taps_of[:k] if t)][0].type
+            if outs[k].dtype != want.dtype or outs[k].ndim != want.ndim:
+                raise TypeError(
+                    f"scan: output {k} of fn is {outs[k].type} but its initial value (outputs_info[{k}]) gives "
+                    f"{want}: make them the same dtype and rank (e.g. cast the initial value)"
+                )
+    # shared variables fn updates are states of the loop: read at each step, final value out
+    for shared, new in updates:
+        if not isinstance(shared, SharedVariable):
+            raise TypeError(f"scan: fn's updates must update shared variables, got {shared!r}")
+        new = T.cast(T.as_tensor(new), shared.dtype)
+        placeholder = Variable(shared.type, name=shared.name)
+        taps_of.append((-1,))
+        inits.append(shared)
+        inner_taps.append([placeholder])
+        outs.append(new)
+    n_user = len(outs) - len(updates)
+    keep_last = [False] * n_user + [True] * len(updates)
+    # everything the step reads from outside becomes a constant input (computed once)
+    state_of = {shared: inner_taps[len(inits) - len(updates) + j][0] for j, (shared, _) in enumerate(updates)}
+    replace = dict(zip(non_seqs, inner_non_seqs))
+    replace.update(state_of)
+    placeholders = set(args) | set(state_of.values())
+    inner, free = _inner_graph(outs, placeholders, replace, step)
+    consts = non_seqs + free
+    inner_consts = inner_non_seqs + [replace[v] for v in free]
+    inner_inputs = inner_seqs + [p for ps in inner_taps for p in ps] + inner_consts
+    n_static = int(n_steps) if steps_input is not None and isinstance(n_steps, numbers.Integral) else None
+    op = Scan(inner_inputs, step, inner, len(seqs), taps_of, keep_last, False, steps_input is not None, label, n_static)
+    node_inputs = ([steps_input] if steps_input is not None else []) + seqs + inits + consts
+    results = op.make_node(*node_inputs).outputs
+    user = results[:n_user]
+    new_updates = {shared: results[n_user + j] for j, (shared, _) in enumerate(updates)}
+    return (user[0] if len(user) == 1 else user), new_updates
+
+
+def _inner_graph(outs: list, placeholders: set, replace: dict, step: Variable) -> tuple:
+    """(inner outputs, outer variables they read): the nodes that depend on the step's
+    inputs (``placeholders``, and the outer variables ``replace`` maps to placeholders) are
+    rebuilt over placeholders; every other variable they read is outer: a constant input of
+    the loop, computed once before it."""
+    from symnet import expr as T
+
+    order = toposort(outs, is_leaf=lambda v: v in replace)
+    inside = set(placeholders) | set(replace)
+    for node in order:
+        # a random draw belongs to the step even if its operands do not: each step draws anew
+        if isinstance(node.op, RandomUniform) or any(v in inside for v in node.inputs):
+            inside.update(node.outputs)
+    free: list = []
+
+    def outer(v):
+        if v in replace:
+            return replace[v]
+        if v in placeholders or isinstance(v, Constant):
+            return v
+        free.append(v)
+        replace[v] = Variable(v.type, name=v.name)
+        return replace[v]
+
+    made: dict = {}
+    for node in order:
+        if not any(o in inside for o in node.outputs):
+            continue  # computed outside the loop
+        inputs = [made[v] if v in made else outer(v) for v in node.inputs]
+        with inherit_trace(node.trace):
+            if isinstance(node.op, RandomUniform):
+                inputs[0] = inputs[0] * T.constant(np.int64(STEP_STRIDE)) + step
+            new = node.op.make_node(*inputs)
+        made.update(zip(node.outputs, new.outputs))
+    return [made[v] if v in made else outer(v) for v in outs], free
+
+
+def _sequence(s, go_backwards: bool):
+    from symnet import expr as T
+
+    if isinstance(s, dict):
+        if set(s) - {"input", "taps"} or s.get("taps", [0]) not in ([0], (0,), None):
+            raise NotImplementedError("scan: sequence taps other than [0] are not supported yet")
+        s = s["input"]
+    s = T.as_tensor(s)
+    if s.ndim == 0:
+        raise ValueError(f"scan: a sequence must have a leading axis to iterate over, got the scalar {s.label()}")
+    return s[::-1] if go_backwards else s
+
+
+def _as_list(value, what: str) -> list:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _outputs_and_updates(returned) -> tuple:
+    """fn may return outputs, (outputs, updates) or (updates, outputs), as Theano's."""
+    def is_updates(x):
+        return isinstance(x, dict) or (isinstance(x, (list, tuple)) and x and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], SharedVariable) for p in x))
+
+    if isinstance(returned, tuple) and len(returned) == 2 and (is_updates(returned[0]) or is_updates(returned[1])):
+        first, second = returned
+        outs, updates = (second, first) if is_updates(first) else (first, second)
+    elif isinstance(returned, dict):
+        outs, updates = [], returned
+    else:
+        outs, updates = returned, {}
+    outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
+    updates = list(updates.items()) if isinstance(updates, dict) else list(updates)
+    return outs, updates

@@ -1,0 +1,167 @@
+"""``sn.scan`` with Theano's semantics: sequences, recurrent outputs and their taps,
+non-sequences, n_steps, go_backwards, shared variables and random draws in the step, updates
+from fn; its gradient (backpropagation through time) against finite differences, a second
+derivative, and the compiled targets against the interpreter."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import symnet as sn
+from symnet.testing import assert_backends_agree, check_grad
+
+
+def run(inputs, outputs, *args, updates=None, target="interp"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sn.FallbackWarning)
+        return sn.function(inputs, outputs, updates=updates, target=target)(*args)
+
+
+def test_a_running_sum_feeds_each_output_back():
+    x = sn.vector("x", dtype="float64")
+    sums, updates = sn.scan(lambda v, total: total + v, sequences=x, outputs_info=sn.constant(0.0))
+    assert updates == {}
+    np.testing.assert_allclose(run([x], sums, np.arange(5.0)), np.cumsum(np.arange(5.0)))
+
+
+def test_n_steps_without_sequences_and_non_sequences_come_last():
+    # Theano's tutorial: A ** k elementwise
+    A, k = sn.vector("A", dtype="float64"), sn.scalar("k", dtype="int64")
+    powers, _ = sn.scan(lambda prior, A: prior * A, outputs_info=sn.ones_like(A), non_sequences=A, n_steps=k)
+    got = run([A, k], powers, np.arange(4.0), 3)
+    np.testing.assert_allclose(got, [np.arange(4.0) ** p for p in (1, 2, 3)])
+    assert run([A, k], powers, np.arange(4.0), 0).shape == (0, 4)
+
+
+def test_taps_give_several_previous_values_oldest_first():
+    init = sn.constant(np.array([0, 1], dtype="int64"))
+    fib, _ = sn.scan(lambda a, b: a + b, outputs_info=dict(initial=init, taps=[-2, -1]), n_steps=6)
+    np.testing.assert_array_equal(run([], fib), [1, 2, 3, 5, 8, 13])  # the initial rows are not in the output
+
+
+def test_outputs_without_feedback_and_go_backwards():
+    x, y = sn.vector("x", dtype="float64"), sn.vector("y", dtype="float64")
+    (prod, diff), _ = sn.scan(lambda a, b: [a * b, a - b], sequences=[x, y], go_backwards=True)
+    xv, yv = np.arange(4.0), np.arange(4.0) * 3
+    got = run([x, y], [prod, diff], xv, yv)
+    np.testing.assert_allclose(got[0], (xv * yv)[::-1])  # stacked in the order the steps ran
+    np.testing.assert_allclose(got[1], (xv - yv)[::-1])
+
+
+def test_the_shortest_sequence_decides_and_n_steps_truncates():
+    a = sn.tensor(shape=(5,), dtype="float64", name="a")
+    b = sn.tensor(shape=(3,), dtype="float64", name="b")
+    s, _ = sn.scan(lambda u, v: u + v, sequences=[a, b])
+    np.testing.assert_allclose(run([a, b], s, np.ones(5), np.arange(3.0)), [1, 2, 3])
+    x = sn.vector("x", dtype="float64")
+    t, _ = sn.scan(lambda u: 2 * u, sequences=x, n_steps=2)
+    np.testing.assert_allclose(run([x], t, np.arange(5.0)), [0, 2])
+
+
+def test_shared_variables_read_in_the_step_and_updated_by_it():
+    W = sn.shared(np.float64(2.0), name="W")
+    c = sn.shared(np.float64(0.0), name="c")
+    x = sn.vector("x", dtype="float64")
+    outs, updates = sn.scan(lambda v: (v * W + c, {c: c + 1}), sequences=x)
+    f = sn.function([x], outs, updates=updates, target="interp")
+    np.testing.assert_allclose(f(np.arange(3.0)), [0, 3, 6])  # c moves on at every step
+    assert c.get_value() == 3.0
+    np.testing.assert_allclose(f(np.arange(3.0)), [3, 6, 9])
+
+
+def test_a_random_draw_in_the_step_differs_per_step_and_per_call():
+    rng = sn.RandomStream(seed=3)
+    like = sn.vector("like", dtype="float32")
+    noise, _ = sn.scan(lambda t: rng.uniform_like(like) + 0 * t, sequences=sn.constant(np.zeros(3, "float32")))
+    f = sn.function([like], noise, updates=rng.updates(), target="interp")
+    first, second = f(np.zeros(4, "float32")), f(np.zeros(4, "float32"))
+    assert len({tuple(row) for row in first}) == 3
+    assert not np.array_equal(first, second)
+
+
+def test_bad_scans_say_what_is_wrong():
+    x = sn.vector("x", dtype="float64")
+    with pytest.raises(ValueError, match="give sequences or n_steps"):
+        sn.scan(lambda: x)
+    with pytest.raises(TypeError, match="initial value"):
+        sn.scan(lambda v, h: h + v, sequences=x, outputs_info=sn.constant(np.int64(0)))
+    with pytest.raises(ValueError, match="fn returned 2 outputs but outputs_info has 1"):
+        sn.scan(lambda v, h: [h + v, h], sequences=x, outputs_info=sn.constant(0.0))
+    with pytest.raises(ValueError, match="leading axis"):
+        sn.scan(lambda v: v, sequences=sn.scalar("s"))
+    k = sn.scalar("k", dtype="int64")
+    powers, _ = sn.scan(lambda p: 2 * p, outputs_info=x, n_steps=k)
+    with pytest.raises(NotImplementedError, match="n_steps as an int"):
+        run([x, k], powers, np.ones(2), 2, target="cpu")
+
+
+def rnn(X, h0, W, U):
+    hs, _ = sn.scan(lambda xt, h, W, U: sn.tanh(xt @ U + h @ W), sequences=X, outputs_info=h0, non_sequences=[W, U])
+    return hs
+
+
+def test_the_gradient_is_backpropagation_through_time():
+    rng = np.random.default_rng(0)
+    X, h0 = rng.standard_normal((4, 3, 2)), rng.standard_normal((3, 3))
+    W, U = rng.standard_normal((3, 3)) * 0.5, rng.standard_normal((2, 3)) * 0.5
+    check_grad(rnn, [X, h0, W, U])
+    check_grad(lambda X, h0, W, U: rnn(X, h0, W, U)[-1], [X, h0, W, U])  # only the last state
+    # the same weights read from outside fn (closures), and an output that is not fed back
+    Wv = sn.constant(W)
+
+    def closed(X, h0):
+        (hs, ys), _ = sn.scan(lambda xt, h: [sn.tanh(xt @ U + h @ Wv), sn.sin(h)], sequences=X, outputs_info=[h0, None])
+        return sn.sum(hs) + sn.sum(ys * ys)
+
+    check_grad(closed, [X, h0])
+
+
+def test_the_gradient_through_go_backwards_and_a_shared_state():
+    rng = np.random.default_rng(1)
+
+    def backwards(x, h0):
+        hs, _ = sn.scan(lambda v, h: sn.sin(h * v + v), sequences=x, outputs_info=h0, go_backwards=True)
+        return hs
+
+    check_grad(backwards, [rng.standard_normal(5), rng.standard_normal(())])
+
+
+def test_second_derivative_through_scan():
+    s = sn.scalar("s", dtype="float64")
+    p, _ = sn.scan(lambda prev, s: sn.sin(prev * s), outputs_info=s, non_sequences=s, n_steps=3)
+    g = sn.grad(p[-1], s)
+    second = sn.grad(g, s)
+
+    def value(v):
+        out = v
+        for _ in range(3):
+            out = np.sin(out * v)
+        return out
+
+    got = run([s], [g, second], 0.7)
+    e = 1e-4
+    np.testing.assert_allclose(got[0], (value(0.7 + e) - value(0.7 - e)) / (2 * e), rtol=1e-6)
+    np.testing.assert_allclose(got[1], (value(0.7 + e) - 2 * value(0.7) + value(0.7 - e)) / e**2, rtol=1e-4)
+
+
+@pytest.mark.parametrize("target", ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
+def test_compiled_targets_agree_with_the_interpreter(target):
+    rng = np.random.default_rng(2)
+    X = sn.tensor3("X", dtype="float64")
+    h0 = sn.matrix("h0", dtype="float64")
+    W = sn.shared(rng.standard_normal((3, 3)) * 0.5, name="W")
+    U = sn.shared(rng.standard_normal((2, 3)) * 0.5, name="U")
+    hs = rnn(X, h0, W, U)
+    loss = sn.sum(hs**2)
+    grads = sn.grad(loss, [W, U, X, h0])
+    updates = [(W, W - 0.1 * grads[0])]
+    args = [rng.standard_normal((4, 5, 2)), rng.standard_normal((5, 3))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sn.FallbackWarning)
+        assert_backends_agree([X, h0], [loss, hs] + grads, args, updates=updates, targets=(target,), rtol=1e-9, atol=1e-9)
+        # empty and one-step sequences, a non-contiguous one
+        for x in (np.zeros((0, 5, 2)), rng.standard_normal((1, 5, 2)), rng.standard_normal((5, 4, 2)).transpose(1, 0, 2)):
+            assert_backends_agree([X, h0], [loss, hs], [x, args[1]], targets=(target,), rtol=1e-9, atol=1e-9)
