@@ -165,3 +165,29 @@ def test_compiled_targets_agree_with_the_interpreter(target):
         # empty and one-step sequences, a non-contiguous one
         for x in (np.zeros((0, 5, 2)), rng.standard_normal((1, 5, 2)), rng.standard_normal((5, 4, 2)).transpose(1, 0, 2)):
             assert_backends_agree([X, h0], [loss, hs], [x, args[1]], targets=(target,), rtol=1e-9, atol=1e-9)
+
+
+def _step_modules(f) -> set:
+    """The modules of the loops' steps (drivers of their own) that ``f``'s driver calls."""
+    return {name for name, source in f.native.info.kernel_modules.items() if "def run_serial(" in source}
+
+
+def test_the_cpu_compiles_the_loop_once_whatever_its_length():
+    """The step is a module of its own, called in a loop of the driver: no fallback, and the
+    same step modules, forward and backward, for 3 and 12 timesteps."""
+    W = sn.constant(np.full((2, 2), 0.5))
+    fs = []
+    for steps in (3, 12):
+        X = sn.tensor(shape=(steps, 4, 2), dtype="float64", name="X")
+        hs, _ = sn.scan(lambda x, h: sn.tanh(x + h @ W), sequences=X, outputs_info=sn.zeros_like(X[0]))
+        loss = sn.sum(hs[-1] ** 2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", sn.FallbackWarning)
+            f = sn.function([X], [loss, sn.grad(loss, X)])
+        x = np.random.default_rng(steps).standard_normal((steps, 4, 2))
+        got, want = f(x), sn.function([X], [loss, sn.grad(loss, X)], target="interp")(x)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+        fs.append(f)
+    assert len(_step_modules(fs[0])) == 2 and _step_modules(fs[0]) == _step_modules(fs[1])
+    assert "for i in range(12):" in fs[1].source and "t = 12 - 1 - i" in fs[1].source  # the loop, and its reverse

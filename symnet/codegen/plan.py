@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import time
 import warnings
+
+import numpy as np
 from dataclasses import dataclass, field
 
 from symnet.codegen import cpulib
@@ -76,7 +78,7 @@ class Plan:
     """Everything a driver decides that does not depend on the target, and its body: a list of
     chunks of lines, each ``(serial, parallel)`` (the two differ only at a parallel kernel's call)."""
 
-    def __init__(self, program, inputs: list, updates: list, rules):
+    def __init__(self, program, inputs: list, updates: list, rules, inline_fills: bool = False):
         self.program = program
         self.inputs = list(inputs)
         self.updates = updates
@@ -84,8 +86,12 @@ class Plan:
         self.n_out = len(program.outputs) - len(updates)
         self.env = ShapeEnv()
         self.names: dict = {}
-        self.params = self.inputs + self.state_and_constants()
-        for k, v in enumerate(self.params):
+        state = self.state_and_constants()
+        # constants of one finite value the driver makes itself (a loop's step takes no
+        # arrays but its inputs): a program's own ``np.full``
+        self.fills = [v for v in state if inline_fills and _fill(v)]
+        self.params = self.inputs + [v for v in state if v not in self.fills]
+        for k, v in enumerate(self.params + self.fills):
             self.env.input(v, self.name(v), k if k < len(self.inputs) else None)
         # Every shape and every check first: a call that fails, fails before any kernel runs.
         for node in toposort(program.outputs):
@@ -337,6 +343,14 @@ class Plan:
             for k, size in enumerate(self.env.of(v)):
                 self.env.check(f"{o}.shape[{k}] != {size}", f"the NumPy fallback of {node.op} returned the wrong shape\n  in {node.where()}")
         return BUFFER
+
+
+def _fill(v) -> bool:
+    """Whether ``v`` is an array constant of one finite value (or of none)."""
+    if not isinstance(v, Constant) or v.ndim == 0 or v.data.size == 0:
+        return False
+    first = v.data.flat[0]
+    return bool(np.isfinite(first) if v.dtype.startswith("float") else True) and bool((v.data == first).all())
 
 
 def inline_constant(constant, constants) -> str:

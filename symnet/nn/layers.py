@@ -312,11 +312,12 @@ class AveragePooling2D(_Pooling2D):
 
 
 class _Recurrent(Layer):
-    """A recurrent layer over (timesteps, features) sequences, unrolled over the timesteps
-    (known from the input shape) into one graph: the inputs' products with the kernel are
-    one matmul for all timesteps, then each step adds the recurrent product."""
+    """A recurrent layer over (timesteps, features) sequences: the inputs' products with the
+    kernel are one matmul for all timesteps, then a scan over the timesteps adds the
+    recurrent product at each step and updates the state (h, or h and c)."""
 
     gates = 1
+    states = 1
 
     def __init__(self, units: int, activation="tanh", return_sequences: bool = False, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
@@ -345,14 +346,15 @@ class _Recurrent(Layer):
         inputs = x @ self.kernel  # (batch, steps, width): every timestep in one product
         if self.bias is not None:
             inputs = inputs + self.bias
-        state, outputs = None, []
-        for t in range(self.steps):
-            z = inputs[:, t, :]
-            if state is not None:
-                z = z + state[0] @ self.recurrent_kernel
-            state = self.step(z, state)
-            outputs.append(state[0])
-        return sn.stack(outputs, 1) if self.return_sequences else outputs[-1]
+        zero = sn.zeros_like(inputs[:, 0, : self.units])
+
+        def one_step(z, *state):
+            return list(self.step(z + state[0] @ self.recurrent_kernel, state))
+
+        # a loop over time (sn.scan): the step is compiled once whatever the sequence length
+        states, _ = sn.scan(one_step, sequences=inputs.transpose(1, 0, 2), outputs_info=[zero] * self.states, name=self.name)
+        h = states[0] if self.states > 1 else states  # (steps, batch, units)
+        return h.transpose(1, 0, 2) if self.return_sequences else h[-1]
 
     def step(self, z, state):
         raise NotImplementedError
@@ -383,6 +385,7 @@ class LSTM(_Recurrent):
     c_t = f·c_(t-1) + i·tanh(z_c), h_t = o·tanh(c_t), gates sigmoid (``recurrent_activation``)."""
 
     gates = 4
+    states = 2
 
     def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid", **kwargs):
         super().__init__(units, activation, **kwargs)
@@ -400,8 +403,7 @@ class LSTM(_Recurrent):
     def step(self, z, state):
         u, gate = self.units, self.recurrent_activation
         i, f, o = gate(z[:, :u]), gate(z[:, u : 2 * u]), gate(z[:, 3 * u :])
-        candidate = i * self.activation(z[:, 2 * u : 3 * u])
-        c = candidate if state is None else f * state[1] + candidate
+        c = f * state[1] + i * self.activation(z[:, 2 * u : 3 * u])
         return (o * self.activation(c), c)
 
     def config(self):

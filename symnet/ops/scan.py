@@ -73,6 +73,17 @@ class Scan(Op):
                 k += len(t)
         return seqs, taps, self.inner_inputs[k:]
 
+    @property
+    def compilable(self) -> bool:
+        """Whether compiled targets run it as a loop of a compiled step (else the NumPy
+        fallback): every output fed back with tap -1 or not at all, only recurrent outputs
+        kept last, and a known number of steps."""
+        return (
+            all(t in ((), (-1,)) for t in self.taps)
+            and all(t or not last for t, last in zip(self.taps, self.keep_last))
+            and (not self.has_n_steps or self.n_static is not None)
+        )
+
     def lag(self, k: int) -> int:
         return -min(self.taps[k])
 

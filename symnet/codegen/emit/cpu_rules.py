@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from symnet.codegen.emit.numba_cpu import NUMPY_DTYPE
+from symnet.codegen.emit.printer import Lines
 from symnet.codegen.rules import BUFFER, CPU as rule, SCALAR, VIEW
 from symnet.ops.conv import Conv2d, Conv2dGradInput, Conv2dGradWeight, Pool2d, Pool2dGrad
 from symnet.ops.linalg import Matmul
 from symnet.ops.nnet import OneHot
 from symnet.ops.random import RandomUniform
 from symnet.ops.reduction import Argmax, ShapeI
+from symnet.ops.scan import Scan
 from symnet.ops.shape import (
     Concatenate,
     DimShuffle,
@@ -286,4 +288,88 @@ def call(d, routine: str, node, args) -> str:
     d.uses_cpulib = True
     d.emit(f"{o} = np.empty({sizes_code(d.env.of(out))}, {_dtype(out)})")
     d.emit(f"cpulib.{routine}({', '.join(args)}, {o})")
+    return BUFFER
+
+
+@rule(Scan, when=lambda op: op.compilable)
+def scan(d, node, o, a):
+    """The loop in the driver: the step is a program of its own (``d.step_module``: a cached
+    module, compiled once however many steps run), called once per step with the step's
+    slices, the previous states and the constants; its outputs are copied into the stacked
+    outputs, its states fed back."""
+    op = node.op
+    alias = d.step_module(op)
+    if alias is None:
+        return d.plan.fallback(node, a, d)
+    plan, env = d.plan, d.env
+    n, seqs, inits, consts = op.split(node.inputs)
+    names = dict(zip(node.inputs, a))
+    steps = env.of(seqs[0])[0] if seqs else str(op.n_static)
+    outs = [plan.name(v) for v in node.outputs]
+    for k, v in enumerate(node.outputs):
+        if not op.keep_last[k]:
+            d.emit(f"{outs[k]} = np.empty({sizes_code(env.of(v))}, {_dtype(v)})")
+    # the states live in buffers of their own: a step's result replaces them
+    states = []
+    for j, init in enumerate(inits):
+        state = f"{o}_h{j}"
+        d.emit(f"{state} = np.empty({sizes_code(env.of(init))}, {_dtype(init)})")
+        source = names[init] if init in plan.scalars else None
+        if source is not None:
+            d.emit(f"{state}[()] = {source}")
+        else:
+            d.loop_section(env.of(init), f"{state}[{{index}}] = {names[init]}[{{index}}]")
+        states.append(state)
+    args = []
+    for k, s in enumerate(seqs):
+        if s.ndim == 1:  # a slice is a number in Numba: the step takes a 0-d array
+            d.emit(f"{o}_x{k} = np.empty((), {_dtype(s)})")
+        args.append(f"{o}_x{k}" if s.ndim == 1 else f"{names[s]}[t]")
+    args += states
+    for k, c in enumerate(consts):
+        if c in plan.scalars:
+            d.emit(f"{o}_c{k} = np.empty((), {_dtype(c)})")
+            d.emit(f"{o}_c{k}[()] = {names[c]}")
+            args.append(f"{o}_c{k}")
+        else:
+            args.append(names[c])
+    d.emit(f"{o}_t = np.empty((), np.int64)")
+    args.append(f"{o}_t")
+    recurrent = [k for k, taps in enumerate(op.taps) if taps]
+    variants = []
+    for variant in ("serial", "parallel"):
+        lines = Lines()
+        with lines.block(f"for i in range({steps}):"):
+            lines.add(f"t = {steps} - 1 - i" if op.reverse else "t = i")
+            for k, s in enumerate(seqs):
+                if s.ndim == 1:
+                    lines.add(f"{o}_x{k}[()] = {names[s]}[t]")
+            lines.add(f"{o}_t[()] = t")
+            lines.add(f"r = {alias}.run_{variant}({', '.join(args)})")
+            for k, v in enumerate(node.outputs):
+                value = f"r[{k}]"
+                step_sizes = env.of(v) if op.keep_last[k] else env.of(v)[1:]
+                if v.ndim - (0 if op.keep_last[k] else 1) > 0:
+                    lines.add(f"{o}_r{k} = {value}")
+                    for axis, size in enumerate(step_sizes):
+                        error = env.error(f"scan: a step made output {k} with another shape than its initial value's\n  in {node.where()}")
+                        lines.add(f"if {o}_r{k}.shape[{axis}] != {size}: raise ValueError('symnet:{error}')")
+                    value = f"{o}_r{k}"
+                    if not op.keep_last[k]:
+                        index = ", ".join(f"u{j}" for j in range(len(step_sizes)))
+                        for j, size in enumerate(step_sizes):
+                            lines.add(f"for u{j} in range({size}):")
+                            lines.level += 1
+                        lines.add(f"{outs[k]}[t, {index}] = {value}[{index}]")
+                        lines.level -= len(step_sizes)
+                elif not op.keep_last[k]:
+                    lines.add(f"{outs[k]}[t] = {value}")
+                if k in recurrent:
+                    state = states[recurrent.index(k)]
+                    lines.add(f"{state} = {value}" if v.ndim - (0 if op.keep_last[k] else 1) > 0 else f"{state}[()] = {value}")
+        variants.append(lines.lines)
+    plan.add(*variants)
+    for k in recurrent:
+        if op.keep_last[k]:
+            d.emit(f"{outs[k]} = {states[recurrent.index(k)]}")
     return BUFFER

@@ -27,8 +27,9 @@ class CpuDriver:
     """Prints a plan (``symnet.codegen.plan``) as the CPU driver's module: kernel modules,
     ``run_serial``/``run_parallel``, batch loops and the Python entry point."""
 
-    def __init__(self, program, inputs, updates, fastmath, single: bool, parallel_threshold: int, vector_math: bool, profile=False):
-        self.plan = Plan(program, inputs, updates, CPU)
+    def __init__(self, program, inputs, updates, fastmath, single: bool, parallel_threshold: int, vector_math: bool, profile=False,
+                 inline_fills=False):
+        self.plan = Plan(program, inputs, updates, CPU, inline_fills)
         self.env = self.plan.env  # rules read sizes as d.env
         self.rules = CPU
         self.profile = profile
@@ -44,6 +45,8 @@ class CpuDriver:
 
     def print(self) -> Module:
         plan = self.plan
+        for v in plan.fills:
+            self.emit(f"{plan.name(v)} = np.full({_sizes(self.env.of(v))}, {v.data.flat[0].item()!r}, {_dtype(v)})")
         plan.walk(self)
         source = self.profiled_source(plan.params) if self.profile else self.module_source(plan.params)
         modules = {name: text for name, (_, text) in self.kernel_modules.items()}
@@ -249,6 +252,26 @@ class CpuDriver:
                 outs = [f"_asarray(r[{k}], _O{k})" if wrapped[k] else f"r[{k}]" for k in range(n_out)]
                 lines.add(f"return {outs[0]}" if self.single_output else f"return [{', '.join(outs)}]")
             lines.add("return entry")
+
+    # -- loops ----------------------------------------------------------------------------------
+    def step_module(self, op) -> str | None:
+        """The alias of the module holding a loop's step (``op``'s inner graph, optimized,
+        fused and printed as a driver of its own, its kernels shared with everything else),
+        or None where the step reads arrays that are not its inputs (a constant the
+        rewrites made): the loop then runs through the NumPy fallback."""
+        from symnet.function import _optimize  # the optimizer imports the back end
+
+        _, program = _optimize(op.inner_inputs + [op.step], op.inner_outputs, [], fused=True)
+        printer = CpuDriver(program, op.inner_inputs + [op.step], [], self.fastmath, False, self.parallel_threshold, self.vector_math, inline_fills=True)
+        info = printer.print()
+        if len(info.params) != len(op.inner_inputs) + 1:
+            return None
+        self.uses_cpulib |= printer.uses_cpulib
+        for name, (_, source) in printer.kernel_modules.items():
+            self.kernel_modules.setdefault(name, (f"_k{len(self.kernel_modules)}", source))
+        name = cache.module_name(info.source, "cpu")
+        self.kernel_modules.setdefault(name, (f"_k{len(self.kernel_modules)}", info.source))
+        return self.kernel_modules[name][0]
 
     # -- kernels ------------------------------------------------------------------------------
     def kernel_constants(self) -> Constants:
