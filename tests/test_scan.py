@@ -160,7 +160,7 @@ def test_compiled_targets_agree_with_the_interpreter(target):
     updates = [(W, W - 0.1 * grads[0])]
     args = [rng.standard_normal((4, 5, 2)), rng.standard_normal((5, 3))]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", sn.FallbackWarning)
+        warnings.simplefilter("error", sn.FallbackWarning)  # compiled as a loop, no fallback
         assert_backends_agree([X, h0], [loss, hs] + grads, args, updates=updates, targets=(target,), rtol=1e-9, atol=1e-9)
         # empty and one-step sequences, a non-contiguous one
         for x in (np.zeros((0, 5, 2)), rng.standard_normal((1, 5, 2)), rng.standard_normal((5, 4, 2)).transpose(1, 0, 2)):
@@ -191,3 +191,17 @@ def test_the_cpu_compiles_the_loop_once_whatever_its_length():
         fs.append(f)
     assert len(_step_modules(fs[0])) == 2 and _step_modules(fs[0]) == _step_modules(fs[1])
     assert "for i in range(12):" in fs[1].source and "t = 12 - 1 - i" in fs[1].source  # the loop, and its reverse
+
+
+@pytest.mark.parametrize("target", ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
+def test_compiled_loops_keep_state_and_draw_anew_like_the_interpreter(target):
+    c = sn.shared(np.float64(0.5), name="c")
+    rng = sn.RandomStream(seed=5)
+    x = sn.matrix("x", dtype="float64")
+    noisy, updates = sn.scan(lambda row: (row * c + rng.uniform_like(row), {c: c * 2}), sequences=x)
+    k = sn.scalar("k", dtype="float64")
+    powers, _ = sn.scan(lambda p, k: p * k, outputs_info=sn.ones_like(k), non_sequences=k, n_steps=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sn.FallbackWarning)
+        assert_backends_agree([x, k], [noisy, powers], [np.arange(6.0).reshape(3, 2), np.float64(3.0)],
+                              updates=list(updates.items()) + rng.updates(), targets=(target,), rtol=1e-12, atol=1e-12)

@@ -48,6 +48,9 @@ class NativeProgram:
         message = str(error.args[0]) if error.args else ""
         if message.startswith("symnet:"):
             return ShapeError(self.info.errors[int(message.split(":")[1])])
+        if message.startswith("symnet-step:"):
+            # the driver checks every size of a loop's step before the loop: not expected
+            return ShapeError(f"symnet: a size check inside a scan's step failed ({message})")
         return error
 
 

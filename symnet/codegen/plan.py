@@ -12,6 +12,7 @@ A target's printer is composed with a plan, not derived from another printer. It
 - ``new_buffer(sizes, dtype)``: code allocating an uninitialized array;
 - ``copy_of(v, name)`` and ``copy_into(dst, src, sizes, dtype)``: copies;
 - ``returns_number(v)``: whether 0-d output ``v`` comes back as a number;
+- ``fill(v)``: code making constant ``v``, an array of one value (in a loop's step);
 - ``call_fallback(node, key, outs, args)``: the call of an op's NumPy ``evaluate``.
 """
 
@@ -78,18 +79,19 @@ class Plan:
     """Everything a driver decides that does not depend on the target, and its body: a list of
     chunks of lines, each ``(serial, parallel)`` (the two differ only at a parallel kernel's call)."""
 
-    def __init__(self, program, inputs: list, updates: list, rules, inline_fills: bool = False):
+    def __init__(self, program, inputs: list, updates: list, rules, step: bool = False):
         self.program = program
         self.inputs = list(inputs)
         self.updates = updates
         self.rules = rules  # which ops print as views (lifetimes)
         self.n_out = len(program.outputs) - len(updates)
-        self.env = ShapeEnv()
+        # a loop's step (``step``) is a program called by another driver, which checks
+        # its sizes before the loop: its own errors say so
+        self.env = ShapeEnv("symnet-step" if step else "symnet")
         self.names: dict = {}
         state = self.state_and_constants()
-        # constants of one finite value the driver makes itself (a loop's step takes no
-        # arrays but its inputs): a program's own ``np.full``
-        self.fills = [v for v in state if inline_fills and _fill(v)]
+        # a step takes no arrays but its inputs: it makes its constants of one value itself
+        self.fills = [v for v in state if step and _fill(v)]
         self.params = self.inputs + [v for v in state if v not in self.fills]
         for k, v in enumerate(self.params + self.fills):
             self.env.input(v, self.name(v), k if k < len(self.inputs) else None)
@@ -234,6 +236,8 @@ class Plan:
     def walk(self, printer) -> None:
         """Print every step through ``printer``, then the outputs, the updates (all computed
         from old values) and the driver's ``return``."""
+        for v in self.fills:
+            self.emit(f"{self.name(v)} = {printer.fill(v)}")
         dies_after = self.lifetimes()
         for k, step in enumerate(self.program.steps):
             start = len(self.body)
@@ -343,6 +347,15 @@ class Plan:
             for k, size in enumerate(self.env.of(v)):
                 self.env.check(f"{o}.shape[{k}] != {size}", f"the NumPy fallback of {node.op} returned the wrong shape\n  in {node.where()}")
         return BUFFER
+
+
+def step_program(op) -> tuple:
+    """(fused program, inputs) of a loop's step (a ``Scan``'s inner graph, optimized and
+    fused like any function's), for a target's driver to print as a module of its own."""
+    from symnet.function import _optimize  # the optimizer imports the back end
+
+    inputs = op.inner_inputs + [op.step]
+    return _optimize(inputs, op.inner_outputs, [], fused=True)[1], inputs
 
 
 def _fill(v) -> bool:

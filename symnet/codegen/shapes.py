@@ -12,7 +12,8 @@ from __future__ import annotations
 class ShapeEnv:
     """Sizes as code strings; ``lines`` collects the driver lines that compute and check them."""
 
-    def __init__(self):
+    def __init__(self, tag: str = "symnet"):
+        self.tag = tag  # the errors' prefix ("symnet-step" in a loop's step, see Plan)
         self.sizes: dict = {}
         self.lines: list = []
         self.errors: list = []  # message per error number
@@ -35,7 +36,7 @@ class ShapeEnv:
         left, _, right = condition_fails.partition(" != ")
         if left == right:
             return  # the same size (a literal, or one local) is never unequal to itself
-        line = f"if {condition_fails}: raise ValueError('symnet:{{}}')"
+        line = f"if {condition_fails}: raise ValueError('{self.tag}:{{}}')"
         same = {f"if {condition_fails}:", f"if {right} != {left}:" if right else None}
         if any(existing.split(":", 1)[0] + ":" in same for existing in self.lines):
             return  # the same condition is already checked

@@ -353,7 +353,7 @@ def scan(d, node, o, a):
                     lines.add(f"{o}_r{k} = {value}")
                     for axis, size in enumerate(step_sizes):
                         error = env.error(f"scan: a step made output {k} with another shape than its initial value's\n  in {node.where()}")
-                        lines.add(f"if {o}_r{k}.shape[{axis}] != {size}: raise ValueError('symnet:{error}')")
+                        lines.add(f"if {o}_r{k}.shape[{axis}] != {size}: raise ValueError('{env.tag}:{error}')")
                     value = f"{o}_r{k}"
                     if not op.keep_last[k]:
                         index = ", ".join(f"u{j}" for j in range(len(step_sizes)))

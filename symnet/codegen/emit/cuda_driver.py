@@ -10,22 +10,24 @@ from __future__ import annotations
 
 import sympy
 
-from symnet.codegen import schedule
+from symnet.codegen import cache, schedule
 from symnet.codegen.emit.cpu_rules import sizes_code as _sizes
 from symnet.codegen.emit.numba_cpu import NUMPY_DTYPE
 from symnet.codegen.emit.numba_cuda import CudaKernelPrinter
 from symnet.codegen.emit.printer import Lines
 from symnet.codegen.emit.scalar import Constants
 from symnet.codegen.loopir import Kernel, Load, Store
-from symnet.codegen.plan import Module, Plan
+from symnet.codegen.plan import Module, Plan, step_program
 from symnet.codegen.rules import CUDA
 
 
 class CudaDriver:
     """Prints a plan as a CUDA module: every kernel (fused and helper) and a host ``run``."""
 
-    def __init__(self, program, inputs, updates, single: bool, fast_math: bool = False):
-        self.plan = Plan(program, inputs, updates, CUDA)
+    def __init__(self, program, inputs, updates, single: bool, fast_math: bool = False, step: bool = False):
+        self.plan = Plan(program, inputs, updates, CUDA, step)
+        self.fast_math = fast_math
+        self.step_modules: dict = {}  # module name → (alias, source): loops' steps, loaded by the build
         self.env = self.plan.env  # rules read sizes as d.env
         self.rules = CUDA
         self.constants = Constants()  # one module holds every kernel and its constants
@@ -40,7 +42,8 @@ class CudaDriver:
     def print(self) -> Module:
         plan = self.plan
         plan.walk(self)
-        module = plan.module(self.module_source(plan.params), vector_math=False)
+        modules = {name: source for name, (_, source) in self.step_modules.items()}
+        module = plan.module(self.module_source(plan.params), vector_math=False, kernel_modules=modules)
         module.kernel_names = [name for name, _ in self.kernel_sources]
         module.signatures = self.signatures
         return module
@@ -51,6 +54,9 @@ class CudaDriver:
     # -- buffers and copies ---------------------------------------------------------------------
     def new_buffer(self, sizes, dtype: str) -> str:
         return f"cudalib.empty({_sizes(sizes)}, {NUMPY_DTYPE[dtype]})"
+
+    def fill(self, v) -> str:
+        return f"cudalib.to_device(np.full({_sizes(self.env.of(v))}, {v.data.flat[0].item()!r}, {NUMPY_DTYPE[v.dtype]}))"
 
     def allocate_out(self, o: str, out) -> None:
         self.emit(f"{o} = {self.new_buffer(self.env.of(out), out.dtype)}")
@@ -118,6 +124,21 @@ class CudaDriver:
     def count(sizes) -> str:
         return " * ".join(sizes) or "1"
 
+    # -- loops ------------------------------------------------------------------------------------
+    def step_module(self, op) -> str | None:
+        """The alias of the module holding a loop's step, printed as a CUDA driver of its own
+        (``run``), or None where the step reads arrays that are not its inputs."""
+        program, inputs = step_program(op)
+        printer = CudaDriver(program, inputs, [], False, self.fast_math, step=True)
+        info = printer.print()
+        if len(info.params) != len(inputs):
+            return None
+        for name, entry in printer.step_modules.items():  # loops inside the step
+            self.step_modules.setdefault(name, (f"_s{len(self.step_modules)}", entry[1]))
+        name = cache.module_name(info.source, "cuda")
+        self.step_modules.setdefault(name, (f"_s{len(self.step_modules)}", info.source))
+        return self.step_modules[name][0]
+
     # -- kernels ----------------------------------------------------------------------------------
     def kernel_constants(self) -> Constants:
         return self.constants
@@ -164,7 +185,11 @@ class CudaDriver:
         lines.add("import numba")
         lines.add("from numba import cuda")
         lines.add("from symnet.codegen import cudalib, schedule")
+        if self.step_modules:
+            lines.add("from symnet.codegen.cache import kernel_module")
         lines.add("")
+        for name, (alias, _) in self.step_modules.items():
+            lines.add(f'{alias} = kernel_module("{name}")')
         lines.extend(self.constants.definitions())
         if self.env.slices:
             lines.add("from symnet.codegen.cudalib import slice_length")

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
-from symnet.codegen.emit.cpu_rules import along, argmax_extents
+from symnet.codegen.emit.cpu_rules import along, argmax_extents, sizes_code
+from symnet.codegen.emit.printer import Lines
 from symnet.codegen.rules import BUFFER, CUDA as rule, SCALAR, VIEW
 from symnet.ops.conv import Conv2d, Conv2dGradInput, Conv2dGradWeight, Pool2d, Pool2dGrad
 from symnet.ops.linalg import Matmul
 from symnet.ops.nnet import OneHot
 from symnet.ops.random import RandomUniform
 from symnet.ops.reduction import Argmax, ShapeI
+from symnet.ops.scan import Scan
 from symnet.ops.shape import (
     Concatenate,
     DimShuffle,
@@ -236,3 +238,60 @@ def random_uniform(d, node, o, a):
     d.emit(f"cudalib.random_uniform({node.op.seed}, {counter}, {out.dtype == 'float32'}, {o})")
     return BUFFER
 
+
+
+@rule(Scan, when=lambda op: op.compilable)
+def scan(d, node, o, a):
+    """The loop in the host driver: the step is a CUDA driver of its own (``d.step_module``),
+    called once per step on device views of the step's slices; its outputs are copied into
+    the stacked outputs by a copy kernel, its states fed back."""
+    op = node.op
+    alias = d.step_module(op)
+    if alias is None:
+        return d.plan.fallback(node, a, d)
+    plan, env = d.plan, d.env
+    n, seqs, inits, consts = op.split(node.inputs)
+    names = dict(zip(node.inputs, a))
+
+    def device(v, name):  # a driver number as a 0-d device array
+        return f"cudalib.to_device(np.asarray({name}, np.{v.dtype}))" if v in plan.scalars else name
+
+    steps = env.of(seqs[0])[0] if seqs else str(op.n_static)
+    outs = [plan.name(v) for v in node.outputs]
+    for k, v in enumerate(node.outputs):
+        if not op.keep_last[k]:
+            d.allocate_out(outs[k], v)
+    states = []
+    for j, init in enumerate(inits):
+        if init in plan.scalars:
+            d.emit(f"{o}_h{j} = {device(init, names[init])}")
+            states.append(f"{o}_h{j}")
+        else:
+            states.append(d.copy_of(init, f"{o}_h{j}"))
+    for k, c in enumerate(consts):
+        if c in plan.scalars:
+            d.emit(f"{o}_c{k} = {device(c, names[c])}")
+    args = [f"cudalib.index({names[s]}, (t,))" for s in seqs] + states
+    args += [f"{o}_c{k}" if c in plan.scalars else names[c] for k, c in enumerate(consts)]
+    d.emit(f"{o}_t = cudalib.to_device(np.arange({steps}, dtype=np.int64))")
+    args.append(f"cudalib.index({o}_t, (t,))")
+    recurrent = [k for k, taps in enumerate(op.taps) if taps]
+    lines = Lines()
+    with lines.block(f"for i in range({steps}):"):
+        lines.add(f"t = {steps} - 1 - i" if op.reverse else "t = i")
+        lines.add(f"r = {alias}.run({', '.join(args)})")
+        for k, v in enumerate(node.outputs):
+            step_sizes = list(env.of(v) if op.keep_last[k] else env.of(v)[1:])
+            error = env.error(f"scan: a step made output {k} with another shape than its initial value's\n  in {node.where()}")
+            lines.add(f"if r[{k}].shape != {sizes_code(step_sizes)}: raise ValueError('{env.tag}:{error}')")
+            if not op.keep_last[k]:
+                rank = len(step_sizes)
+                lines.add(d.helper_launch("copy", rank, [tuple(range(rank))], lambda x: x[0], v.dtype, [f"r[{k}]"],
+                                          f"cudalib.index({outs[k]}, (t,))", step_sizes))
+            if k in recurrent:
+                lines.add(f"{states[recurrent.index(k)]} = r[{k}]")
+    plan.add(lines.lines)
+    for k in recurrent:
+        if op.keep_last[k]:
+            d.emit(f"{outs[k]} = {states[recurrent.index(k)]}")
+    return BUFFER

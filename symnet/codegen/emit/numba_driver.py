@@ -13,7 +13,7 @@ from symnet.codegen.emit.cpu_rules import sizes_code as _sizes
 from symnet.codegen.emit.numba_cpu import NUMPY_DTYPE, KernelPrinter
 from symnet.codegen.emit.printer import Lines
 from symnet.codegen.emit.scalar import Constants
-from symnet.codegen.plan import Module, Plan
+from symnet.codegen.plan import Module, Plan, step_program
 from symnet.codegen.rules import CPU
 from symnet.codegen.schedule import schedule
 from symnet.graph import SharedVariable
@@ -28,8 +28,8 @@ class CpuDriver:
     ``run_serial``/``run_parallel``, batch loops and the Python entry point."""
 
     def __init__(self, program, inputs, updates, fastmath, single: bool, parallel_threshold: int, vector_math: bool, profile=False,
-                 inline_fills=False):
-        self.plan = Plan(program, inputs, updates, CPU, inline_fills)
+                 step=False):
+        self.plan = Plan(program, inputs, updates, CPU, step)
         self.env = self.plan.env  # rules read sizes as d.env
         self.rules = CPU
         self.profile = profile
@@ -45,8 +45,6 @@ class CpuDriver:
 
     def print(self) -> Module:
         plan = self.plan
-        for v in plan.fills:
-            self.emit(f"{plan.name(v)} = np.full({_sizes(self.env.of(v))}, {v.data.flat[0].item()!r}, {_dtype(v)})")
         plan.walk(self)
         source = self.profiled_source(plan.params) if self.profile else self.module_source(plan.params)
         modules = {name: text for name, (_, text) in self.kernel_modules.items()}
@@ -64,6 +62,9 @@ class CpuDriver:
 
     def copy_into(self, dst: str, src: str, sizes, dtype: str | None = None) -> None:
         self.loop_section(sizes, f"{dst}[{{index}}] = {src}[{{index}}]")
+
+    def fill(self, v) -> str:
+        return f"np.full({_sizes(self.env.of(v))}, {v.data.flat[0].item()!r}, {_dtype(v)})"
 
     def returns_number(self, v) -> bool:
         """Whether output ``v`` comes back from the driver as a number: 0-d outputs do,
@@ -259,12 +260,10 @@ class CpuDriver:
         fused and printed as a driver of its own, its kernels shared with everything else),
         or None where the step reads arrays that are not its inputs (a constant the
         rewrites made): the loop then runs through the NumPy fallback."""
-        from symnet.function import _optimize  # the optimizer imports the back end
-
-        _, program = _optimize(op.inner_inputs + [op.step], op.inner_outputs, [], fused=True)
-        printer = CpuDriver(program, op.inner_inputs + [op.step], [], self.fastmath, False, self.parallel_threshold, self.vector_math, inline_fills=True)
+        program, inputs = step_program(op)
+        printer = CpuDriver(program, inputs, [], self.fastmath, False, self.parallel_threshold, self.vector_math, step=True)
         info = printer.print()
-        if len(info.params) != len(op.inner_inputs) + 1:
+        if len(info.params) != len(inputs):
             return None
         self.uses_cpulib |= printer.uses_cpulib
         for name, (_, source) in printer.kernel_modules.items():
