@@ -205,3 +205,25 @@ def test_compiled_loops_keep_state_and_draw_anew_like_the_interpreter(target):
         warnings.simplefilter("error", sn.FallbackWarning)
         assert_backends_agree([x, k], [noisy, powers], [np.arange(6.0).reshape(3, 2), np.float64(3.0)],
                               updates=list(updates.items()) + rng.updates(), targets=(target,), rtol=1e-12, atol=1e-12)
+
+
+def test_what_reads_only_sequences_is_computed_before_the_loop():
+    """x_t @ U and elementwise work on the slices become one product and one pass over all
+    steps; the step keeps what reads the state. Results and gradients are unchanged."""
+    from symnet.ops.linalg import Matmul
+
+    rng = np.random.default_rng(3)
+    X, h0 = sn.tensor3("X", dtype="float64"), sn.matrix("h0", dtype="float64")
+    U, W = sn.constant(rng.standard_normal((2, 3))), sn.constant(rng.standard_normal((3, 3)) * 0.5)
+    table = sn.constant(np.array([1.0, 2.0, 3.0]))  # an array constant in the step: an input of the loop
+    hs, _ = sn.scan(lambda x, h: sn.tanh(sn.exp(-x * x) @ U + h @ W) * table, sequences=X, outputs_info=h0)
+    step = [n.op for n in hs.owner.op.order]
+    assert sum(isinstance(op, Matmul) for op in step) == 1  # h @ W only
+    assert not any(op.name == "exp" for op in step)
+    args = [rng.standard_normal((4, 5, 2)), rng.standard_normal((5, 3))]
+    loss = sn.sum(hs**2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sn.FallbackWarning)
+        assert_backends_agree([X, h0], [hs] + sn.grad(loss, [X, h0]), args, rtol=1e-10, atol=1e-10)
+    check_grad(lambda X, h0: sn.scan(lambda x, h: sn.tanh(sn.exp(-x * x) @ U + h @ W) * table, sequences=X, outputs_info=h0)[0],
+               args)

@@ -425,6 +425,8 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     inner, free = _inner_graph(outs, placeholders, replace, step)
     consts = non_seqs + free
     inner_consts = inner_non_seqs + [replace[v] for v in free]
+    inner, extra, inner_extra = _hoist(inner, inner_seqs, seqs, dict(zip(inner_consts, consts)))
+    seqs, inner_seqs = seqs + extra, inner_seqs + inner_extra
     inner_inputs = inner_seqs + [p for ps in inner_taps for p in ps] + inner_consts
     n_static = int(n_steps) if steps_input is not None and isinstance(n_steps, numbers.Integral) else None
     op = Scan(inner_inputs, step, inner, len(seqs), taps_of, keep_last, False, steps_input is not None, label, n_static)
@@ -453,8 +455,8 @@ def _inner_graph(outs: list, placeholders: set, replace: dict, step: Variable) -
     def outer(v):
         if v in replace:
             return replace[v]
-        if v in placeholders or isinstance(v, Constant):
-            return v
+        if v in placeholders or (isinstance(v, Constant) and v.ndim == 0):
+            return v  # scalar constants stay: kernels print them as literals
         free.append(v)
         replace[v] = Variable(v.type, name=v.name)
         return replace[v]
@@ -470,6 +472,59 @@ def _inner_graph(outs: list, placeholders: set, replace: dict, step: Variable) -
             new = node.op.make_node(*inputs)
         made.update(zip(node.outputs, new.outputs))
     return [made[v] if v in made else outer(v) for v in outs], free
+
+
+def _hoist(inner: list, inner_seqs: list, seqs: list, outer_const: dict) -> tuple:
+    """Computations of the step that read only sequences and constants, done for all steps
+    at once before the loop: ``x_t @ W`` becomes one product ``X @ W`` (an LSTM's input
+    projection), elementwise work on the slices one fused pass. Returns (inner outputs, the
+    new sequences, their inner slices). Elementwise ops and products by a constant matrix
+    are moved; anything else stays in the step."""
+    stacked = dict(zip(inner_seqs, seqs))  # inner value → its outer stack over the steps
+    order = toposort(inner)
+    for node in order:
+        if not any(v in stacked for v in node.inputs):
+            continue
+        if not all(v in stacked or v in outer_const or (isinstance(v, Constant) and v.ndim == 0) for v in node.inputs):
+            continue
+        with inherit_trace(node.trace):
+            outs = _over_steps(node, stacked, outer_const)
+        if outs is not None:
+            stacked.update(zip(node.outputs, outs))
+    moved = set(stacked) - set(inner_seqs)
+    frontier = []  # moved values the step still reads, or returns
+    for node in order:
+        if node.outputs[0] not in moved:
+            frontier += [v for v in node.inputs if v in moved and v not in frontier]
+    frontier += [v for v in inner if v in moved and v not in frontier]
+    slices = [Variable(v.type, name=v.name) for v in frontier]
+    return clone(inner, dict(zip(frontier, slices))), [stacked[v] for v in frontier], slices
+
+
+def _over_steps(node, stacked: dict, outer_const: dict):
+    """``node`` computed for every step at once from the stacks of its step-varying inputs
+    (a new leading axis), or None where its op cannot be."""
+    from symnet import expr as T
+    from symnet.ops.elementwise import Elemwise
+    from symnet.ops.linalg import Matmul
+    from symnet.ops.shape import DimShuffle
+
+    if isinstance(node.op, Elemwise):
+        rank = node.outputs[0].ndim
+        inputs = []
+        for v in node.inputs:
+            if v in stacked:  # (steps, *v's axes), aligned to the output's trailing axes
+                inputs.append(DimShuffle((0,) + ("x",) * (rank - v.ndim) + tuple(range(1, v.ndim + 1)))(stacked[v]))
+            elif v in outer_const:
+                inputs.append(DimShuffle(("x",) * (rank + 1 - v.ndim) + tuple(range(v.ndim)))(outer_const[v]))
+            else:
+                inputs.append(v)  # a scalar constant
+        return node.op.make_node(*inputs).outputs
+    if isinstance(node.op, Matmul):
+        a, b = node.inputs
+        if a in stacked and b in outer_const and b.ndim == 2 and a.ndim in (1, 2):
+            return [T.matmul(stacked[a], outer_const[b])]
+    return None
 
 
 def _sequence(s, go_backwards: bool):
