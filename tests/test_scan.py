@@ -227,3 +227,25 @@ def test_what_reads_only_sequences_is_computed_before_the_loop():
         assert_backends_agree([X, h0], [hs] + sn.grad(loss, [X, h0]), args, rtol=1e-10, atol=1e-10)
     check_grad(lambda X, h0: sn.scan(lambda x, h: sn.tanh(sn.exp(-x * x) @ U + h @ W) * table, sequences=X, outputs_info=h0)[0],
                args)
+
+
+@pytest.mark.parametrize("target", ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
+def test_a_scan_inside_a_scan_compiles_with_its_gradient(target):
+    M = sn.matrix("M", dtype="float64")
+
+    def row_total(row, acc):
+        partial, _ = sn.scan(lambda v, p: p + v * v, sequences=row, outputs_info=sn.constant(0.0))
+        return acc + partial[-1]
+
+    totals, _ = sn.scan(row_total, sequences=M, outputs_info=sn.constant(0.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sn.FallbackWarning)
+        assert_backends_agree([M], [totals, sn.grad(sn.sum(totals), M)], [np.arange(12.0).reshape(3, 4)], targets=(target,))
+
+
+def test_a_scan_the_cpu_cannot_compile_runs_its_reference_and_may_leave_outputs_unread():
+    init = sn.vector("init", dtype="float64")
+    fib, doubled = sn.scan(lambda a, b: [a + b, 2 * b], outputs_info=[dict(initial=init, taps=[-2, -1]), None], n_steps=5)[0]
+    with pytest.warns(sn.FallbackWarning, match="no rule for scan"):
+        f = sn.function([init], fib)  # the second output is never read
+    np.testing.assert_allclose(f(np.array([0.0, 1.0])), [1, 2, 3, 5, 8])

@@ -103,6 +103,7 @@ class Plan:
                 self.env.check(f"{have} != {want}", f"the update of {shared.label()} has the wrong shape")
         self.roots = self.view_roots()
         self.in_place = self.in_place_updates()
+        self.read = {v for step in program.steps for v in step.inputs} | set(program.outputs)  # read after being made
         # filled while printing
         self.body: list = []
         self.fresh: set = set()  # variables held in buffers this call allocated
@@ -341,10 +342,10 @@ class Plan:
         )
         self.fallbacks = True
         key = cpulib.fallback_key(node.op, tuple(v.dtype for v in node.outputs))
-        outs = [self.name(v) for v in node.outputs]
+        outs = [self.name(v) if v in self.read else "_" for v in node.outputs]  # "_": nothing reads it
         printer.call_fallback(node, key, outs, a)
         for o, v in zip(outs, node.outputs):
-            for k, size in enumerate(self.env.of(v)):
+            for k, size in enumerate(self.env.of(v) if o != "_" else ()):
                 self.env.check(f"{o}.shape[{k}] != {size}", f"the NumPy fallback of {node.op} returned the wrong shape\n  in {node.where()}")
         return BUFFER
 
@@ -359,8 +360,8 @@ def step_program(op) -> tuple:
 
 
 def _fill(v) -> bool:
-    """Whether ``v`` is an array constant of one finite value (or of none)."""
-    if not isinstance(v, Constant) or v.ndim == 0 or v.data.size == 0:
+    """Whether ``v`` is a constant array of one finite value."""
+    if not isinstance(v, Constant) or v.data.size == 0:
         return False
     first = v.data.flat[0]
     return bool(np.isfinite(first) if v.dtype.startswith("float") else True) and bool((v.data == first).all())

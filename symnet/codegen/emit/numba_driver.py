@@ -337,7 +337,7 @@ class CpuDriver:
     def call_fallback(self, node, key: str, outs: list, a: list) -> None:
         """``cpulib.fallback`` in an object-mode block of the driver."""
         self.uses_cpulib = True
-        types = ", ".join(f'{o}="Array({_NUMBA_TYPE[v.dtype]}, {v.ndim}, \'C\')"' for o, v in zip(outs, node.outputs))
+        types = ", ".join(f'{o}="Array({_NUMBA_TYPE[v.dtype]}, {v.ndim}, \'C\')"' for o, v in zip(outs, node.outputs) if o != "_")
         lines = Lines()
         with lines.block(f"with numba.objmode({types}):"):
             lines.add(f"{', '.join(outs)}, = cpulib.fallback({key!r}, {', '.join(a)})")
