@@ -12,6 +12,7 @@ from symnet import interp
 from symnet.config import config
 from symnet.errors import ShapeError
 from symnet.graph import Constant, SharedVariable, Variable, graph_inputs
+from symnet.ops.scan import merge_extended
 from symnet.rewrite.canonicalize import CANONICALIZE
 from symnet.rewrite.engine import rewrite
 from symnet.rewrite.expand import EXPAND
@@ -81,7 +82,8 @@ def _optimize(inputs, outputs, updates, fused: bool, times: dict | None = None) 
     the stages go into ``times``."""
     times = {} if times is None else times
     start = time.perf_counter()
-    optimized = optimize(outputs + [new for _, new in updates])
+    # a loop that a gradient ran again, stacking more of each step, runs once
+    optimized = optimize(merge_extended(outputs + [new for _, new in updates]))
     graph = Graph(inputs, optimized[: len(outputs)], [(s, new) for (s, _), new in zip(updates, optimized[len(outputs) :])])
     times["rewrite"] = time.perf_counter() - start
     if not fused:

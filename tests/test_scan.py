@@ -249,3 +249,19 @@ def test_a_scan_the_cpu_cannot_compile_runs_its_reference_and_may_leave_outputs_
     with pytest.warns(sn.FallbackWarning, match="no rule for scan"):
         f = sn.function([init], fib)  # the second output is never read
     np.testing.assert_allclose(f(np.array([0.0, 1.0])), [1, 2, 3, 5, 8])
+
+
+def test_the_gradient_reads_stored_forward_values_and_the_forward_loop_runs_once():
+    from symnet.graph import toposort
+    from symnet.ops.scan import Scan
+
+    W = sn.constant(np.full((3, 3), 0.3))
+    X, h0 = sn.tensor3("X", dtype="float64"), sn.matrix("h0", dtype="float64")
+    hs, _ = sn.scan(lambda x, h: sn.tanh(x + h @ W), sequences=X, outputs_info=h0)
+    loss = sn.sum(hs**2)
+    f = sn.function([X, h0], [loss, sn.grad(loss, h0)], target="interp")
+    loops = [n.op for n in toposort(f.graph.results) if isinstance(n.op, Scan)]
+    assert len(loops) == 2  # the forward loop (stacking what its gradient reads) and the backward one
+    backward = [op for op in loops if op.reverse][0]
+    names = [n.op.name for n in backward.order]
+    assert "tanh" not in names and names.count("matmul") == 1  # tanh's output is stored; only g @ W.T

@@ -48,6 +48,7 @@ class Scan(Op):
         self.has_n_steps = has_n_steps
         self.label = label
         self.n_static = n_static  # n_steps where it is an int (no sequences)
+        self.extends = None  # the Scan whose outputs this one's first outputs are (see merge_extended)
         self.order = toposort(self.inner_outputs)
 
     # -- layout -----------------------------------------------------------------------------
@@ -232,11 +233,6 @@ class Scan(Op):
                 )
         n, seqs, inits, consts = self.split(node.inputs)
         outputs = node.outputs
-        if any(self.keep_last[k] for k, t in enumerate(self.taps) if t):
-            # the forward states of every step are needed: the same loop, everything stacked
-            full = Scan(self.inner_inputs, self.step, self.inner_outputs, self.n_seqs, self.taps, [False] * len(self.taps),
-                        self.reverse, self.has_n_steps, self.label, self.n_static)
-            outputs = full.make_node(*node.inputs).outputs
         inner_seqs, inner_taps, inner_consts = self.inner_split()
         recurrent = [k for k, t in enumerate(self.taps) if t]
         # the backward step's inner inputs
@@ -245,7 +241,8 @@ class Scan(Op):
         cot_seq = [k for k, g in enumerate(cotangents) if g is not None and not self.keep_last[k] and is_float(outputs[k].dtype)]
         b_g = {k: Variable(TensorType(outputs[k].dtype, outputs[k].type.shape[1:]), name="g") for k in cot_seq}
         b_carry = [_like(p, "carry") for p in b_prev]
-        floats = [c for c in inner_consts if is_float(c.dtype)]
+        # constants' cotangents add up over the steps (not a Constant's: nothing reads it)
+        floats = [c for c, outer in zip(inner_consts, consts) if is_float(c.dtype) and not isinstance(outer, Constant)]
         b_acc = [_like(c, "acc") for c in floats]
         b_consts = [_like(c, "c") for c in inner_consts]
         b_step = Variable(TensorType("int64", ()), name="step")
@@ -253,7 +250,8 @@ class Scan(Op):
         replace.update((inner_taps[j][0], b_prev[j]) for j in range(len(recurrent)))
         replace.update(zip(inner_consts, b_consts))
         replace[self.step] = b_step
-        step_outputs = clone(self.inner_outputs, replace)
+        made: dict = {}
+        step_outputs = clone(self.inner_outputs, replace, made)
         terms = []
         for k, out in enumerate(step_outputs):
             if not is_float(out.dtype):
@@ -280,10 +278,31 @@ class Scan(Op):
         b_inner_outputs += [acc + g(b_consts[inner_consts.index(c)]) for acc, c in zip(b_acc, floats)]
         float_x = [i for i, p in enumerate(inner_seqs) if is_float(p.dtype)]
         b_inner_outputs += [g(b_x[i]) for i in float_x]
+        # The forward step's values the backward step reads are stored by the forward loop
+        # (residuals), not computed again: a second forward loop stacks them beside its
+        # outputs, and merge_extended() makes it the only forward loop.
+        forward_of = {new: old for old, new in made.items() if old not in replace}
+        residuals = []  # forward values the gradient's own nodes read
+        for grad_node in toposort(b_inner_outputs, is_leaf=lambda v: v in forward_of):
+            residuals += [v for v in grad_node.inputs if v in forward_of and v not in residuals]
+        residuals += [v for v in b_inner_outputs if v in forward_of and v not in residuals]
+        stacked_values = list(self.inner_outputs)
+        for v in residuals:
+            if forward_of[v] not in stacked_values:
+                stacked_values.append(forward_of[v])
+        extra = len(stacked_values) - len(self.inner_outputs)
+        full = Scan(self.inner_inputs, self.step, stacked_values, self.n_seqs, self.taps + ((),) * extra,
+                    [False] * len(stacked_values), self.reverse, self.has_n_steps, self.label, self.n_static)
+        full.extends = self
+        full_outputs = full.make_node(*node.inputs).outputs
+        outputs = full_outputs[: len(self.inner_outputs)]
+        b_res = [Variable(v.type, name="res") for v in residuals]
+        b_inner_outputs = clone(b_inner_outputs, dict(zip(residuals, b_res)))
         taps = [(-1,)] * (len(b_carry) + len(b_acc)) + [()] * len(float_x)
         keep_last = [True] * (len(b_carry) + len(b_acc)) + [False] * len(float_x)
-        b_inner_inputs = b_x + b_prev + [b_g[k] for k in cot_seq] + b_carry + b_acc + b_consts
-        backward = Scan(b_inner_inputs, b_step, b_inner_outputs, len(b_x) + len(b_prev) + len(cot_seq), taps, keep_last,
+        b_seqs = b_x + b_prev + [b_g[k] for k in cot_seq] + b_res
+        b_inner_inputs = b_seqs + b_carry + b_acc + b_consts
+        backward = Scan(b_inner_inputs, b_step, b_inner_outputs, len(b_seqs), taps, keep_last,
                         not self.reverse, self.has_n_steps, f"grad of {self.label}", self.n_static)
         # what the backward loop reads: each step's inputs, its previous states, its cotangents
         prev_states = []
@@ -298,6 +317,7 @@ class Scan(Op):
             given = cotangents[k] if self.keep_last[k] else None
             carries0.append(T.as_tensor(given) if given is not None else T.zeros_like(inits[j]))
         arguments = ([n] if n is not None else []) + list(seqs) + prev_states + [cotangents[k] for k in cot_seq]
+        arguments += [full_outputs[stacked_values.index(forward_of[v])] for v in residuals]
         arguments += carries0 + [T.zeros_like(consts[inner_consts.index(c)]) for c in floats] + list(consts)
         results = backward.make_node(*arguments).outputs
         g_inits = results[: len(b_carry)]
@@ -310,14 +330,49 @@ class Scan(Op):
         return out
 
 
+def merge_extended(outputs: list) -> list:
+    """``outputs`` with each scan that another one ``extends`` (the same loop on the same
+    inputs, stacking more of the step's values: its gradient's residuals) read from that
+    other one, so the loop runs once. An output the first keeps only the final value of is
+    the other's last row (or the initial value, after no step)."""
+    from symnet import expr as T
+
+    nodes = toposort(outputs)
+    loops = [n for n in nodes if isinstance(n.op, Scan)]
+    replace = {}
+    for n in loops:
+        for o in loops:
+            if n.op.extends is o.op and len(o.inputs) == len(n.inputs) and all(a is b for a, b in zip(o.inputs, n.inputs)):
+                _, _, inits, _ = o.op.split(o.inputs)
+                state = 0
+                for k, (v, taps) in enumerate(zip(o.outputs, o.op.taps)):
+                    if o.op.keep_last[k]:  # the final state: the last step's, or the initial value
+                        with inherit_trace(o.trace):
+                            if o.op.reverse:
+                                replace[v] = T.concatenate([n.outputs[k], inits[state][None]], axis=0)[0]
+                            else:
+                                replace[v] = T.concatenate([inits[state][None], n.outputs[k]], axis=0)[-1]
+                    else:
+                        replace[v] = n.outputs[k]
+                    state += 1 if taps else 0
+    if not replace:
+        return outputs
+    for v in list(replace):  # a chain (the loop a second derivative extends): follow it
+        while replace[v] in replace:
+            replace[v] = replace[replace[v]]
+    return clone(outputs, replace)
+
+
 def _like(v: Variable, role: str) -> Variable:
     return Variable(v.type, name=f"{role}_{v.name}" if v.name else role)
 
 
-def clone(outputs: list, replace: dict) -> list:
+def clone(outputs: list, replace: dict, made: dict | None = None) -> list:
     """``outputs`` rebuilt with the variables of ``replace`` swapped for their values (the
-    nodes between them made again by their ops, keeping their users' lines)."""
-    made = dict(replace)
+    nodes between them made again by their ops, keeping their users' lines); ``made``
+    collects every variable's replacement."""
+    made = {} if made is None else made
+    made.update(replace)
     for node in toposort(outputs, is_leaf=lambda v: v in replace):
         inputs = [made.get(v, v) for v in node.inputs]
         if all(a is b for a, b in zip(inputs, node.inputs)):
