@@ -269,6 +269,17 @@ def random_uniform(seed, counter, single, out):
 # -- gathers, one-hot, argmax, slice lengths --------------------------------------------------
 
 @_jit
+def set_row(out, t, value):
+    """out[t] = value for C-contiguous ``out`` and ``value``: a loop's step output into its
+    stack (one call in the driver, where inline copy loops cost LLVM ten times as much, and
+    ``out[t] = value`` itself takes Numba a second to compile per signature)."""
+    row = out[t]
+    flat, src = row.reshape(row.size), value.reshape(value.size)
+    for i in range(src.size):
+        flat[i] = src[i]
+
+
+@_jit
 def slice_length(start, stop, step, n):
     """len(range(n)[start:stop:step]) with Python's rules for None and negatives."""
     if step is None:

@@ -43,11 +43,6 @@ class ShapeEnv:
         self.errors.append(message)
         self.lines.append(line.format(len(self.errors) - 1))
 
-    def error(self, message: str) -> int:
-        """The number of a new error message, for a check printed elsewhere (inside a loop)."""
-        self.errors.append(message)
-        return len(self.errors) - 1
-
     def input(self, v, param: str, position: int | None = None) -> None:
         """Sizes of an argument; known sizes are checked (the caller checked dtype and ndim)."""
         for k, s in enumerate(v.type.shape):

@@ -212,9 +212,14 @@ class Scan(Op):
                 if isinstance(v, Constant):
                     sizes.sizes[v] = tuple(str(s) for s in v.type.shape)
             sizes.node(inner)
-        out = []
+        out, state = [], 0
         for k, v in enumerate(self.inner_outputs):
             step_sizes = sizes.of(v) if v.owner is not None or v in sizes.sizes else tuple(str(s) for s in v.type.shape)
+            if self.taps[k]:  # a state keeps its shape: then every step's sizes are these
+                init = sizes.of(inits[state])
+                state += 1
+                for have, want in zip(step_sizes, init if self.taps[k] == (-1,) else init[1:]):
+                    sizes.check(f"{have} != {want}", f"scan: the step makes output {k} of another shape than its initial value\n  in {node.where()}")
             out.append(step_sizes if self.keep_last[k] else (steps,) + tuple(step_sizes))
         return out
 

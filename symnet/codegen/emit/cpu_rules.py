@@ -302,6 +302,7 @@ def scan(d, node, o, a):
     if alias is None:
         return d.plan.fallback(node, a, d)
     plan, env = d.plan, d.env
+    d.uses_cpulib = True
     n, seqs, inits, consts = op.split(node.inputs)
     names = dict(zip(node.inputs, a))
     steps = env.of(seqs[0])[0] if seqs else str(op.n_static)
@@ -347,26 +348,15 @@ def scan(d, node, o, a):
             lines.add(f"{o}_t[()] = t")
             lines.add(f"r = {alias}.run_{variant}({', '.join(args)})")
             for k, v in enumerate(node.outputs):
-                value = f"r[{k}]"
-                step_sizes = env.of(v) if op.keep_last[k] else env.of(v)[1:]
-                if v.ndim - (0 if op.keep_last[k] else 1) > 0:
-                    lines.add(f"{o}_r{k} = {value}")
-                    for axis, size in enumerate(step_sizes):
-                        error = env.error(f"scan: a step made output {k} with another shape than its initial value's\n  in {node.where()}")
-                        lines.add(f"if {o}_r{k}.shape[{axis}] != {size}: raise ValueError('{env.tag}:{error}')")
-                    value = f"{o}_r{k}"
-                    if not op.keep_last[k]:
-                        index = ", ".join(f"u{j}" for j in range(len(step_sizes)))
-                        for j, size in enumerate(step_sizes):
-                            lines.add(f"for u{j} in range({size}):")
-                            lines.level += 1
-                        lines.add(f"{outs[k]}[t, {index}] = {value}[{index}]")
-                        lines.level -= len(step_sizes)
-                elif not op.keep_last[k]:
+                # the sizes of every step's outputs were checked before the loop
+                value, stacked = f"r[{k}]", not op.keep_last[k]
+                if stacked and v.ndim > 1:
+                    lines.add(f"cpulib.set_row({outs[k]}, t, {value})")
+                elif stacked:
                     lines.add(f"{outs[k]}[t] = {value}")
                 if k in recurrent:
                     state = states[recurrent.index(k)]
-                    lines.add(f"{state} = {value}" if v.ndim - (0 if op.keep_last[k] else 1) > 0 else f"{state}[()] = {value}")
+                    lines.add(f"{state} = {value}" if v.ndim - stacked > 0 else f"{state}[()] = {value}")
         variants.append(lines.lines)
     plan.add(*variants)
     for k in recurrent:
