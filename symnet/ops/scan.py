@@ -395,9 +395,9 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     from symnet import expr as T
 
     label = name or getattr(fn, "__name__", "scan")
-    seqs = [_sequence(s, go_backwards) for s in _as_list(sequences, "sequences")]
-    infos = _as_list(outputs_info, "outputs_info")
-    non_seqs = [T.as_tensor(v) for v in _as_list(non_sequences, "non_sequences")]
+    seqs = [_sequence(s, go_backwards) for s in _as_list(sequences)]
+    infos = _as_list(outputs_info)
+    non_seqs = [T.as_tensor(v) for v in _as_list(non_sequences)]
     if n_steps is not None:
         if isinstance(n_steps, numbers.Integral) and not isinstance(n_steps, bool):
             if n_steps < 0:
@@ -600,7 +600,7 @@ def _sequence(s, go_backwards: bool):
     return s[::-1] if go_backwards else s
 
 
-def _as_list(value, what: str) -> list:
+def _as_list(value) -> list:
     if value is None:
         return []
     if isinstance(value, (list, tuple)):
