@@ -376,7 +376,10 @@ class _Fixed:
 
 def _check_argument(v: Variable, arg, position: int) -> np.ndarray:
     label = f"input {position} ({v.label()})"
-    array = np.asarray(arg)
+    try:
+        array = np.asarray(arg)
+    except ValueError as e:  # a ragged list: NumPy's message does not say which argument
+        raise TypeError(f"{label}: cannot make an array of this {type(arg).__name__} (rows of different lengths?): {e}") from None
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{label}: expected {v.dtype} numbers, got an array of {array.dtype}")
     if not np.can_cast(array.dtype, v.dtype, "same_kind"):

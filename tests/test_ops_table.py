@@ -237,6 +237,13 @@ CALL_ERRORS = [
         ["3 channels, the kernel expects 2", "test_ops_table.py"],
     ),
     (
+        "ragged_list",
+        lambda: ([x := sn.matrix("x")], x + 1),
+        [[[1.0, 2.0], [3.0]]],
+        TypeError,
+        ["input 0 (x)", "rows of different lengths"],
+    ),
+    (
         "pool_window",
         lambda: ([x := sn.tensor4("x")], sn.max_pool2d(x, 3)),
         [np.ones((1, 1, 2, 5), "float32")],
