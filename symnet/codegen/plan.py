@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 from dataclasses import dataclass, field
 
-from symnet.codegen import cpulib
+from symnet.codegen import cache, cpulib
 from symnet.codegen.lower import identifier, lower_region
 from symnet.codegen.rules import BUFFER, SCALAR
 from symnet.codegen.shapes import ShapeEnv
@@ -103,7 +103,7 @@ class Plan:
                 self.env.check(f"{have} != {want}", f"the update of {shared.label()} has the wrong shape")
         self.roots = self.view_roots()
         self.in_place = self.in_place_updates()
-        self.read = {v for step in program.steps for v in step.inputs} | set(program.outputs)  # read after being made
+        self.read = {v for s in program.steps for v in s.inputs} | set(program.outputs)  # read after being made
         # filled while printing
         self.body: list = []
         self.fresh: set = set()  # variables held in buffers this call allocated
@@ -357,6 +357,15 @@ def step_program(op) -> tuple:
 
     inputs = op.inner_inputs + [op.step]
     return _optimize(inputs, op.inner_outputs, [], fused=True)[1], inputs
+
+
+def add_module(modules: dict, source: str, target: str, prefix: str) -> str:
+    """The alias of the module of ``source`` in a driver's ``modules`` (name → (alias,
+    source): the modules it imports), added if it is not there yet."""
+    name = cache.module_name(source, target)
+    if name not in modules:
+        modules[name] = (f"{prefix}{len(modules)}", source)
+    return modules[name][0]
 
 
 def _fill(v) -> bool:

@@ -309,17 +309,16 @@ def scan(d, node, o, a):
     outs = [plan.name(v) for v in node.outputs]
     for k, v in enumerate(node.outputs):
         if not op.keep_last[k]:
-            d.emit(f"{outs[k]} = np.empty({sizes_code(env.of(v))}, {_dtype(v)})")
+            d.emit(f"{outs[k]} = {d.new_buffer(env.of(v), v.dtype)}")
     # the states live in buffers of their own: a step's result replaces them
     states = []
     for j, init in enumerate(inits):
         state = f"{o}_h{j}"
-        d.emit(f"{state} = np.empty({sizes_code(env.of(init))}, {_dtype(init)})")
-        source = names[init] if init in plan.scalars else None
-        if source is not None:
-            d.emit(f"{state}[()] = {source}")
+        d.emit(f"{state} = {d.new_buffer(env.of(init), init.dtype)}")
+        if init in plan.scalars:
+            d.emit(f"{state}[()] = {names[init]}")
         else:
-            d.loop_section(env.of(init), f"{state}[{{index}}] = {names[init]}[{{index}}]")
+            d.copy_into(state, names[init], env.of(init))
         states.append(state)
     args = []
     for k, s in enumerate(seqs):

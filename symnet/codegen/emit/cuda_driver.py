@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import sympy
 
-from symnet.codegen import cache, schedule
+from symnet.codegen import schedule
 from symnet.codegen.emit.cpu_rules import sizes_code as _sizes
 from symnet.codegen.emit.numba_cpu import NUMPY_DTYPE
 from symnet.codegen.emit.numba_cuda import CudaKernelPrinter
 from symnet.codegen.emit.printer import Lines
 from symnet.codegen.emit.scalar import Constants
 from symnet.codegen.loopir import Kernel, Load, Store
-from symnet.codegen.plan import Module, Plan, step_program
+from symnet.codegen.plan import Module, Plan, add_module, step_program
 from symnet.codegen.rules import CUDA
 
 
@@ -133,11 +133,9 @@ class CudaDriver:
         info = printer.print()
         if len(info.params) != len(inputs):
             return None
-        for name, entry in printer.step_modules.items():  # loops inside the step
-            self.step_modules.setdefault(name, (f"_s{len(self.step_modules)}", entry[1]))
-        name = cache.module_name(info.source, "cuda")
-        self.step_modules.setdefault(name, (f"_s{len(self.step_modules)}", info.source))
-        return self.step_modules[name][0]
+        for _, source in printer.step_modules.values():  # loops inside the step
+            add_module(self.step_modules, source, "cuda", "_s")
+        return add_module(self.step_modules, info.source, "cuda", "_s")
 
     # -- kernels ----------------------------------------------------------------------------------
     def kernel_constants(self) -> Constants:

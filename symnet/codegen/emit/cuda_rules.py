@@ -281,8 +281,8 @@ def scan(d, node, o, a):
         lines.add(f"t = {steps} - 1 - i" if op.reverse else "t = i")
         lines.add(f"r = {alias}.run({', '.join(args)})")
         for k, v in enumerate(node.outputs):
-            step_sizes = list(env.of(v) if op.keep_last[k] else env.of(v)[1:])  # checked before the loop
             if not op.keep_last[k]:
+                step_sizes = list(env.of(v)[1:])  # every step's, checked before the loop
                 rank = len(step_sizes)
                 lines.add(d.helper_launch("copy", rank, [tuple(range(rank))], lambda x: x[0], v.dtype, [f"r[{k}]"],
                                           f"cudalib.index({outs[k]}, (t,))", step_sizes))

@@ -8,12 +8,11 @@ or in many, in one process or in many, are one module, compiled by Numba once an
 
 from __future__ import annotations
 
-from symnet.codegen import cache
 from symnet.codegen.emit.cpu_rules import sizes_code as _sizes
 from symnet.codegen.emit.numba_cpu import NUMPY_DTYPE, KernelPrinter
 from symnet.codegen.emit.printer import Lines
 from symnet.codegen.emit.scalar import Constants
-from symnet.codegen.plan import Module, Plan, step_program
+from symnet.codegen.plan import Module, Plan, add_module, step_program
 from symnet.codegen.rules import CPU
 from symnet.codegen.schedule import schedule
 from symnet.graph import SharedVariable
@@ -266,11 +265,9 @@ class CpuDriver:
         if len(info.params) != len(inputs):
             return None
         self.uses_cpulib |= printer.uses_cpulib
-        for name, (_, source) in printer.kernel_modules.items():
-            self.kernel_modules.setdefault(name, (f"_k{len(self.kernel_modules)}", source))
-        name = cache.module_name(info.source, "cpu")
-        self.kernel_modules.setdefault(name, (f"_k{len(self.kernel_modules)}", info.source))
-        return self.kernel_modules[name][0]
+        for _, source in printer.kernel_modules.values():  # its kernels, and loops inside it
+            add_module(self.kernel_modules, source, "cpu", "_k")
+        return add_module(self.kernel_modules, info.source, "cpu", "_k")
 
     # -- kernels ------------------------------------------------------------------------------
     def kernel_constants(self) -> Constants:
@@ -324,10 +321,7 @@ class CpuDriver:
                 with bodies.block("else:"):
                     bodies.add(f"serial({params})")
         source = _kernel_module_text(constants, bodies, parallel, printer.uses_vecmath)
-        name = cache.module_name(source, "cpu")
-        if name not in self.kernel_modules:
-            self.kernel_modules[name] = (f"_k{len(self.kernel_modules)}", source)
-        alias = self.kernel_modules[name][0]
+        alias = add_module(self.kernel_modules, source, "cpu", "_k")
         args = ", ".join([names[n] for n in dynamic] + [names[p] + ("[()]" if p in values else "") for p in order])
         serial_call = [f"{alias}.serial({args})"]
         parallel_call = [f"{alias}.parallel({args})"] if parallel else serial_call
