@@ -12,7 +12,7 @@ from symnet import interp
 from symnet.config import config
 from symnet.errors import ShapeError
 from symnet.graph import Constant, SharedVariable, Variable, graph_inputs
-from symnet.ops.scan import merge_extended
+from symnet.ops.scan import drop_unread, merge_extended
 from symnet.rewrite.canonicalize import CANONICALIZE
 from symnet.rewrite.engine import rewrite
 from symnet.rewrite.expand import EXPAND
@@ -82,8 +82,9 @@ def _optimize(inputs, outputs, updates, fused: bool, times: dict | None = None) 
     the stages go into ``times``."""
     times = {} if times is None else times
     start = time.perf_counter()
-    # a loop that a gradient ran again, stacking more of each step, runs once
-    optimized = optimize(merge_extended(outputs + [new for _, new in updates]))
+    # a loop that a gradient ran again, stacking more of each step, runs once; what no one
+    # reads of a loop is not stacked
+    optimized = drop_unread(optimize(merge_extended(outputs + [new for _, new in updates])))
     graph = Graph(inputs, optimized[: len(outputs)], [(s, new) for (s, _), new in zip(updates, optimized[len(outputs) :])])
     times["rewrite"] = time.perf_counter() - start
     if not fused:
@@ -92,6 +93,22 @@ def _optimize(inputs, outputs, updates, fused: bool, times: dict | None = None) 
     program = fuse(rewrite(graph.results, EXPAND + FOLD + CANONICALIZE))
     times["fuse"] = time.perf_counter() - start
     return graph, program
+
+
+def _callees(module, seen: set) -> list:
+    """(title, dispatcher) for every function of the kernel and step modules that
+    ``module`` imports, recursively, that this process compiled or loaded."""
+    found = []
+    for kernel_module in getattr(module, "KERNEL_MODULES", ()):
+        if kernel_module.__name__ in seen:
+            continue
+        seen.add(kernel_module.__name__)
+        for name in ("serial", "parallel", "run_serial"):
+            dispatcher = getattr(kernel_module, name, None)
+            if dispatcher is not None and dispatcher.signatures:
+                found.append((f"{kernel_module.__name__}.{name}", dispatcher))
+        found += _callees(kernel_module, seen)
+    return found
 
 
 class Function:
@@ -163,11 +180,12 @@ class Function:
         return [] if self.native is None else self.native.kernels
 
     def llvm_ir(self) -> str:
-        """LLVM IR of the serial driver, kernels included (for the types of earlier calls)."""
+        """LLVM IR of the serial driver, then of each kernel and loop step it called (for the
+        types of earlier calls)."""
         return self._inspect(asm=False)
 
     def asm(self) -> str:
-        """Machine code of the serial driver, kernels included."""
+        """Machine code of the serial driver, then of each kernel and loop step it called."""
         return self._inspect(asm=True)
 
     def _inspect(self, asm: bool) -> str:
@@ -178,17 +196,18 @@ class Function:
             return self._cuda_inspect(asm)
         import numba
 
-        module = self.native.module
+        driver = self.native.module.run_serial
+        if not driver.signatures:
+            raise RuntimeError("call the function once before inspecting it (the types come from the call)")
         texts = []
-        for name in ["run_serial"]:  # the kernels are sections of the driver
-            cached = getattr(module, name)
-            if not cached.signatures:
-                raise RuntimeError("call the function once before inspecting it (the types come from the call)")
+        # the driver calls kernels and loop steps by address (symnet.codegen.calls): each is
+        # a function of its own, shown after it
+        for title, cached in [("run_serial", driver)] + _callees(self.native.module, set()):
             options = {k: v for k, v in cached.targetoptions.items() if k not in ("cache", "nopython")}
             fresh = numba.njit(**options)(cached.py_func)
             for signature in cached.signatures:
                 fresh.compile(signature)
-            texts.append(f"; ---- {name}")
+            texts.append(f"; ---- {title}")
             texts.extend((fresh.inspect_asm if asm else fresh.inspect_llvm)().values())
         return "\n".join(texts)
 

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 import symnet as sn
+from symnet.graph import toposort
+from symnet.ops.scan import Scan
 from symnet.testing import assert_backends_agree, check_grad
 
 
@@ -265,3 +267,62 @@ def test_the_gradient_reads_stored_forward_values_and_the_forward_loop_runs_once
     backward = [op for op in loops if op.reverse][0]
     names = [n.op.name for n in backward.order]
     assert "tanh" not in names and names.count("matmul") == 1  # tanh's output is stored; only g @ W.T
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def test_an_rbm_gibbs_chain_draws_from_a_random_stream_at_every_step():
+    """The Gibbs chain of Theano's RBM tutorial (h → v → h, Bernoulli samples as uniform
+    draws below the means), five steps from a given hidden state: the chain, rebuilt in
+    NumPy from the uniforms the scan drew, is the scan's; compiled, it draws the same."""
+    rng = np.random.default_rng(0)
+    W = sn.shared(0.8 * rng.standard_normal((6, 4)), name="W")
+    vbias, hbias = sn.shared(np.full(6, -0.1), name="vbias"), sn.shared(np.full(4, 0.2), name="hbias")
+    stream = sn.RandomStream(seed=7)
+
+    def gibbs_hvh(h):
+        v_mean = sn.sigmoid(h @ W.T + vbias)
+        v_draw = stream.uniform_like(v_mean)
+        v = sn.cast(v_draw < v_mean, "float64")
+        h_mean = sn.sigmoid(v @ W + hbias)
+        h_draw = stream.uniform_like(h_mean)
+        return [v_mean, v_draw, v, h_mean, h_draw, sn.cast(h_draw < h_mean, "float64")]
+
+    h0 = sn.matrix("h0", dtype="float64")
+    chain, updates = sn.scan(gibbs_hvh, outputs_info=[None] * 5 + [h0], n_steps=5, name="gibbs")
+    assert not updates
+    start = (rng.random((3, 4)) < 0.5).astype(np.float64)
+    v_mean, v_draw, v, h_mean, h_draw, h = sn.function([h0], chain, updates=stream.updates(), target="interp")(start)
+    assert all(a.shape == (5, 3, 6) for a in (v_mean, v_draw, v)) and all(a.shape == (5, 3, 4) for a in (h_mean, h_draw, h))
+    Wn = W.get_value()
+    previous = start
+    for t in range(5):
+        np.testing.assert_allclose(v_mean[t], _sigmoid(previous @ Wn.T - 0.1), rtol=1e-12)
+        np.testing.assert_array_equal(v[t], v_draw[t] < v_mean[t])
+        np.testing.assert_allclose(h_mean[t], _sigmoid(v[t] @ Wn + 0.2), rtol=1e-12)
+        np.testing.assert_array_equal(h[t], h_draw[t] < h_mean[t])
+        previous = h[t]
+    draws = np.concatenate([v_draw.ravel(), h_draw.ravel()])
+    assert 0 <= draws.min() and draws.max() < 1 and len(np.unique(draws)) == draws.size  # fresh at every step
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sn.FallbackWarning)
+        assert_backends_agree([h0], chain, [start], updates=stream.updates(), targets=("cpu",), rtol=1e-12, atol=1e-12)
+
+
+def test_outputs_that_nothing_reads_are_not_stacked():
+    """Of a loop's three outputs only the running sum is read: the product, fed back, is
+    kept as its final state only; the per-step total, not fed back, is not computed."""
+    x = sn.matrix("x", dtype="float64")
+    zero = sn.zeros_like(x[0])
+    (total, product, _), _ = sn.scan(lambda v, s, p: [s + v, p * v + 1, sn.sum(v)], sequences=x,
+                                     outputs_info=[zero, zero, None])
+    args = [np.arange(6.0).reshape(3, 2)]
+    for target in ("interp", "cpu"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", sn.FallbackWarning)
+            f = sn.function([x], total, target=target)
+        np.testing.assert_allclose(f(*args), np.cumsum(args[0], axis=0))
+        loops = [n.op for n in toposort(f.graph.results) if isinstance(n.op, Scan)]
+        assert len(loops) == 1 and len(loops[0].inner_outputs) == 2 and loops[0].keep_last == (False, True)

@@ -30,12 +30,12 @@ warnings.filterwarnings("ignore", message=r"(?s).*symnet_gen_", category=NumbaPe
 
 
 def _library_digest() -> str:
-    """Generated modules call symnet.codegen.vecmath and symnet.codegen.cpulib, whose code Numba's cache
-    of the caller does not track: their sources are part of every key."""
+    """Generated modules call symnet.codegen.vecmath, cpulib and calls, whose code Numba's
+    cache of the caller does not track: their sources are part of every key."""
     global _LIBRARY
     if _LIBRARY is None:
         digest = hashlib.sha256()
-        for name in ("vecmath.py", "cpulib.py"):
+        for name in ("vecmath.py", "cpulib.py", "calls.py"):
             with open(os.path.join(os.path.dirname(__file__), name), "rb") as f:
                 digest.update(f.read())
         _LIBRARY = digest.hexdigest()[:16]

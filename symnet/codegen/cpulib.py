@@ -269,6 +269,14 @@ def random_uniform(seed, counter, single, out):
 # -- gathers, one-hot, argmax, slice lengths --------------------------------------------------
 
 @_jit
+def dot_into(x, y, out):
+    """out = x @ y by BLAS, for 1-d and 2-d operands: one compile per signature, called by
+    address (``symnet.codegen.calls``), where NumPy's dot inlined into every driver cost
+    LLVM a quarter of a second per product."""
+    np.dot(x, y, out)
+
+
+@_jit
 def set_row(out, t, value):
     """out[t] = value for C-contiguous ``out`` and ``value``: a loop's step output into its
     stack (one call in the driver, where inline copy loops cost LLVM ten times as much, and

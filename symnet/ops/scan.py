@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 
 from symnet.errors import ShapeError
-from symnet.graph import Constant, SharedVariable, Variable, inherit_trace, toposort
+from symnet.graph import Apply, Constant, SharedVariable, Variable, inherit_trace, toposort
 from symnet.ops.base import Op
 from symnet.ops.random import RandomUniform
 from symnet.tensor_type import TensorType, is_float
@@ -339,33 +339,56 @@ def merge_extended(outputs: list) -> list:
     """``outputs`` with each scan that another one ``extends`` (the same loop on the same
     inputs, stacking more of the step's values: its gradient's residuals) read from that
     other one, so the loop runs once. An output the first keeps only the final value of is
-    the other's last row (or the initial value, after no step)."""
+    the other's last row (or the initial value, after no step). One pair at a time: merging
+    a loop rebuilds the loops downstream of it (a stacked layer's), whose pair then matches
+    again."""
+    while True:
+        pair = next(((n, o) for n in toposort(outputs) if isinstance(n.op, Scan) and n.op.extends is not None
+                     for o in toposort(outputs) if o.op is n.op.extends
+                     and len(o.inputs) == len(n.inputs) and all(a is b for a, b in zip(o.inputs, n.inputs))), None)
+        if pair is None:
+            return outputs
+        outputs = clone(outputs, _read_from(*pair))
+
+
+def drop_unread(outputs: list) -> list:
+    """``outputs`` with every scan output that nothing reads left unstacked: kept last
+    (the final state only) if the loop feeds it back, not computed at all otherwise (a
+    recurrent layer's cell states when only its h is used, in ``predict``)."""
+    nodes = toposort(outputs)
+    read = {v for n in nodes for v in n.inputs} | set(outputs)
+    replace = {}
+    for n in nodes:
+        op = n.op
+        if not isinstance(op, Scan) or all(v in read or op.keep_last[k] for k, v in enumerate(n.outputs)):
+            continue
+        kept = [k for k, v in enumerate(n.outputs) if v in read or op.taps[k]]
+        shrunk = Scan(op.inner_inputs, op.step, [op.inner_outputs[k] for k in kept], op.n_seqs, [op.taps[k] for k in kept],
+                      [op.keep_last[k] or n.outputs[k] not in read for k in kept], op.reverse, op.has_n_steps, op.label,
+                      op.n_static)
+        with inherit_trace(n.trace):
+            new = shrunk.make_node(*n.inputs)
+        replace.update((n.outputs[k], v) for k, v in zip(kept, new.outputs) if n.outputs[k] in read)
+    return clone(outputs, replace) if replace else outputs
+
+
+def _read_from(n: Apply, o: Apply) -> dict:
+    """{output of ``o``: the same value read from ``n``, which extends ``o``}."""
     from symnet import expr as T
 
-    nodes = toposort(outputs)
-    loops = [n for n in nodes if isinstance(n.op, Scan)]
-    replace = {}
-    for n in loops:
-        for o in loops:
-            if n.op.extends is o.op and len(o.inputs) == len(n.inputs) and all(a is b for a, b in zip(o.inputs, n.inputs)):
-                _, _, inits, _ = o.op.split(o.inputs)
-                state = 0
-                for k, (v, taps) in enumerate(zip(o.outputs, o.op.taps)):
-                    if o.op.keep_last[k]:  # the final state: the last step's, or the initial value
-                        with inherit_trace(o.trace):
-                            if o.op.reverse:
-                                replace[v] = T.concatenate([n.outputs[k], inits[state][None]], axis=0)[0]
-                            else:
-                                replace[v] = T.concatenate([inits[state][None], n.outputs[k]], axis=0)[-1]
-                    else:
-                        replace[v] = n.outputs[k]
-                    state += 1 if taps else 0
-    if not replace:
-        return outputs
-    for v in list(replace):  # a chain (the loop a second derivative extends): follow it
-        while replace[v] in replace:
-            replace[v] = replace[replace[v]]
-    return clone(outputs, replace)
+    _, _, inits, _ = o.op.split(o.inputs)
+    replace, state = {}, 0
+    for k, (v, taps) in enumerate(zip(o.outputs, o.op.taps)):
+        if o.op.keep_last[k]:  # the final state: the last step's, or the initial value
+            with inherit_trace(o.trace):
+                if o.op.reverse:
+                    replace[v] = T.concatenate([n.outputs[k], inits[state][None]], axis=0)[0]
+                else:
+                    replace[v] = T.concatenate([inits[state][None], n.outputs[k]], axis=0)[-1]
+        else:
+            replace[v] = n.outputs[k]
+        state += 1 if taps else 0
+    return replace
 
 
 def _like(v: Variable, role: str) -> Variable:

@@ -62,8 +62,9 @@ def stop_gradient(d, node, o, a):
 
 @rule(Matmul)
 def matmul(d, node, o, a):
-    """BLAS through np.dot: one call, or one per batch element (broadcast batch axes
-    index 0). BLAS multiplies floats: integer products go through float64."""
+    """BLAS through np.dot (``cpulib.dot_into``): one call, or one per batch element
+    (broadcast batch axes index 0). BLAS multiplies floats: integer products go through
+    float64."""
     out = node.outputs[0]
     shape = sizes_code(d.env.of(out))
     dt = _dtype(out)
@@ -71,11 +72,12 @@ def matmul(d, node, o, a):
     x, y = (f"{n}.astype({compute})" if v.dtype != out.dtype or compute != dt else n for n, v in zip(a, node.inputs))
     target = o if compute == dt else f"{o}_f64"
     d.emit(f"{target} = np.empty({shape}, {compute})")
+    d.uses_cpulib = True
     batch_ndim = out.ndim - sum(v.ndim > 1 for v in node.inputs)
     if out.ndim == 0:
         d.emit(f"{target}[()] = np.dot({x}, {y})")
     elif batch_ndim == 0:
-        d.emit(f"np.dot({x}, {y}, {target})")
+        d.emit(f"call(cpulib.dot_into, {x}, {y}, {target})")
     else:
         if x != a[0] or y != a[1]:
             d.emit(f"{o}_x = {x}")
@@ -89,7 +91,7 @@ def matmul(d, node, o, a):
             return f"{name}[{', '.join(index)}]" if index else name
 
         sizes = d.env.of(out)[:batch_ndim]
-        statement = f"np.dot({operand(x, node.inputs[0])}, {operand(y, node.inputs[1])}, {target}[{{index}}])"
+        statement = f"call(cpulib.dot_into, {operand(x, node.inputs[0])}, {operand(y, node.inputs[1])}, {target}[{{index}}])"
         d.loop_section(sizes, statement)
     if target != o:
         d.emit(f"{o} = {target}.astype({dt})")
@@ -287,7 +289,7 @@ def call(d, routine: str, node, args) -> str:
     o = d.plan.name(out)
     d.uses_cpulib = True
     d.emit(f"{o} = np.empty({sizes_code(d.env.of(out))}, {_dtype(out)})")
-    d.emit(f"cpulib.{routine}({', '.join(args)}, {o})")
+    d.emit(f"call(cpulib.{routine}, {', '.join(args)}, {o})")
     return BUFFER
 
 
@@ -345,12 +347,12 @@ def scan(d, node, o, a):
                 if s.ndim == 1:
                     lines.add(f"{o}_x{k}[()] = {names[s]}[t]")
             lines.add(f"{o}_t[()] = t")
-            lines.add(f"r = {alias}.run_{variant}({', '.join(args)})")
+            lines.add(f"r = call({alias}.run_{variant}, {', '.join(args)})")
             for k, v in enumerate(node.outputs):
                 # the sizes of every step's outputs were checked before the loop
                 value, stacked = f"r[{k}]", not op.keep_last[k]
                 if stacked and v.ndim > 1:
-                    lines.add(f"cpulib.set_row({outs[k]}, t, {value})")
+                    lines.add(f"call(cpulib.set_row, {outs[k]}, t, {value})")
                 elif stacked:
                     lines.add(f"{outs[k]}[t] = {value}")
                 if k in recurrent:

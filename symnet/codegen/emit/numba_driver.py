@@ -84,6 +84,8 @@ class CpuDriver:
             lines.add("from symnet.codegen import cpulib")
         if self.env.slices:
             lines.add("from symnet.codegen.cpulib import slice_length")
+        if self.uses_cpulib or self.kernel_modules:
+            lines.add("from symnet.codegen.calls import call")
         if self.kernel_modules:
             lines.add("from symnet.codegen.cache import kernel_module")
         lines.add("")
@@ -317,14 +319,15 @@ class CpuDriver:
                     with bodies.block("for c in prange(chunks):"):
                         bodies.add("lo = c * n0 // chunks")
                         bodies.add("hi = (c + 1) * n0 // chunks")
-                        bodies.add(f"serial({', '.join(chunk)})")
+                        # by address: linked in, serial's code would be optimized again
+                        bodies.add(f"call(serial, {', '.join(chunk)})")
                 with bodies.block("else:"):
-                    bodies.add(f"serial({params})")
+                    bodies.add(f"call(serial, {params})")
         source = _kernel_module_text(constants, bodies, parallel, printer.uses_vecmath)
         alias = add_module(self.kernel_modules, source, "cpu", "_k")
         args = ", ".join([names[n] for n in dynamic] + [names[p] + ("[()]" if p in values else "") for p in order])
-        serial_call = [f"{alias}.serial({args})"]
-        parallel_call = [f"{alias}.parallel({args})"] if parallel else serial_call
+        serial_call = [f"call({alias}.serial, {args})"]
+        parallel_call = [f"call({alias}.parallel, {args})"] if parallel else serial_call
         self.plan.add(header + serial_call, header + parallel_call)
         return "\n".join(header) + "\n" + source  # for f.kernels: the nodes it computes, then its module
 
@@ -362,6 +365,7 @@ def _kernel_module_text(constants: Constants, bodies: Lines, parallel: bool, use
     text.add("import numba")
     if parallel:
         text.add("from numba import prange")
+        text.add("from symnet.codegen.calls import call")
     if uses_vecmath:
         text.add("from symnet.codegen import vecmath as vm")
     text.add("")
