@@ -417,3 +417,70 @@ def test_an_lstm_learns_on_the_cpu():
     model.fit(x[:500], y[:500], batch_size=20, epochs=15, verbose=0)
     loss, accuracy = model.evaluate(x[500:], y[500:])
     assert accuracy >= 0.9
+
+
+def _gru_numpy(x, kernel, recurrent, bias, reset_after=True, backwards=False):
+    """Keras' GRU equations, gates in the order update, reset, candidate; every h, in the
+    order the steps ran."""
+    u = recurrent.shape[0]
+    h, outputs = np.zeros((len(x), u)), []
+    input_bias, recurrent_bias = (bias[0], bias[1]) if reset_after else (bias, 0)
+    for t in reversed(range(x.shape[1])) if backwards else range(x.shape[1]):
+        xz = x[:, t] @ kernel + input_bias
+        if reset_after:
+            inner = h @ recurrent + recurrent_bias
+            z, r = _sigmoid(xz[:, :u] + inner[:, :u]), _sigmoid(xz[:, u : 2 * u] + inner[:, u : 2 * u])
+            candidate = np.tanh(xz[:, 2 * u :] + r * inner[:, 2 * u :])
+        else:
+            z, r = _sigmoid(xz[:, :u] + h @ recurrent[:, :u]), _sigmoid(xz[:, u : 2 * u] + h @ recurrent[:, u : 2 * u])
+            candidate = np.tanh(xz[:, 2 * u :] + (r * h) @ recurrent[:, 2 * u :])
+        h = z * h + (1 - z) * candidate
+        outputs.append(h)
+    return np.stack(outputs, 1)
+
+
+def _gru_stack():
+    return nn.Sequential([
+        nn.Bidirectional(nn.GRU(3, return_sequences=True), input_shape=(None, 2)),
+        nn.GRU(2, reset_after=False, go_backwards=True),
+        nn.Dense(1),
+    ], seed=3)
+
+
+def test_gru_go_backwards_and_bidirectional_are_keras_equations_at_any_length(tmp_path):
+    model = _gru_stack()
+    model.compile(optimizer="adam", loss="mse", target="interp")
+    rng = np.random.default_rng(4)
+    model.set_weights([0.5 * rng.standard_normal(w.shape) for w in model.get_weights()])
+    kf, rf, bf, kb, rb, bb, k2, r2, b2, w, b = (a.astype(np.float64) for a in model.get_weights())
+    assert bf.shape == (2, 9) and b2.shape == (6,) and [layer.output_shape for layer in model.layers] == [(None, 6), (2,), (1,)]
+    assert model.layers[0].forward_layer.name.startswith("forward_gru") and model.count_params() == 2 * (6 * 3 + 9 * 3 + 18) + 6 * 6 + 2 * 6 + 6 + 3
+    for steps in (4, 1):  # one model, any number of timesteps
+        x = rng.standard_normal((5, steps, 2)).astype(np.float32)
+        both = np.concatenate([_gru_numpy(x, kf, rf, bf), _gru_numpy(x, kb, rb, bb, backwards=True)[:, ::-1]], axis=-1)
+        want = _gru_numpy(both, k2, r2, b2, reset_after=False, backwards=True)[:, -1] @ w + b
+        np.testing.assert_allclose(model.predict(x), want, rtol=1e-5, atol=1e-6)
+    model.save(tmp_path / "gru.npz")
+    loaded = nn.load_model(tmp_path / "gru.npz")
+    loaded.compile(optimizer="adam", loss="mse", target="interp")
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    with pytest.raises(ValueError, match="merge_mode must be one of"):
+        nn.Bidirectional(nn.GRU(2), merge_mode=None)
+    with pytest.raises(TypeError, match="Bidirectional wraps a recurrent layer"):
+        nn.Bidirectional(nn.Dense(2))
+
+
+def test_a_bidirectional_gru_train_step_matches_the_interpreter():
+    """Two adam steps of the GRU stack compiled for the CPU equal the interpreter's, and the
+    compiled step takes another sequence length without recompiling."""
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((4, 3, 2)).astype(np.float32), rng.standard_normal(4).astype(np.float32)
+    weights = []
+    for target in ("cpu", "interp"):
+        model = _gru_stack()
+        model.compile(optimizer="adam", loss="mse", target=target)
+        model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+        weights.append(model.get_weights())
+        model.fit(x[:, :2], y, batch_size=4, epochs=1, verbose=0)
+    for cpu, interp in zip(*weights):
+        np.testing.assert_allclose(cpu, interp, rtol=1e-4, atol=1e-6)

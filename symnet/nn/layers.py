@@ -49,7 +49,8 @@ class Layer:
         self.name = name or f"{re.sub(r'(?<=[a-z])(?=[A-Z])', '_', type(self).__name__).lower()}_{Layer.count}"
         if input_dim is not None:
             input_shape = (int(input_dim),)
-        self.input_shape = tuple(int(n) for n in input_shape) if input_shape is not None else None
+        # None: a size the data decides at call time (a sequence's timesteps)
+        self.input_shape = tuple(None if n is None else int(n) for n in input_shape) if input_shape is not None else None
         self.output_shape = None
         self.weights: list = []  # shared variables, in get_weights order
         self.trainable = True
@@ -312,26 +313,29 @@ class AveragePooling2D(_Pooling2D):
 
 
 class _Recurrent(Layer):
-    """A recurrent layer over (timesteps, features) sequences: the inputs' products with the
-    kernel are one matmul for all timesteps, then a scan over the timesteps adds the
-    recurrent product at each step and updates the state (h, or h and c)."""
+    """A recurrent layer over (timesteps, features) sequences, timesteps fixed or ``None``
+    (any length at call time): the inputs' products with the kernel are one matmul for all
+    timesteps, then a scan over the timesteps adds the recurrent product at each step and
+    updates the state (h, or h and c). ``go_backwards`` reads the sequence from its end and
+    returns the outputs in that order, as Keras does."""
 
     gates = 1
     states = 1
 
-    def __init__(self, units: int, activation="tanh", return_sequences: bool = False, use_bias: bool = True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 **kwargs):
+    def __init__(self, units: int, activation="tanh", return_sequences: bool = False, go_backwards: bool = False,
+                 use_bias: bool = True, kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
         if int(units) < 1:
             raise ValueError(f"{type(self).__name__}: units must be a positive integer, got {units!r}")
         self.units, self.use_bias, self.return_sequences = int(units), bool(use_bias), bool(return_sequences)
+        self.go_backwards = bool(go_backwards)
         self.activation_name = activation
         self.activation = globals()["activation"](activation)
         self.initializers = (kernel_initializer, recurrent_initializer, bias_initializer)
 
     def build(self, input_shape, rng):
-        if len(input_shape) != 2:
+        if len(input_shape) != 2 or input_shape[1] is None:
             raise ValueError(f"{type(self).__name__} layer {self.name} takes sequences (timesteps, features), "
                              f"got examples of shape {input_shape}")
         self.steps, features = input_shape
@@ -339,24 +343,33 @@ class _Recurrent(Layer):
         kernel_init, recurrent_init, bias_init = self.initializers
         self.kernel = self.add_weight("kernel", (features, width), kernel_init, rng)
         self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, width), recurrent_init, rng)
-        self.bias = self.add_weight("bias", (width,), bias_init, rng) if self.use_bias else None
+        self.bias = self.add_weight("bias", self.bias_shape(width), bias_init, rng) if self.use_bias else None
         return (self.steps, self.units) if self.return_sequences else (self.units,)
+
+    def bias_shape(self, width: int) -> tuple:
+        return (width,)
+
+    def input_bias(self):
+        return self.bias
 
     def call(self, x, training):
         inputs = x @ self.kernel  # (batch, steps, width): every timestep in one product
         if self.bias is not None:
-            inputs = inputs + self.bias
+            inputs = inputs + self.input_bias()
         zero = sn.zeros_like(inputs[:, 0, : self.units])
 
         def one_step(z, *state):
-            return list(self.step(z + state[0] @ self.recurrent_kernel, state))
+            return list(self.step(z, state))
 
         # a loop over time (sn.scan): the step is compiled once whatever the sequence length
-        states, _ = sn.scan(one_step, sequences=inputs.transpose(1, 0, 2), outputs_info=[zero] * self.states, name=self.name)
+        states, _ = sn.scan(one_step, sequences=inputs.transpose(1, 0, 2), outputs_info=[zero] * self.states,
+                            go_backwards=self.go_backwards, name=self.name)
         h = states[0] if self.states > 1 else states  # (steps, batch, units)
         return h.transpose(1, 0, 2) if self.return_sequences else h[-1]
 
     def step(self, z, state):
+        """The new state(s) from this step's input projection ``z`` (bias included) and the
+        previous state(s)."""
         raise NotImplementedError
 
     def config(self):
@@ -366,7 +379,7 @@ class _Recurrent(Layer):
             raise ValueError(f"layer {self.name}: a custom initializer cannot be saved by name")
         kernel_init, recurrent_init, bias_init = self.initializers
         return {**super().config(), "units": self.units, "activation": self.activation_name,
-                "return_sequences": self.return_sequences, "use_bias": self.use_bias,
+                "return_sequences": self.return_sequences, "go_backwards": self.go_backwards, "use_bias": self.use_bias,
                 "kernel_initializer": kernel_init, "recurrent_initializer": recurrent_init,
                 "bias_initializer": bias_init}
 
@@ -376,21 +389,30 @@ class SimpleRNN(_Recurrent):
     (or every h with ``return_sequences=True``)."""
 
     def step(self, z, state):
-        return (self.activation(z),)
+        return (self.activation(z + state[0] @ self.recurrent_kernel),)
 
 
-class LSTM(_Recurrent):
+class _Gated(_Recurrent):
+    """A recurrent layer with gates, squashed by ``recurrent_activation`` (sigmoid)."""
+
+    def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid", **kwargs):
+        super().__init__(units, activation, **kwargs)
+        self.recurrent_activation_name = recurrent_activation
+        self.recurrent_activation = globals()["activation"](recurrent_activation)
+
+    def config(self):
+        if not isinstance(self.recurrent_activation_name, str):
+            raise ValueError(f"layer {self.name}: a custom recurrent activation cannot be saved by name")
+        return {**super().config(), "recurrent_activation": self.recurrent_activation_name}
+
+
+class LSTM(_Gated):
     """Long short-term memory with Keras' gate order (input, forget, cell, output) in the
     kernels' columns and the forget gate's bias initialized to 1 (``unit_forget_bias``):
     c_t = f·c_(t-1) + i·tanh(z_c), h_t = o·tanh(c_t), gates sigmoid (``recurrent_activation``)."""
 
     gates = 4
     states = 2
-
-    def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid", **kwargs):
-        super().__init__(units, activation, **kwargs)
-        self.recurrent_activation_name = recurrent_activation
-        self.recurrent_activation = globals()["activation"](recurrent_activation)
 
     def build(self, input_shape, rng):
         shape = super().build(input_shape, rng)
@@ -402,15 +424,94 @@ class LSTM(_Recurrent):
 
     def step(self, z, state):
         u, gate = self.units, self.recurrent_activation
+        z = z + state[0] @ self.recurrent_kernel
         i, f, o = gate(z[:, :u]), gate(z[:, u : 2 * u]), gate(z[:, 3 * u :])
         c = f * state[1] + i * self.activation(z[:, 2 * u : 3 * u])
         return (o * self.activation(c), c)
 
+
+class GRU(_Gated):
+    """Gated recurrent unit with Keras' gate order (update z, reset r, candidate) in the
+    kernels' columns: h_t = z·h_(t-1) + (1 − z)·tanh(x_h + r·(h_(t-1) @ U_h + b_h)) with
+    ``reset_after=True`` (Keras' default: the bias has two rows, input and recurrent), or
+    tanh(x_h + (r·h_(t-1)) @ U_h) with ``reset_after=False``."""
+
+    gates = 3
+
+    def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid", reset_after: bool = True, **kwargs):
+        super().__init__(units, activation, recurrent_activation, **kwargs)
+        self.reset_after = bool(reset_after)
+
+    def bias_shape(self, width):
+        return (2, width) if self.reset_after else (width,)
+
+    def input_bias(self):
+        return self.bias[0] if self.reset_after else self.bias
+
+    def step(self, x, state):
+        u, gate, h = self.units, self.recurrent_activation, state[0]
+        if self.reset_after:
+            inner = h @ self.recurrent_kernel
+            if self.bias is not None:
+                inner = inner + self.bias[1]
+        else:
+            inner = h @ self.recurrent_kernel[:, : 2 * u]
+        z, r = gate(x[:, :u] + inner[:, :u]), gate(x[:, u : 2 * u] + inner[:, u : 2 * u])
+        recurrent = r * inner[:, 2 * u :] if self.reset_after else (r * h) @ self.recurrent_kernel[:, 2 * u :]
+        return (z * h + (1 - z) * self.activation(x[:, 2 * u :] + recurrent),)
+
     def config(self):
-        if not isinstance(self.recurrent_activation_name, str):
-            raise ValueError(f"layer {self.name}: a custom recurrent activation cannot be saved by name")
-        return {**super().config(), "recurrent_activation": self.recurrent_activation_name}
+        return {**super().config(), "reset_after": self.reset_after}
+
+
+class Bidirectional(Layer):
+    """``layer`` over the sequence and a copy of it (its own weights) over the reversed
+    sequence, merged by ``merge_mode``: "concat" (default), "sum", "mul" or "ave"; with
+    ``return_sequences`` the backward outputs are put back in time order first, as Keras
+    does. Weights: the forward layer's, then the backward one's."""
+
+    MERGES = ("concat", "sum", "mul", "ave")
+
+    def __init__(self, layer, merge_mode="concat", **kwargs):
+        if isinstance(layer, dict):  # from a saved model's config
+            layer = LAYERS[layer["class"]](**layer["config"])
+        if not isinstance(layer, _Recurrent):
+            raise TypeError(f"Bidirectional wraps a recurrent layer (SimpleRNN, LSTM, GRU), got {type(layer).__name__}")
+        if merge_mode not in self.MERGES:
+            raise ValueError(f"Bidirectional: merge_mode must be one of {', '.join(map(repr, self.MERGES))}, got {merge_mode!r}"
+                             + ("; a list of both outputs does not fit a Sequential model" if merge_mode is None else ""))
+        if layer.input_shape is not None:
+            kwargs.setdefault("input_shape", layer.input_shape)
+        super().__init__(**kwargs)
+        self.merge_mode = merge_mode
+        self.layer = layer
+        config = {k: v for k, v in layer.config().items() if k not in ("name", "input_shape")}
+        self.forward_layer = type(layer)(**{**config, "name": f"forward_{layer.name}"})
+        self.backward_layer = type(layer)(**{**config, "name": f"backward_{layer.name}", "go_backwards": not layer.go_backwards})
+
+    def build(self, input_shape, rng):
+        shape = self.forward_layer.build(input_shape, rng)
+        self.backward_layer.build(input_shape, rng)
+        self.weights = self.forward_layer.weights + self.backward_layer.weights
+        return (*shape[:-1], 2 * shape[-1]) if self.merge_mode == "concat" else shape
+
+    def call(self, x, training):
+        forward = self.forward_layer.call(x, training)
+        backward = self.backward_layer.call(x, training)
+        if self.layer.return_sequences:
+            backward = backward[:, ::-1]
+        if self.merge_mode == "concat":
+            return sn.concatenate([forward, backward], axis=-1)
+        if self.merge_mode == "sum":
+            return forward + backward
+        if self.merge_mode == "mul":
+            return forward * backward
+        return (forward + backward) * 0.5
+
+    def config(self):
+        return {**super().config(), "layer": {"class": type(self.layer).__name__, "config": self.layer.config()},
+                "merge_mode": self.merge_mode}
 
 
 LAYERS = {cls.__name__: cls for cls in (Dense, Activation, Dropout, Flatten, Conv2D, MaxPooling2D, AveragePooling2D,
-                                        SimpleRNN, LSTM)}
+                                        SimpleRNN, LSTM, GRU, Bidirectional)}

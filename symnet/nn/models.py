@@ -159,7 +159,7 @@ class Sequential:
         if self.input_shape is None:
             self.input_shape = x.shape[1:]
             self._build()
-        if x.shape[1:] != tuple(self.input_shape):
+        if not _fits(x.shape[1:], self.input_shape):
             raise ValueError(f"{what}: the model takes examples of shape {tuple(self.input_shape)}, got x of shape {x.shape}")
         if not np.isfinite(x).all():
             raise ValueError(f"{what}: x has nan or inf values (first at row {int(np.argwhere(~np.isfinite(x))[0][0])})")
@@ -182,7 +182,7 @@ class Sequential:
             if y.size != n:
                 raise ValueError(f"{what}: the model has one output per example, got y of shape {y.shape}")
             y = y.reshape(n)
-        elif y.shape[1:] != tuple(self.output_shape):
+        elif not _fits(y.shape[1:], self.output_shape):
             raise ValueError(f"{what}: the model outputs examples of shape {self.output_shape}, got y of shape {y.shape}")
         if not np.isfinite(y).all():
             raise ValueError(f"{what}: y has nan or inf values")
@@ -321,6 +321,11 @@ def load_model(path) -> Sequential:
         raise ValueError(f"{path}: weight shapes {got} do not fit the architecture, which needs {expected}")
     model.set_weights(weights)
     return model
+
+
+def _fits(shape: tuple, expected: tuple) -> bool:
+    """Whether an example's ``shape`` is ``expected``, where None there takes any size."""
+    return len(shape) == len(expected) and all(e is None or n == e for n, e in zip(shape, expected))
 
 
 def _progress(total: int, description: str, verbose: int):
