@@ -317,7 +317,12 @@ class _Recurrent(Layer):
     (any length at call time): the inputs' products with the kernel are one matmul for all
     timesteps, then a scan over the timesteps adds the recurrent product at each step and
     updates the state (h, or h and c). ``go_backwards`` reads the sequence from its end and
-    returns the outputs in that order, as Keras does."""
+    returns the outputs in that order, as Keras does.
+
+    Inside the loop every value is transposed, (units, batch): a gate is then a block of
+    rows of the step's projection, contiguous, and the step's elementwise loops run along
+    the batch and vectorize (as (batch, units) columns, strided, they did not: the LSTM(64)
+    step at batch 32 took 130 µs, 100 of them in its gates)."""
 
     gates = 1
     states = 1
@@ -356,20 +361,21 @@ class _Recurrent(Layer):
         inputs = x @ self.kernel  # (batch, steps, width): every timestep in one product
         if self.bias is not None:
             inputs = inputs + self.input_bias()
-        zero = sn.zeros_like(inputs[:, 0, : self.units])
+        sequence = inputs.transpose(1, 2, 0)  # (steps, width, batch)
+        zero = sn.zeros_like(sequence[0, : self.units])
 
         def one_step(z, *state):
             return list(self.step(z, state))
 
         # a loop over time (sn.scan): the step is compiled once whatever the sequence length
-        states, _ = sn.scan(one_step, sequences=inputs.transpose(1, 0, 2), outputs_info=[zero] * self.states,
+        states, _ = sn.scan(one_step, sequences=sequence, outputs_info=[zero] * self.states,
                             go_backwards=self.go_backwards, name=self.name)
-        h = states[0] if self.states > 1 else states  # (steps, batch, units)
-        return h.transpose(1, 0, 2) if self.return_sequences else h[-1]
+        h = states[0] if self.states > 1 else states  # (steps, units, batch)
+        return h.transpose(2, 0, 1) if self.return_sequences else h[-1].T
 
     def step(self, z, state):
         """The new state(s) from this step's input projection ``z`` (bias included) and the
-        previous state(s)."""
+        previous state(s), all transposed: (width, batch) and (units, batch)."""
         raise NotImplementedError
 
     def config(self):
@@ -389,7 +395,7 @@ class SimpleRNN(_Recurrent):
     (or every h with ``return_sequences=True``)."""
 
     def step(self, z, state):
-        return (self.activation(z + state[0] @ self.recurrent_kernel),)
+        return (self.activation(z + self.recurrent_kernel.T @ state[0]),)
 
 
 class _Gated(_Recurrent):
@@ -424,9 +430,9 @@ class LSTM(_Gated):
 
     def step(self, z, state):
         u, gate = self.units, self.recurrent_activation
-        z = z + state[0] @ self.recurrent_kernel
-        i, f, o = gate(z[:, :u]), gate(z[:, u : 2 * u]), gate(z[:, 3 * u :])
-        c = f * state[1] + i * self.activation(z[:, 2 * u : 3 * u])
+        z = z + self.recurrent_kernel.T @ state[0]
+        i, f, o = gate(z[:u]), gate(z[u : 2 * u]), gate(z[3 * u :])
+        c = f * state[1] + i * self.activation(z[2 * u : 3 * u])
         return (o * self.activation(c), c)
 
 
@@ -451,14 +457,14 @@ class GRU(_Gated):
     def step(self, x, state):
         u, gate, h = self.units, self.recurrent_activation, state[0]
         if self.reset_after:
-            inner = h @ self.recurrent_kernel
+            inner = self.recurrent_kernel.T @ h
             if self.bias is not None:
-                inner = inner + self.bias[1]
+                inner = inner + self.bias[1][:, None]
         else:
-            inner = h @ self.recurrent_kernel[:, : 2 * u]
-        z, r = gate(x[:, :u] + inner[:, :u]), gate(x[:, u : 2 * u] + inner[:, u : 2 * u])
-        recurrent = r * inner[:, 2 * u :] if self.reset_after else (r * h) @ self.recurrent_kernel[:, 2 * u :]
-        return (z * h + (1 - z) * self.activation(x[:, 2 * u :] + recurrent),)
+            inner = self.recurrent_kernel[:, : 2 * u].T @ h
+        z, r = gate(x[:u] + inner[:u]), gate(x[u : 2 * u] + inner[u : 2 * u])
+        recurrent = r * inner[2 * u :] if self.reset_after else self.recurrent_kernel[:, 2 * u :].T @ (r * h)
+        return (z * h + (1 - z) * self.activation(x[2 * u :] + recurrent),)
 
     def config(self):
         return {**super().config(), "reset_after": self.reset_after}
