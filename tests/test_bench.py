@@ -157,6 +157,19 @@ def test_each_installed_peer_verifies_and_times_the_small_workloads(peer):
     assert set(figures) == {"W1", "W3-10"} and all(t > 0 for t in figures.values())
 
 
+@pytest.mark.parametrize("peer", ["keras", "torch"])
+def test_an_installed_peer_trains_the_rnn_workload_from_symnets_weights(peer):
+    """The peer's first loss on the first batch is symnet's (the same model and weights;
+    ``peer_figures`` refuses to time it otherwise)."""
+    from symnet import bench_rnn
+    from symnet.bench import peer_installed
+
+    if not peer_installed(peer):
+        pytest.skip(f"{peer} is not installed (the bench extra)")
+    figures = bench_rnn.peer_figures(peer, ["RNN-STEP"], repeat=3)
+    assert set(figures) == {"RNN-STEP"} and figures["RNN-STEP"] > 0
+
+
 def test_compile_growth_times_first_epochs_in_fresh_processes():
     from symnet.bench import compile_growth, compile_model
 
