@@ -86,7 +86,7 @@ def _torch_step(weights):
         loss = loss_fn(net(x), y)
         loss.backward()
         optimizer.step()
-        return float(loss)
+        return loss.item()
 
     return step
 

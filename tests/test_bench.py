@@ -154,7 +154,8 @@ def test_each_installed_peer_verifies_and_times_the_small_workloads(peer):
     if not peer_installed(peer):
         pytest.skip(f"{peer} is not installed (the bench extra)")
     figures = peer_suite(peer, ["W1", "W3-10"], quick=True, size=1000)  # raises on a wrong result
-    assert set(figures) == {"W1", "W3-10"} and all(t > 0 for t in figures.values())
+    timed = {"W3-10"} if peer == "keras" else {"W1", "W3-10"}  # Keras has no elementwise workload
+    assert set(figures) == timed and all(t > 0 for t in figures.values())
 
 
 @pytest.mark.parametrize("peer", ["keras", "torch"])
