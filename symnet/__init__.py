@@ -10,7 +10,10 @@ import os as _os
 # Numba's OpenMP workers spin after each parallel region by default; on a few cores they
 # then fight BLAS's threads for the CPU (the W4 step took 32 ms spinning, 3.1 ms passive).
 # Set before Numba starts its thread pool; a user's own setting wins.
-_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# A benchmark's peer process (``python -m symnet bench --compare``, SYMNET_PEER=1) keeps
+# the peers' own defaults for this and for the allocator below.
+if not _os.environ.get("SYMNET_PEER"):
+    _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def _keep_freed_memory() -> None:
@@ -19,7 +22,8 @@ def _keep_freed_memory() -> None:
     keras-io LSTM train step spent 1.5 of its 3.0 ms there. Keep up to 256 MB of freed
     memory and serve blocks up to 32 MB from the heap (glibc only; the user's own
     ``MALLOC_TRIM_THRESHOLD_``/``MALLOC_MMAP_THRESHOLD_`` win)."""
-    if _os.environ.get("MALLOC_TRIM_THRESHOLD_") or _os.environ.get("MALLOC_MMAP_THRESHOLD_"):
+    names = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "SYMNET_PEER")
+    if any(_os.environ.get(name) for name in names):
         return
     import ctypes
     import sys

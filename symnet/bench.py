@@ -475,7 +475,9 @@ def run_peers(peers: list, keys: list, quick: bool, size: int | None, say) -> di
             out = os.path.join(tmp, "peer.json")
             command = [sys.executable, "-m", "symnet", "bench", "--peer", name, "--json", out, *keys]
             command += ["--quick"] * quick + (["--size", str(size)] if size else [])
-            done = subprocess.run(command, capture_output=True, text=True)
+            # SYMNET_PEER: symnet's import leaves the thread and allocator settings at the
+            # peer's own defaults (PyTorch's step took 3x longer with OMP_WAIT_POLICY=PASSIVE)
+            done = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ, SYMNET_PEER="1"))
             if done.returncode != 0:
                 say(f"{name} failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
                 continue
