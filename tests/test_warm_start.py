@@ -33,12 +33,15 @@ STEP = """
 """
 
 
-def _run(script: str, folder) -> dict:
+def _run(script: str, folder, numba_cache: bool = False) -> dict:
     """Run ``script`` (from a file, so errors can quote its lines) in a new process with the
-    cache in ``folder``/cache; its last line of output, as JSON."""
+    cache in ``folder``/cache (and Numba's in ``folder``/numba); its last line of output,
+    as JSON."""
     path = folder / "script.py"
     path.write_text(textwrap.dedent(script))
     env = dict(os.environ, SYMNET_CACHE_DIR=str(folder / "cache"))
+    if numba_cache:
+        env["NUMBA_CACHE_DIR"] = str(folder / "numba")
     done = subprocess.run([sys.executable, str(path)], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -51,6 +54,21 @@ def test_a_later_process_recalls_the_program_without_sympy(tmp_path):
     assert "recall" in warm["stages"] and "rewrite" not in warm["stages"]
     assert warm["losses"] == cold["losses"] and warm["W"] == cold["W"]
     assert warm["kernels"] == cold["kernels"] and warm["graph_nodes"] == cold["graph_nodes"]
+
+
+def test_a_damaged_cache_counts_as_missing(tmp_path):
+    """Every file of symnet's and Numba's caches overwritten with garbage (a full disk, a
+    crash mid-write): the next process compiles again and computes the same, and the one
+    after it recalls what that one wrote. Numba's index raised UnpicklingError before."""
+    cold = _run(STEP, tmp_path, numba_cache=True)
+    files = [p for folder in ("cache", "numba") for p in (tmp_path / folder).rglob("*") if p.is_file()]
+    assert any(p.suffix == ".nbi" for p in files) and any(p.suffix == ".py" for p in files)
+    for p in files:
+        p.write_bytes(b"\x00garbage\x80" * 8)
+    rebuilt = _run(STEP, tmp_path, numba_cache=True)
+    warm = _run(STEP, tmp_path, numba_cache=True)
+    assert rebuilt["losses"] == cold["losses"] == warm["losses"] and rebuilt["W"] == cold["W"]
+    assert "rewrite" in rebuilt["stages"] and "recall" in warm["stages"]
 
 
 ERROR = """

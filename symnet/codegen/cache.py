@@ -17,6 +17,7 @@ import warnings
 import llvmlite
 import numba
 import numpy as np
+from numba.core.caching import IndexDataCacheFile
 from numba.core.errors import NumbaPerformanceWarning
 
 from symnet.diskcache import cache_dir, note_use, prune_once, write_atomically
@@ -119,6 +120,38 @@ def _execute(name: str, path: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # source symnet generated and just verified
     return module
+
+
+def _survive_damaged_numba_caches() -> None:
+    """Numba reads a cache file that cannot be read back (a full disk, a crash mid-write) as
+    missing: the function compiles again and its entry is written anew. Numba's own
+    ``IndexDataCacheFile`` raised ``UnpicklingError`` from inside the first call. This holds
+    for every cached Numba function in the process: symnet's kernels, its library routines
+    and their overloads' implementations (which symnet cannot reach one by one), and the
+    user's own."""
+    load_index, load_data = IndexDataCacheFile._load_index, IndexDataCacheFile._load_data
+    if getattr(load_index, "symnet", False):
+        return
+
+    def _load_index(self):
+        try:
+            return load_index(self)
+        except Exception:
+            return {}
+
+    def _load_data(self, name):
+        try:
+            return load_data(self, name)
+        except OSError:
+            raise
+        except Exception as e:  # ``load`` takes an OSError for an entry that is gone
+            raise OSError(f"unreadable Numba cache entry {name}") from e
+
+    _load_index.symnet = True
+    IndexDataCacheFile._load_index, IndexDataCacheFile._load_data = _load_index, _load_data
+
+
+_survive_damaged_numba_caches()
 
 
 def _reads_back(path: str, source: str) -> bool:

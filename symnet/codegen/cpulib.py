@@ -16,6 +16,7 @@ import hashlib
 import numba
 import numpy as np
 
+import symnet.codegen.cache  # noqa: F401  (Numba reads a damaged cache file as missing)
 from symnet.ops import random as random_ops
 
 CHUNK_ELEMENTS = 1 << 20  # im2col columns per BLAS product (4 MB of float32)
