@@ -138,12 +138,25 @@ def test_shape_errors_name_the_input_or_the_node_and_line():
     x, y = sn.vector("x"), sn.vector("y")
     z = x * y  # the user line in the message
     f = cpu([s, x, y], [s * 2, z])
-    with pytest.raises(sn.ShapeError, match=r"input 0 \(s\): expected shape \(\?, 3\)"):
+    with pytest.raises(sn.ShapeError, match=r"input 0 \(s\): expected shape \(\?, 3\), got \(2, 4\)"):
         f(np.ones((2, 4)), np.ones(2), np.ones(2))
-    with pytest.raises(sn.ShapeError, match=r"z = x \* y  # the user line"):
+    with pytest.raises(sn.ShapeError, match=r"(?s)broadcast sizes differ: 5 and 2\n.*z = x \* y  # the user line"):
         f(np.ones((2, 3)), np.ones(2), np.ones(5))
     with pytest.raises(TypeError, match="input 1"):
         f(np.ones((2, 3)), np.ones((2, 2)), np.ones(2))
+
+
+def test_a_shape_error_says_the_sizes_it_compared():
+    x, W = sn.matrix("x"), sn.matrix("W")
+    f = cpu([x, W], x @ W)
+    with pytest.raises(sn.ShapeError, match=r"matmul inner sizes differ: W has 3 rows, x has 5 columns"):
+        f(np.ones((4, 5), "float32"), np.ones((3, 2), "float32"))
+    v = sn.vector("v")
+    g = cpu([v], [v.reshape(2, -1), v[3]])
+    with pytest.raises(sn.ShapeError, match=r"cannot reshape 5 elements to \(2, -1\)"):
+        g(np.ones(5, "float32"))
+    with pytest.raises(sn.ShapeError, match=r"index 3 is out of bounds for size 2"):
+        g(np.ones(2, "float32"))
 
 
 def test_conv_shape_errors_name_the_node_and_line():
@@ -152,11 +165,11 @@ def test_conv_shape_errors_name_the_node_and_line():
     f = cpu([x, w], y)
     ok = np.ones((2, 3, 4, 4), "float32"), np.ones((5, 3, 3, 3), "float32")
     assert f(*ok).shape == (2, 5, 2, 2)
-    with pytest.raises(sn.ShapeError, match=r"(?s)conv2d channel sizes differ\n  in .*# the conv line"):
+    with pytest.raises(sn.ShapeError, match=r"(?s)conv2d channel sizes differ: the kernel w expects 2, x has 3 channels\n  in .*# the conv line"):
         f(ok[0], np.ones((5, 2, 3, 3), "float32"))
-    with pytest.raises(sn.ShapeError, match=r"conv2d: the window is larger than the \(padded\) input"):
+    with pytest.raises(sn.ShapeError, match=r"conv2d: the window \(7\) is larger than the \(padded\) input \(6\)"):
         f(ok[0], np.ones((5, 3, 7, 3), "float32"))
-    with pytest.raises(sn.ShapeError, match=r"max_pool2d: the window is larger"):
+    with pytest.raises(sn.ShapeError, match=r"max_pool2d: the window \(2\) is larger than the \(padded\) input \(1\)"):
         f(np.ones((2, 3, 1, 4), "float32"), ok[1])
 
 

@@ -47,7 +47,8 @@ class NativeProgram:
         """The exception to raise for a driver's ValueError: its check's message as a ShapeError."""
         message = str(error.args[0]) if error.args else ""
         if message.startswith("symnet:"):
-            return ShapeError(self.info.errors[int(message.split(":")[1])])
+            # the sizes the check compared come with it: the message's {} fields
+            return ShapeError(self.info.errors[int(message.split(":")[1])].format(*error.args[1:]))
         if message.startswith("symnet-step:"):
             # the driver checks every size of a loop's step before the loop: not expected
             return ShapeError(f"symnet: a size check inside a scan's step failed ({message})")

@@ -100,7 +100,8 @@ class Plan:
             self.env.node(node)
         for (shared, _), v in zip(updates, program.outputs[self.n_out :]):
             for have, want in zip(self.env.of(v), shared.type.shape):
-                self.env.check(f"{have} != {want}", f"the update of {shared.label()} has the wrong shape")
+                self.env.check(f"{have} != {want}", f"the update of {self.env.literal(shared.label())} has the wrong shape "
+                               f"(size {{}} where the variable has {{}})", (have, want))
         self.roots = self.view_roots()
         self.in_place = self.in_place_updates()
         self.read = {v for s in program.steps for v in s.inputs} | set(program.outputs)  # read after being made
@@ -346,7 +347,8 @@ class Plan:
         printer.call_fallback(node, key, outs, a)
         for o, v in zip(outs, node.outputs):
             for k, size in enumerate(self.env.of(v) if o != "_" else ()):
-                self.env.check(f"{o}.shape[{k}] != {size}", f"the NumPy fallback of {node.op} returned the wrong shape\n  in {node.where()}")
+                self.env.check(f"{o}.shape[{k}] != {size}", f"the NumPy fallback of {self.env.literal(str(node.op))} returned the wrong "
+                               f"shape (size {{}} on axis {k}, not {{}})\n  in {self.env.literal(node.where())}", (f"{o}.shape[{k}]", size))
         return BUFFER
 
 

@@ -9,6 +9,13 @@ message naming the node and the user's line.
 
 from __future__ import annotations
 
+
+def literal(text: str) -> str:
+    """``text`` (a user's name or line) as it must appear in a message that ``{}`` fields
+    fill with run-time sizes."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
 class ShapeEnv:
     """Sizes as code strings; ``lines`` collects the driver lines that compute and check them."""
 
@@ -19,6 +26,8 @@ class ShapeEnv:
         self.errors: list = []  # message per error number
         self.slices = False  # whether the size code calls slice_length (the driver imports it)
         self.count = 0
+
+    literal = staticmethod(literal)
 
     def of(self, v) -> tuple:
         return self.sizes[v]
@@ -32,11 +41,14 @@ class ShapeEnv:
         self.lines.append(f"{name} = {code}")
         return name
 
-    def check(self, condition_fails: str, message: str) -> None:
+    def check(self, condition_fails: str, message: str, values: tuple = ()) -> None:
+        """A driver line raising error N where ``condition_fails``; the error's message is
+        ``message`` with its ``{}`` fields filled by the run-time ``values`` (size code)
+        that the check compared, and user text in it escaped (``literal``)."""
         left, _, right = condition_fails.partition(" != ")
         if left == right:
             return  # the same size (a literal, or one local) is never unequal to itself
-        line = f"if {condition_fails}: raise ValueError('{self.tag}:{{}}')"
+        line = f"if {condition_fails}: raise ValueError('{self.tag}:{{}}'{''.join(f', {v}' for v in values)})"
         same = {f"if {condition_fails}:", f"if {right} != {left}:" if right else None}
         if any(existing.split(":", 1)[0] + ":" in same for existing in self.lines):
             return  # the same condition is already checked
@@ -48,16 +60,20 @@ class ShapeEnv:
         for k, s in enumerate(v.type.shape):
             if s is not None and position is not None:
                 shape = "(" + ", ".join("?" if d is None else str(d) for d in v.type.shape) + ")"
-                self.check(f"{param}.shape[{k}] != {s}", f"input {position} ({v.label()}): expected shape {shape}")
+                self.check(f"{param}.shape[{k}] != {s}", f"input {position} ({literal(v.label())}): expected shape {shape}, "
+                           f"got size {{}} on axis {k}", (f"{param}.shape[{k}]",))
         self.sizes[v] = tuple(str(s) if s is not None else self.local(f"{param}.shape[{k}]") for k, s in enumerate(v.type.shape))
 
-    def equal(self, sizes: list, node, what: str) -> str:
-        """One size for several that must agree (a literal if one is known)."""
-        literal = next((s for s in sizes if s.isdigit()), None)
-        first = literal or sizes[0]
-        for s in sizes:
+    def equal(self, sizes: list, node, what: str, labels: list | None = None) -> str:
+        """One size for several that must agree (a literal if one is known). ``labels[k]``
+        says what size k is, with ``{}`` for its value ("x has {} columns"); the message
+        gives the two sizes that differ."""
+        known = next((s for s in sizes if s.isdigit()), None)
+        first = known or sizes[0]
+        for k, s in enumerate(sizes):
             if s != first:
-                self.check(f"{s} != {first}", f"{what} sizes differ\n  in {node.where()}")
+                detail = f"{labels[k]}, {labels[sizes.index(first)]}" if labels else "{} and {}"
+                self.check(f"{s} != {first}", f"{what} sizes differ: {detail}\n  in {literal(node.where())}", (s, first))
         return first
 
     def broadcast(self, variables, node) -> tuple:
@@ -83,7 +99,7 @@ class ShapeEnv:
         checks that there is something to reduce (max, min, argmax)."""
         x = self.of(node.inputs[0])
         if nonempty:
-            self.check(f"{' * '.join(x[k] for k in axes) or '1'} == 0", f"{node.op.name} of an empty array\n  in {node.where()}")
+            self.check(f"{' * '.join(x[k] for k in axes) or '1'} == 0", f"{node.op.name} of an empty array\n  in {literal(node.where())}")
         if keepdims:
             return tuple("1" if k in axes else s for k, s in enumerate(x))
         return tuple(s for k, s in enumerate(x) if k not in axes)
@@ -93,7 +109,8 @@ class ShapeEnv:
         out = []
         for n, k, s, p in zip(sizes, kernel, stride, padding):
             padded = f"{n} + {2 * p}" if p else n
-            self.check(f"{padded} < {k}", f"{node.op.name}: the window is larger than the (padded) input\n  in {node.where()}")
+            self.check(f"{padded} < {k}", f"{node.op.name}: the window ({{}}) is larger than the (padded) input ({{}})\n"
+                       f"  in {literal(node.where())}", (k, padded))
             out.append(self.local(f"({padded} - {k}) // {s} + 1"))
         return tuple(out)
 
@@ -128,7 +145,7 @@ class ShapeEnv:
             size = x[axis]
             axis += 1
             if not isinstance(e, tuple):
-                self.check(f"not -{size} <= {e} < {size}", f"index {e} is out of bounds\n  in {node.where()}")
+                self.check(f"not -{size} <= {e} < {size}", f"index {{}} is out of bounds for size {{}}\n  in {literal(node.where())}", (e, size))
             if isinstance(e, tuple):
                 shape.append(self.slice_length(e, size))
         return tuple(shape)

@@ -89,7 +89,8 @@ class Conv2d(_ConvOp):
 
     def infer_shape(self, node, sizes):
         (n, c, h, w), (f, c_w, kh, kw) = sizes.of(node.inputs[0]), sizes.of(node.inputs[1])
-        sizes.equal([c, c_w], node, "conv2d channel")
+        x_name, w_name = (sizes.literal(v.label()) for v in node.inputs)
+        sizes.equal([c, c_w], node, "conv2d channel", [f"{x_name} has {{}} channels", f"the kernel {w_name} expects {{}}"])
         return [(n, f) + sizes.windows((h, w), (kh, kw), self.stride, self.padding, node)]
 
     def evaluate(self, x, w):

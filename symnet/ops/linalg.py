@@ -34,7 +34,9 @@ class Matmul(Op):
         a, b = (sizes.of(v) for v in node.inputs)
         a2 = ("1",) + a if len(a) == 1 else a
         b2 = b + ("1",) if len(b) == 1 else b
-        sizes.equal([a2[-1], b2[-2]], node, "matmul inner")
+        x, y = (sizes.literal(v.label()) for v in node.inputs)
+        labels = [f"{x} has {{}} {'columns' if len(a) > 1 else 'elements'}", f"{y} has {{}} {'rows' if len(b) > 1 else 'elements'}"]
+        sizes.equal([a2[-1], b2[-2]], node, "matmul inner", labels)
         batch = sizes.batch(node.inputs, node)
         return [batch + ((a2[-2],) if len(a) > 1 else ()) + ((b2[-1],) if len(b) > 1 else ())]
 

@@ -219,7 +219,8 @@ class Scan(Op):
                 init = sizes.of(inits[state])
                 state += 1
                 for have, want in zip(step_sizes, init if self.taps[k] == (-1,) else init[1:]):
-                    sizes.check(f"{have} != {want}", f"scan: the step makes output {k} of another shape than its initial value\n  in {node.where()}")
+                    sizes.check(f"{have} != {want}", f"scan: the step makes output {k} of another shape than its initial value "
+                                f"(size {{}} where the initial value has {{}})\n  in {sizes.literal(node.where())}", (have, want))
             out.append(step_sizes if self.keep_last[k] else (steps,) + tuple(step_sizes))
         return out
 

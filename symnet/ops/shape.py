@@ -85,12 +85,12 @@ class Reshape(Op):
         total = " * ".join(sizes.of(node.inputs[0])) or "1"
         known = math.prod(s for s in self.shape if s != -1)
         if -1 not in self.shape:
-            sizes.check(f"({total}) != {known}", f"cannot reshape to {self.shape}\n  in {node.where()}")
+            sizes.check(f"({total}) != {known}", f"cannot reshape {{}} elements to {self.shape}\n  in {sizes.literal(node.where())}", (f"({total})",))
             return [tuple(str(s) for s in self.shape)]
         if known == 0:
             raise NotImplementedError("reshape with -1 and a zero size")
         total = sizes.local(f"({total})")
-        sizes.check(f"{total} % {known} != 0", f"cannot reshape to {self.shape}\n  in {node.where()}")
+        sizes.check(f"{total} % {known} != 0", f"cannot reshape {{}} elements to {self.shape}\n  in {sizes.literal(node.where())}", (total,))
         missing = sizes.local(f"{total} // {known}")
         return [tuple(missing if s == -1 else str(s) for s in self.shape)]
 
@@ -121,7 +121,8 @@ class ReshapeLike(Op):
 
     def infer_shape(self, node, sizes):
         x, ref = (sizes.of(v) for v in node.inputs)
-        sizes.check(f"({' * '.join(x) or '1'}) != ({' * '.join(ref) or '1'})", f"cannot reshape\n  in {node.where()}")
+        have, want = f"({' * '.join(x) or '1'})", f"({' * '.join(ref) or '1'})"
+        sizes.check(f"{have} != {want}", f"cannot reshape {{}} elements to {{}}\n  in {sizes.literal(node.where())}", (have, want))
         return [ref]
 
     def evaluate(self, x, ref):
