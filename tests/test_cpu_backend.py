@@ -115,7 +115,7 @@ def test_updates_are_written_in_place_only_where_no_one_reads_the_old_value(rng)
 
     driver = f.source[f.source.index("def run_serial") : f.source.index("def run_parallel")]
     assert re.search(r"= bias_\d+\n", driver) and re.search(r"= w2_\d+\n", driver)  # kernels write into them
-    assert re.search(r"w1_\d+\[u0, u1\] = ", driver)  # w1 is copied in at the end
+    assert re.search(r"call\(cpulib.copy_into, w1_\d+, ", driver)  # w1 is copied in at the end
     args = [rng.standard_normal((3, 3)).astype("float32")]
     for _ in range(3):  # state carries over: compare each step with the interpreter
         assert_backends_agree([x], [sn.sum(x @ w1)], args, updates=updates, rtol=1e-5)
@@ -446,3 +446,20 @@ def test_random_stream_is_bit_identical_on_cpu_and_interp_and_uniform():
     chi2 = ((counts - u.size / 20) ** 2 / (u.size / 20)).sum()
     assert chi2 < 45  # 19 degrees of freedom: p < 0.001 above 43.8
     assert not np.array_equal(u, calls[1][0]) and not np.array_equal(u, u_t.T)  # draws differ
+
+
+@pytest.mark.parametrize("shape, order", [
+    ((2, 3, 4), (2, 0, 1)), ((0, 3, 4), (1, 2, 0)), ((2, 3, 4, 5), (3, 1, 0, 2)), ((2, 3, 4), (2, 0, "x", 1)),
+])
+def test_a_permuting_dimshuffle_copies_any_layout(shape, order):
+    """A dimshuffle that is no view is copied by one library routine (cpulib.permute_into):
+    C- and F-ordered inputs, a size 0, a new axis among permuted ones."""
+    from symnet.expr import dimshuffle
+
+    x = sn.tensor("x", "float32", shape=(None,) * len(shape))
+    f = cpu([x], dimshuffle(x, *order))
+    assert "cpulib.permute_into" in f.source
+    data = np.random.default_rng(0).standard_normal(shape).astype("float32")
+    for a in (data, np.asfortranarray(data), data[..., ::-1]):
+        want = np.expand_dims(np.transpose(a, [k for k in order if k != "x"]), [j for j, k in enumerate(order) if k == "x"])
+        np.testing.assert_array_equal(f(a), want)

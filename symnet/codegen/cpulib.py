@@ -289,6 +289,55 @@ def set_row(out, t, value):
 
 
 @_jit
+def copy_into(dst, src):
+    """dst[...] = src for arrays of one shape (of at least one dimension) in any layout: a
+    buffer copy called by address. Inline copy loops whose outer size is a small literal
+    (a (16, batch) LSTM state) were unrolled by LLVM into 16 vectorized loops each, and
+    ``dst[...] = src`` takes Numba over a second to compile per signature."""
+    for index in np.ndindex(dst.shape[:-1]):
+        d, s = dst[index], src[index]
+        for j in range(d.shape[0]):
+            d[j] = s[j]
+
+
+@_jit
+def add_into(dst, src):
+    """dst[...] += src for arrays of one shape (of at least one dimension) in any layout: an
+    increment of a subtensor, called by address for the reason ``copy_into`` is."""
+    for index in np.ndindex(dst.shape[:-1]):
+        d, s = dst[index], src[index]
+        for j in range(d.shape[0]):
+            d[j] += s[j]
+
+
+@_jit
+def permute_into(dst, src, axes):
+    """dst = src with its axes permuted, for a C-contiguous ``dst`` of at least one
+    dimension: dst's axis k is src's axis ``axes[k]``, or a new axis of size 1 where that
+    is -1 (a dimshuffle). A loop of the driver did this, and LLVM unrolled a literal-size
+    loop around its vectorized gathers (a (n, 8, t) transpose: eight copies of them)."""
+    flat_src = np.ascontiguousarray(src).reshape(src.size)
+    flat_dst = dst.reshape(dst.size)
+    strides = np.empty(src.ndim + 1, np.int64)  # C order, in elements; the last is 0 for -1
+    strides[src.ndim] = 0
+    step = 1
+    for k in range(src.ndim - 1, -1, -1):
+        strides[k] = step
+        step *= src.shape[k]
+    steps = np.empty(dst.ndim, np.int64)
+    for k in range(dst.ndim):
+        steps[k] = strides[axes[k]]  # -1 reads strides[src.ndim]
+    last, n = dst.ndim - 1, 0
+    for index in np.ndindex(dst.shape[:-1]):
+        offset = 0
+        for k in range(last):
+            offset += index[k] * steps[k]
+        for j in range(dst.shape[last]):
+            flat_dst[n] = flat_src[offset + j * steps[last]]
+            n += 1
+
+
+@_jit
 def slice_length(start, stop, step, n):
     """len(range(n)[start:stop:step]) with Python's rules for None and negatives."""
     if step is None:

@@ -105,9 +105,14 @@ def dimshuffle(d, node, o, a):
     if view is not None:
         d.emit(f"{o} = {view}")
         return VIEW
-    # np.transpose with an axes tuple takes seconds to compile: copy in a loop
+    # np.transpose with an axes tuple takes seconds to compile: a library routine copies
     out = node.outputs[0]
     d.emit(f"{o} = np.empty({sizes_code(d.env.of(out))}, {_dtype(out)})")
+    if out.ndim:
+        d.uses_cpulib = True
+        axes = ", ".join("-1" if k == "x" else str(k) for k in order)
+        d.emit(f"call(cpulib.permute_into, {o}, {a[0]}, ({axes},))")
+        return BUFFER
     position = {k: j for j, k in enumerate(order) if k != "x"}
     src_index = ", ".join(f"u{position[j]}" if j in position else "0" for j in range(x.ndim))
     d.loop_section(d.env.of(out), f"{o}[{{index}}] = {a[0]}[{src_index or '()'}]")
@@ -186,6 +191,10 @@ def inc_subtensor(d, node, o, a):
     d.emit(f"{o}_view = {o}[{index_code(op.spec)}]")
     lead = target.ndim - y.ndim
     y_index = ["0" if y.type.broadcastable[j] and not target.broadcastable[lead + j] else f"u{lead + j}" for j in range(y.ndim)]
+    if y.ndim == target.ndim and all(i != "0" for i in y_index):
+        d.uses_cpulib = True  # the loop inline costs LLVM 16 vectorized copies for a (16, n) view
+        d.emit(f"call(cpulib.add_into, {o}_view, {a[1]})")
+        return BUFFER
     view_sizes = [f"{o}_view.shape[{k}]" for k in range(target.ndim)]
     d.loop_section(view_sizes, f"{o}_view[{{index}}] += {a[1]}[{', '.join(y_index) or '()'}]")
     return BUFFER

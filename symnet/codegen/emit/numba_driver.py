@@ -60,7 +60,11 @@ class CpuDriver:
         return copy
 
     def copy_into(self, dst: str, src: str, sizes, dtype: str | None = None) -> None:
-        self.loop_section(sizes, f"{dst}[{{index}}] = {src}[{{index}}]")
+        if sizes:
+            self.uses_cpulib = True
+            self.emit(f"call(cpulib.copy_into, {dst}, {src})")
+        else:
+            self.emit(f"{dst}[()] = {src}[()]")
 
     def fill(self, v) -> str:
         return f"np.full({_sizes(self.env.of(v))}, {v.data.flat[0].item()!r}, {_dtype(v)})"
