@@ -20,6 +20,15 @@ class Config:
         # division and square root; subnormals flushed to zero); False: libdevice's
         # correctly rounded or few-ULP functions. Read when a function is compiled.
         self.cuda_fast_math: bool = os.environ.get("SYMNET_CUDA_FAST_MATH", "0") == "1"
+        # Helper processes compiling a CPU driver's kernels while it compiles
+        # (symnet/codegen/compile_pool.py); 0: everything compiles in this process.
+        self.compile_workers: int = int(os.environ.get("SYMNET_COMPILE_WORKERS", _default_workers()))
+
+
+def _default_workers() -> int:
+    """A helper per core beyond the first, at most 3 (a driver launches a few dozen kernels)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(0, min(3, cores - 1))
 
 
 config = Config()

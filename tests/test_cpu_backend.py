@@ -115,7 +115,7 @@ def test_updates_are_written_in_place_only_where_no_one_reads_the_old_value(rng)
 
     driver = f.source[f.source.index("def run_serial") : f.source.index("def run_parallel")]
     assert re.search(r"= bias_\d+\n", driver) and re.search(r"= w2_\d+\n", driver)  # kernels write into them
-    assert re.search(r"call\(cpulib.copy_into, w1_\d+, ", driver)  # w1 is copied in at the end
+    assert re.search(r"launch\(cpulib.copy_into, w1_\d+, ", driver)  # w1 is copied in at the end
     args = [rng.standard_normal((3, 3)).astype("float32")]
     for _ in range(3):  # state carries over: compare each step with the interpreter
         assert_backends_agree([x], [sn.sum(x @ w1)], args, updates=updates, rtol=1e-5)

@@ -278,17 +278,6 @@ def dot_into(x, y, out):
 
 
 @_jit
-def set_row(out, t, value):
-    """out[t] = value for C-contiguous ``out`` and ``value``: a loop's step output into its
-    stack (one call in the driver, where inline copy loops cost LLVM ten times as much, and
-    ``out[t] = value`` itself takes Numba a second to compile per signature)."""
-    row = out[t]
-    flat, src = row.reshape(row.size), value.reshape(value.size)
-    for i in range(src.size):
-        flat[i] = src[i]
-
-
-@_jit
 def copy_into(dst, src):
     """dst[...] = src for arrays of one shape (of at least one dimension) in any layout: a
     buffer copy called by address. Inline copy loops whose outer size is a small literal

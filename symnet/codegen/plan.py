@@ -79,7 +79,7 @@ class Plan:
     """Everything a driver decides that does not depend on the target, and its body: a list of
     chunks of lines, each ``(serial, parallel)`` (the two differ only at a parallel kernel's call)."""
 
-    def __init__(self, program, inputs: list, updates: list, rules, step: bool = False):
+    def __init__(self, program, inputs: list, updates: list, rules, step: bool = False, into: bool = False):
         self.program = program
         self.inputs = list(inputs)
         self.updates = updates
@@ -87,6 +87,10 @@ class Plan:
         self.n_out = len(program.outputs) - len(updates)
         # a loop's step (``step``) is a program called by another driver, which checks
         # its sizes before the loop: its own errors say so
+        self.step = step
+        # ``into``: the driver writes its outputs into arrays its caller passes after the
+        # parameters (a loop's step, into the stacked outputs) and returns nothing
+        self.destinations = [f"into_{k}" for k in range(self.n_out)] if into else []
         self.env = ShapeEnv("symnet-step" if step else "symnet")
         self.names: dict = {}
         state = self.state_and_constants()
@@ -255,6 +259,9 @@ class Plan:
                 if v in self.fresh:
                     self.free.setdefault(self.buffer_key(v), []).append(self.name(v))
         results = self.program.outputs
+        if self.destinations:
+            self.write_into(printer)
+            return
         self.returned = [self.result(v, printer) for v in results[: self.n_out]]
         staged = []  # values that alias state are snapshotted before any update is written
         for (shared, _), v in zip(self.updates, results[self.n_out :]):
@@ -267,6 +274,17 @@ class Plan:
         for shared, value in staged:
             printer.copy_into(self.name(shared), value, self.env.of(shared), shared.dtype)
         self.emit("return (" + "".join(f"{r}, " for r in self.returned) + ")")
+
+    def write_into(self, printer) -> None:
+        """The outputs copied into the destinations (which alias no parameter)."""
+        for v, into in zip(self.program.outputs, self.destinations):
+            name = self.name(v)
+            if v in self.scalars:
+                self.emit(f"{into}[()] = {name}")
+            elif v.ndim == 0:
+                self.emit(f"{into}[()] = {name}[()]")
+            else:
+                printer.copy_into(into, name, self.env.of(v), v.dtype)
 
     def module(self, source: str, **target) -> Module:
         return Module(

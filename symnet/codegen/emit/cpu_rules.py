@@ -77,7 +77,7 @@ def matmul(d, node, o, a):
     if out.ndim == 0:
         d.emit(f"{target}[()] = np.dot({x}, {y})")
     elif batch_ndim == 0:
-        d.emit(f"call(cpulib.dot_into, {x}, {y}, {target})")
+        d.emit(f"launch(cpulib.dot_into, {x}, {y}, {target})")
     else:
         if x != a[0] or y != a[1]:
             d.emit(f"{o}_x = {x}")
@@ -91,7 +91,7 @@ def matmul(d, node, o, a):
             return f"{name}[{', '.join(index)}]" if index else name
 
         sizes = d.env.of(out)[:batch_ndim]
-        statement = f"call(cpulib.dot_into, {operand(x, node.inputs[0])}, {operand(y, node.inputs[1])}, {target}[{{index}}])"
+        statement = f"launch(cpulib.dot_into, {operand(x, node.inputs[0])}, {operand(y, node.inputs[1])}, {target}[{{index}}])"
         d.loop_section(sizes, statement)
     if target != o:
         d.emit(f"{o} = {target}.astype({dt})")
@@ -111,7 +111,7 @@ def dimshuffle(d, node, o, a):
     if out.ndim:
         d.uses_cpulib = True
         axes = ", ".join("-1" if k == "x" else str(k) for k in order)
-        d.emit(f"call(cpulib.permute_into, {o}, {a[0]}, ({axes},))")
+        d.emit(f"launch(cpulib.permute_into, {o}, {a[0]}, ({axes},))")
         return BUFFER
     position = {k: j for j, k in enumerate(order) if k != "x"}
     src_index = ", ".join(f"u{position[j]}" if j in position else "0" for j in range(x.ndim))
@@ -193,7 +193,7 @@ def inc_subtensor(d, node, o, a):
     y_index = ["0" if y.type.broadcastable[j] and not target.broadcastable[lead + j] else f"u{lead + j}" for j in range(y.ndim)]
     if y.ndim == target.ndim and all(i != "0" for i in y_index):
         d.uses_cpulib = True  # the loop inline costs LLVM 16 vectorized copies for a (16, n) view
-        d.emit(f"call(cpulib.add_into, {o}_view, {a[1]})")
+        d.emit(f"launch(cpulib.add_into, {o}_view, {a[1]})")
         return BUFFER
     view_sizes = [f"{o}_view.shape[{k}]" for k in range(target.ndim)]
     d.loop_section(view_sizes, f"{o}_view[{{index}}] += {a[1]}[{', '.join(y_index) or '()'}]")
@@ -298,16 +298,17 @@ def call(d, routine: str, node, args) -> str:
     o = d.plan.name(out)
     d.uses_cpulib = True
     d.emit(f"{o} = np.empty({sizes_code(d.env.of(out))}, {_dtype(out)})")
-    d.emit(f"call(cpulib.{routine}, {', '.join(args)}, {o})")
+    d.emit(f"launch(cpulib.{routine}, {', '.join(args)}, {o})")
     return BUFFER
 
 
 @rule(Scan, when=lambda op: op.compilable)
 def scan(d, node, o, a):
     """The loop in the driver: the step is a program of its own (``d.step_module``: a cached
-    module, compiled once however many steps run), called once per step with the step's
-    slices, the previous states and the constants; its outputs are copied into the stacked
-    outputs, its states fed back."""
+    module, compiled once however many steps run), launched once per step with the step's
+    slices, the previous states and the constants, and writing its outputs into the rows of
+    the stacked outputs (a recurrent one's row is the next step's state) or, for an output
+    kept last, into one of two buffers that take turns as the state."""
     op = node.op
     alias = d.step_module(op)
     if alias is None:
@@ -321,7 +322,7 @@ def scan(d, node, o, a):
     for k, v in enumerate(node.outputs):
         if not op.keep_last[k]:
             d.emit(f"{outs[k]} = {d.new_buffer(env.of(v), v.dtype)}")
-    # the states live in buffers of their own: a step's result replaces them
+    # the initial states in buffers of their own: the step writes into them
     states = []
     for j, init in enumerate(inits):
         state = f"{o}_h{j}"
@@ -347,6 +348,24 @@ def scan(d, node, o, a):
     d.emit(f"{o}_t = np.empty((), np.int64)")
     args.append(f"{o}_t")
     recurrent = [k for k, taps in enumerate(op.taps) if taps]
+    after = []  # lines after each step
+    for k, v in enumerate(node.outputs):
+        state = states[recurrent.index(k)] if k in recurrent else None
+        # the sizes of every step's outputs were checked before the loop
+        if op.keep_last[k]:  # (then recurrent) the step never writes the state it reads
+            d.emit(f"{state}_next = {d.new_buffer(env.of(v), v.dtype)}")
+            args.append(f"{state}_next")
+            after.append(f"{state}, {state}_next = {state}_next, {state}")
+        elif v.ndim > 1:
+            args.append(f"{outs[k]}[t]")
+            if state:
+                after.append(f"{state} = {outs[k]}[t]")
+        else:  # a row is a number in Numba: the step writes a 0-d array
+            d.emit(f"{o}_y{k} = np.empty((), {_dtype(v)})")
+            args.append(f"{o}_y{k}")
+            after.append(f"{outs[k]}[t] = {o}_y{k}[()]")
+            if state:
+                after.append(f"{state}[()] = {o}_y{k}[()]")
     variants = []
     for variant in ("serial", "parallel"):
         lines = Lines()
@@ -356,17 +375,9 @@ def scan(d, node, o, a):
                 if s.ndim == 1:
                     lines.add(f"{o}_x{k}[()] = {names[s]}[t]")
             lines.add(f"{o}_t[()] = t")
-            lines.add(f"r = call({alias}.run_{variant}, {', '.join(args)})")
-            for k, v in enumerate(node.outputs):
-                # the sizes of every step's outputs were checked before the loop
-                value, stacked = f"r[{k}]", not op.keep_last[k]
-                if stacked and v.ndim > 1:
-                    lines.add(f"call(cpulib.set_row, {outs[k]}, t, {value})")
-                elif stacked:
-                    lines.add(f"{outs[k]}[t] = {value}")
-                if k in recurrent:
-                    state = states[recurrent.index(k)]
-                    lines.add(f"{state} = {value}" if v.ndim - stacked > 0 else f"{state}[()] = {value}")
+            lines.add(f"launch({alias}.run_{variant}, {', '.join(args)})")
+            for line in after:
+                lines.add(line)
         variants.append(lines.lines)
     plan.add(*variants)
     for k in recurrent:

@@ -28,7 +28,7 @@ class CpuDriver:
 
     def __init__(self, program, inputs, updates, fastmath, single: bool, parallel_threshold: int, vector_math: bool, profile=False,
                  step=False):
-        self.plan = Plan(program, inputs, updates, CPU, step)
+        self.plan = Plan(program, inputs, updates, CPU, step, into=step)
         self.env = self.plan.env  # rules read sizes as d.env
         self.rules = CPU
         self.profile = profile
@@ -62,7 +62,7 @@ class CpuDriver:
     def copy_into(self, dst: str, src: str, sizes, dtype: str | None = None) -> None:
         if sizes:
             self.uses_cpulib = True
-            self.emit(f"call(cpulib.copy_into, {dst}, {src})")
+            self.emit(f"launch(cpulib.copy_into, {dst}, {src})")
         else:
             self.emit(f"{dst}[()] = {src}[()]")
 
@@ -89,7 +89,7 @@ class CpuDriver:
         if self.env.slices:
             lines.add("from symnet.codegen.cpulib import slice_length")
         if self.uses_cpulib or self.kernel_modules:
-            lines.add("from symnet.codegen.calls import call")
+            lines.add("from symnet.codegen.calls import call, launch")
         if self.kernel_modules:
             lines.add("from symnet.codegen.cache import kernel_module")
         lines.add("")
@@ -114,12 +114,17 @@ class CpuDriver:
         for variant, column in (("serial", 0), ("parallel", 1)):
             lines.add("")
             lines.add("")
-            lines.add(self.decorator(False))  # the kernels' own modules hold the prange loops
-            with lines.block(f"def run_{variant}({', '.join(self.plan.name(v) for v in params)}):"):
+            # the kernels' own modules hold the prange loops; a loop's step is only called
+            # by address from its loop's driver (symnet.codegen.calls)
+            lines.add(self.decorator(False, native_only=self.plan.step))
+            names = [self.plan.name(v) for v in params] + self.plan.destinations
+            with lines.block(f"def run_{variant}({', '.join(names)}):"):
                 for chunk in self.plan.body:
                     lines.extend(chunk[column])
         lines.add("")
         lines.add("")
+        if self.plan.step:
+            return lines.text()  # launched by its loop's driver only
         self.batch_loops(lines, params)
         self.entry(lines, params)
         return lines.text()
@@ -330,8 +335,8 @@ class CpuDriver:
         source = _kernel_module_text(constants, bodies, parallel, printer.uses_vecmath)
         alias = add_module(self.kernel_modules, source, "cpu", "_k")
         args = ", ".join([names[n] for n in dynamic] + [names[p] + ("[()]" if p in values else "") for p in order])
-        serial_call = [f"call({alias}.serial, {args})"]
-        parallel_call = [f"call({alias}.parallel, {args})"] if parallel else serial_call
+        serial_call = [f"launch({alias}.serial, {args})"]
+        parallel_call = [f"launch({alias}.parallel, {args})"] if parallel else serial_call
         self.plan.add(header + serial_call, header + parallel_call)
         return "\n".join(header) + "\n" + source  # for f.kernels: the nodes it computes, then its module
 
