@@ -22,11 +22,17 @@ class Config:
         self.cuda_fast_math: bool = os.environ.get("SYMNET_CUDA_FAST_MATH", "0") == "1"
         # Helper processes compiling a CPU driver's kernels while it compiles
         # (symnet/codegen/compile_pool.py); 0: everything compiles in this process.
-        self.compile_workers: int = int(os.environ.get("SYMNET_COMPILE_WORKERS", _default_workers()))
+        workers = os.environ.get("SYMNET_COMPILE_WORKERS", "")
+        if workers and not workers.isdigit():
+            raise ValueError(f"SYMNET_COMPILE_WORKERS must be a number of processes (0 for none), not {workers!r}")
+        self.compile_workers: int = int(workers) if workers else _default_workers()
 
 
 def _default_workers() -> int:
-    """A helper per core beyond the first, at most 3 (a driver launches a few dozen kernels)."""
+    """A helper per core beyond the first, at most 3 (a driver launches a few dozen kernels);
+    none on Windows, whose pipes ``select`` cannot wait on."""
+    if os.name == "nt":
+        return 0
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(0, min(3, cores - 1))
 

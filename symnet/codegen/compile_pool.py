@@ -176,6 +176,8 @@ class _Pool:
                     self.changed.release()
                     try:
                         dispatcher.compile(argtypes)
+                    except Exception:  # its own caller compiles it again and reports the error
+                        pass
                     finally:
                         self.changed.acquire()
                 else:
