@@ -26,6 +26,15 @@ class Config:
         if workers and not workers.isdigit():
             raise ValueError(f"SYMNET_COMPILE_WORKERS must be a number of processes (0 for none), not {workers!r}")
         self.compile_workers: int = int(workers) if workers else _default_workers()
+        # True: a call whose outputs or updates hold NaN or inf raises FloatingPointError
+        # naming the node they came from, and leaves shared variables as they were
+        # (symnet/nancheck.py). Read when a function is compiled; off, calls are not checked.
+        self.debug_nans: bool = os.environ.get("SYMNET_DEBUG_NANS", "0") == "1"
+
+    def codegen_settings(self) -> list:
+        """(name, value) of the settings that change generated code: part of a graph's
+        signature (the others only change how a call runs)."""
+        return sorted((k, v) for k, v in vars(self).items() if k not in ("compile_workers", "debug_nans"))
 
 
 def _default_workers() -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symnet import interp
+from symnet import interp, interrupts, nancheck
 from symnet.config import config
 from symnet.errors import ShapeError
 from symnet.graph import Constant, SharedVariable, Variable, graph_inputs
@@ -62,7 +62,7 @@ def function(inputs, outputs, updates=None, target=None, name=None) -> Function:
 
     fast = config.cuda_fast_math if target == "cuda" else config.fast_math
     start = time.perf_counter()
-    signature = graph_signature(inputs, outputs, updates, (target, single, sorted(vars(config).items())))
+    signature = graph_signature(inputs, outputs, updates, (target, single, config.codegen_settings()))
     signed = time.perf_counter() - start
     native = None if signature is None else codegen.recall_program(signature, inputs, target)
     if native is not None:
@@ -129,6 +129,7 @@ class Function:
         self._arity = len(inputs)
         self._shared = [v for v in graph_inputs(outputs + [new for _, new in updates]) if isinstance(v, SharedVariable)]
         self._entry = self._interpreted
+        self.debug_nans = config.debug_nans
         if native is not None:
             # what the driver takes after the inputs: shared arrays (read per call, set_value
             # may replace them) and array constants, each as an object with .container
@@ -198,7 +199,10 @@ class Function:
 
         driver = self.native.module.run_serial
         if not driver.signatures:
-            raise RuntimeError("call the function once before inspecting it (the types come from the call)")
+            # no call yet: the types the entry point passes for C-contiguous inputs
+            arrays = [np.empty((0,) * v.ndim, v.dtype) for v in self.inputs]
+            arrays += [p.container if isinstance(p, SharedVariable) else p.data for p in self.native.info.params[len(self.inputs) :]]
+            driver.compile(tuple(numba.typeof(a) for a in arrays))
         texts = []
         # the driver calls kernels and loop steps by address (symnet.codegen.calls): each is
         # a function of its own, shown after it
@@ -234,10 +238,32 @@ class Function:
         # compiled: the generated entry point, with checks of dtype and ndim inline and one
         # native call (sizes are checked there); a wrong argument count is a TypeError there
         try:
-            return self._entry(*args)
+            return self._checked(args) if self.debug_nans else self._entry(*args)
         except TypeError:
             self._check_count(args)
             raise
+
+    def _checked(self, args):
+        """A call under ``config.debug_nans``: results with NaN or inf raise
+        FloatingPointError, and the updated shared variables get their old values back."""
+        updated = [s for s, _ in self._updates]
+        before = [s.get_value() for s in updated]
+        results = self._entry(*args)
+        values = [results] if self.single else list(results)
+        values = [v.copy_to_host() if hasattr(v, "copy_to_host") else v for v in values]
+        bad = nancheck.first_non_finite(values + [s.get_value() for s in updated])
+        if bad is None:
+            return results
+        with interrupts.deferred():
+            for s, old in zip(updated, before):
+                np.copyto(s.container, old)  # in place: arrays taken with borrow=True see it too
+        arrays = [_check_argument(v, a.copy_to_host() if hasattr(a, "copy_to_host") else a, i) for i, (v, a) in enumerate(zip(self.inputs, args))]
+        state = {s: s.get_value() for s in self._shared}
+        n = len(values)
+        what = f"output {bad}" if bad < n else f"the update of {updated[bad - n].label()}"
+        where = nancheck.origin(self.graph, arrays, state, bad)
+        raise FloatingPointError(f"{self.name or 'function'}: {what} has non-finite values (debug_nans); {where}\n"
+                                 "  shared variables keep their values from before the call")
 
     def _check_count(self, args) -> None:
         if len(args) != self._arity:
@@ -267,8 +293,9 @@ class Function:
         for i, a in batched:
             if len(a) != n:
                 raise ShapeError(f"run_batches: input {i} ({self.inputs[i].label()}) has {len(a)} rows, input {batched[0][0]} has {n}")
-        if self.native is None or self.target == "cuda":
-            # the interpreter, and CUDA (a Python driver already: one launch sequence per batch)
+        if self.native is None or self.target == "cuda" or self.debug_nans:
+            # the interpreter, CUDA (a Python driver already: one launch sequence per batch),
+            # and checked calls (each batch is checked before the next one runs)
             per_batch = []
             for s in range(0, n, batch_size):
                 results = self(*(a[s : s + batch_size] if a.ndim else a for a in arrays))
@@ -332,8 +359,10 @@ class Function:
             if new.shape != s.type.shape:
                 raise ShapeError(f"update of {s.label()} computed shape {new.shape}, expected {s.type.shape}")
         # Commit only once everything is computed: a failed call updates nothing.
-        for (s, _), new in zip(self.graph.updates, results[n:]):
-            s.container = np.array(new, dtype=s.dtype)
+        new_values = [np.array(new, dtype=s.dtype) for (s, _), new in zip(self.graph.updates, results[n:])]
+        with interrupts.deferred():
+            for (s, _), new in zip(self.graph.updates, new_values):
+                s.container = new
         return results[:n]
 
 

@@ -11,6 +11,12 @@ from symnet.ops.elementwise import Elemwise
 
 def evaluate(outputs: list, env: dict) -> list:
     """Values of ``outputs`` given ``env``, a dict from root variables to arrays."""
+    env = evaluate_all(outputs, env)
+    return [value(v, env) for v in outputs]
+
+
+def evaluate_all(outputs: list, env: dict) -> dict:
+    """``env`` extended with the value of every variable that ``outputs`` depend on."""
     env = dict(env)
     for node in toposort(outputs):
         args = [value(v, env) for v in node.inputs]
@@ -23,7 +29,7 @@ def evaluate(outputs: list, env: dict) -> list:
         for v, r in zip(node.outputs, results):
             check_value(v, r, node)
             env[v] = r
-    return [value(v, env) for v in outputs]
+    return env
 
 
 def value(v: Variable, env: dict) -> np.ndarray:

@@ -114,6 +114,19 @@ def test_updates_read_old_values_on_the_device():
     assert (a.get_value(), b.get_value()) == (2.0, 3.0)
 
 
+@pytest.mark.parametrize("target", ["cuda", "cpu"])
+def test_sigmoid_and_its_losses_stay_finite_at_huge_logits(target, monkeypatch):
+    # sigmoid printed as 1/(1 + exp(-x)) overflowed: an OverflowError under the simulator
+    monkeypatch.setattr(sn.config, "fast_math", False)  # the cpu's libm spelling, as cuda's
+    z = sn.vector("z", dtype="float64")
+    t = sn.vector("t", dtype="float64")
+    loss = sn.sum(sn.nn.binary_crossentropy(sn.sigmoid(z), t))
+    outputs = [sn.sigmoid(z), loss, sn.grad(loss, z), sn.grad(sn.sum(sn.sigmoid(z)), z)]
+    args = np.array([-1000.0, -30.0, 0.0, 30.0, 1000.0]), np.full(5, 0.25)
+    for got, want in zip(sn.function([z, t], outputs, target=target)(*args), sn.function([z, t], outputs, target="interp")(*args)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-300)
+
+
 def test_source_shows_cuda_kernels_and_the_driver():
     x = sn.matrix("x")
     f = sn.function([x], sn.sum(sn.exp(x) * 2 + 1, axis=0), target="cuda")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from symnet.codegen import cache
-from symnet import diskcache
+from symnet import diskcache, interrupts
 from symnet.errors import ShapeError
 
 CPU_FASTMATH = frozenset({"contract"})  # LLVM may fuse multiply-adds, nothing else
@@ -183,7 +183,8 @@ class CudaProgram(NativeProgram):
             arrays = [convert(k, a) for k, a in enumerate(args)]
             arrays += [device(p, written) for p, written in state]
             try:
-                return run(*arrays)
+                with interrupts.deferred():  # a Python driver: Ctrl-C waits for its last launch
+                    return run(*arrays)
             except ValueError as error:
                 raise failure(error) from None
 

@@ -5,6 +5,7 @@ with Keras' ``compile``/``fit``/``predict``/``evaluate``, and saving as JSON + `
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 
@@ -220,28 +221,37 @@ class Sequential:
         rows[-1] = n - batch_size * (batches - 1)
         # the batch loop runs natively: one call per epoch, or per ~1/20 of it for the bar
         per_call = batches if verbose != 1 else max(1, batches // 20)
-        for epoch in range(epochs):
-            # one gather per epoch: every batch is then a contiguous slice, passed without a copy
-            order = self.rng.permutation(n) if shuffle else slice(None)
-            xs, ys = x[order], y[order]
-            totals = np.zeros(len(names))
-            bar = _progress(batches, f"Epoch {epoch + 1}/{epochs}", verbose)
-            for first in range(0, batches, per_call):
-                part = slice(first * batch_size, (first + per_call) * batch_size)
-                values = step.run_batches(xs[part], ys[part], batch_size=batch_size)
-                totals += [float(np.dot(v.astype(np.float64), rows[first : first + per_call])) for v in values]
+        bar, epoch = None, 0
+        try:
+            for epoch in range(epochs):
+                # one gather per epoch: every batch is then a contiguous slice, passed without a copy
+                order = self.rng.permutation(n) if shuffle else slice(None)
+                xs, ys = x[order], y[order]
+                totals = np.zeros(len(names))
+                bar = _progress(batches, f"Epoch {epoch + 1}/{epochs}", verbose)
+                for first in range(0, batches, per_call):
+                    part = slice(first * batch_size, (first + per_call) * batch_size)
+                    values = step.run_batches(xs[part], ys[part], batch_size=batch_size)
+                    totals += [float(np.dot(v.astype(np.float64), rows[first : first + per_call])) for v in values]
+                    if bar is not None:
+                        bar.update(len(values[0]))
+                logs = {name: total / n for name, total in zip(names, totals)}
+                if validation_data is not None:
+                    logs.update({f"val_{k}": float(v) for k, v in zip(names, self.evaluate_function(vx, vy))})
                 if bar is not None:
-                    bar.update(len(values[0]))
-            logs = {name: total / n for name, total in zip(names, totals)}
-            if validation_data is not None:
-                logs.update({f"val_{k}": float(v) for k, v in zip(names, self.evaluate_function(vx, vy))})
+                    bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
+                    bar.close()
+                for cb in cbs:
+                    cb.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+        except KeyboardInterrupt:
+            # a native call is never cut short, so every weight is as after some whole batch
             if bar is not None:
-                bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
                 bar.close()
-            for cb in cbs:
-                cb.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
+            warnings.warn(f"fit: interrupted in epoch {epoch + 1}/{epochs}; the history has the "
+                          f"{len(history.epoch)} epochs that finished, the weights are those after the last whole batch",
+                          stacklevel=2)
         for cb in cbs:
             cb.on_train_end()
         return history

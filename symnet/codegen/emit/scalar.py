@@ -102,7 +102,9 @@ class ScalarPrinter(PythonCodePrinter):
         one, zero = self.number(1), self.number(0)
         match expr.func:
             case f if f is sigmoid:
-                return f"({one}/({one} + math.exp(-({a}))))"
+                # exp(-|a|) never overflows (the CUDA simulator's math.exp raises where it would)
+                e = f"math.exp(-abs({a}))"
+                return f"(({one} if {a} >= {zero} else {e})/({one} + {e}))"
             case f if f is softplus:
                 return f"(max({a}, {zero}) + math.log1p(math.exp(-abs({a}))))"
             case f if f is relu:
