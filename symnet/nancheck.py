@@ -9,13 +9,15 @@ from symnet import interp
 from symnet.graph import Constant
 
 
+def non_finite(value) -> bool:
+    """Whether ``value`` is a float array with a NaN or inf."""
+    value = np.asarray(value)
+    return value.dtype.kind in "fc" and not np.isfinite(value).all()
+
+
 def first_non_finite(values: list) -> int | None:
     """The position of the first float array in ``values`` with a NaN or inf, or None."""
-    for k, v in enumerate(values):
-        v = np.asarray(v)
-        if v.dtype.kind in "fc" and not np.isfinite(v).all():
-            return k
-    return None
+    return next((k for k, v in enumerate(values) if non_finite(v)), None)
 
 
 def _kind(value) -> str:
@@ -31,12 +33,12 @@ def origin(graph, arrays: list, state: dict, bad: int) -> str:
     with np.errstate(all="ignore"):
         env = interp.evaluate_all(graph.results, env)
     v = graph.results[bad]
-    if first_non_finite([env[v]]) is None:
+    if not non_finite(env[v]):
         return ("the reference interpreter computes it finite on the same inputs: the compiled "
                 "code differs there (try SYMNET_FAST_MATH=0)")
     while v.owner is not None:
         node = v.owner
-        upstream = [u for u in node.inputs if not isinstance(u, Constant) and first_non_finite([env[u]]) is not None]
+        upstream = [u for u in node.inputs if not isinstance(u, Constant) and non_finite(env[u])]
         if not upstream:
             inputs = ", ".join(f"{u.label()} in [{_range(env[u])}]" for u in dict.fromkeys(node.inputs) if np.asarray(env[u]).dtype.kind in "fiub")
             return f"{_kind(env[v])} first appeared in the output of {node.where()}\n  its inputs: {inputs}"
