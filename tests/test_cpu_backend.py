@@ -465,3 +465,14 @@ def test_a_permuting_dimshuffle_copies_any_layout(shape, order):
     for a in (data, np.asfortranarray(data), data[..., ::-1]):
         want = np.expand_dims(np.transpose(a, [k for k in order if k != "x"]), [j for j, k in enumerate(order) if k == "x"])
         np.testing.assert_array_equal(f(a), want)
+
+
+def test_an_axis_of_size_one_dropped_and_added_again_stays_an_array():
+    # found by the long fuzz: dimshuffle{x} of a keepdims sum printed as s[0][None], a scalar
+    # indexed in Numba; the gradient of a broadcast sum makes this node
+    from symnet.expr import dimshuffle
+
+    x = sn.vector("x", "float64")
+    s = sn.sum(x * 2, axis=0, keepdims=True)
+    assert_backends_agree([x], [dimshuffle(s, "x") * 3, s + 1], [np.arange(3.0)])
+    check_grad(lambda v: sn.tanh(sn.sum(v, axis=0, keepdims=True) + v), [np.arange(3.0)], target="cpu")

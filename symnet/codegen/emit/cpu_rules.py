@@ -123,8 +123,8 @@ def _dimshuffle_view(order, x: str, ndim: int) -> str | None:
     """A view for drops, new axes and 2-d transposes; None for other permutations."""
     kept = [k for k in order if k != "x"]
     dropped = [k for k in range(ndim) if k not in kept]
-    if not order:
-        return None  # x[0] of a 1-d array is a scalar in Numba, not a 0-d array
+    if not kept and ndim:
+        return None  # x[0] of a 1-d array is a scalar in Numba, not a 0-d array: no view of it
     code = x
     if dropped:
         code = f"{code}[{', '.join('0' if k in dropped else ':' for k in range(ndim))}]"
