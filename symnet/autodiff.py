@@ -20,8 +20,10 @@ def grad(cost, wrt, disconnected: str = "raise"):
     if disconnected not in ("raise", "zero"):
         raise ValueError(f"disconnected must be 'raise' or 'zero', not {disconnected!r}")
     single = isinstance(wrt, Variable)
+    if not single and not isinstance(wrt, (list, tuple)):
+        raise TypeError(f"grad: wrt must be a variable or a list of them, got {wrt!r}")
     wrt_list = [wrt] if single else list(wrt)
-    cost = T.as_tensor(cost)
+    cost = T.as_tensor(cost, what="grad: cost")
     if cost.ndim != 0:
         raise TypeError(f"grad needs a scalar cost, got {cost.type} (take .sum() or .mean() first)")
     if not is_float(cost.dtype):

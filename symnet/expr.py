@@ -72,11 +72,14 @@ def shared(value, name=None) -> SharedVariable:
     return SharedVariable(value, name)
 
 
-def as_tensor(value, like: Variable | None = None) -> Variable:
+def as_tensor(value, like: Variable | None = None, what: str = "a value") -> Variable:
     """A Variable for ``value``; Python numbers take the dtype of ``like`` where their kind
-    fits (NumPy's weak-scalar rule: ``x_float32 * 2.0`` stays float32)."""
+    fits (NumPy's weak-scalar rule: ``x_float32 * 2.0`` stays float32). ``what`` names the
+    argument in the error for something that is neither an expression nor numbers."""
     if isinstance(value, Variable):
         return value
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"{what} must be a symbolic expression or numbers, got {value!r}")
     if isinstance(value, (bool, np.bool_)):
         return Constant(value, "bool")
     if isinstance(value, numbers.Integral):

@@ -49,7 +49,7 @@ def function(inputs, outputs, updates=None, target=None, name=None) -> Function:
         raise ValueError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
     inputs = _check_inputs(inputs)
     single = not isinstance(outputs, (list, tuple))
-    outputs = [as_tensor(o) for o in ([outputs] if single else outputs)]
+    outputs = [as_tensor(o, what=f"output {k}") for k, o in enumerate([outputs] if single else outputs)]
     updates = _check_updates(updates)
     _check_closed(inputs, outputs + [new for _, new in updates])
 
@@ -367,7 +367,7 @@ class Function:
 
 
 def _check_inputs(inputs) -> list:
-    if isinstance(inputs, Variable):
+    if isinstance(inputs, Variable) or not isinstance(inputs, (list, tuple)):
         raise TypeError("inputs must be a list of symbolic variables, e.g. [x]")
     inputs = list(inputs)
     for v in inputs:
@@ -389,13 +389,15 @@ def _check_updates(updates) -> list:
     pairs = list(updates.items() if isinstance(updates, dict) else updates)
     out, seen = [], set()
     for pair in pairs:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise TypeError(f"updates must be (shared_variable, new_expression) pairs, got {pair!r}")
         shared, new = pair
         if not isinstance(shared, SharedVariable):
             raise TypeError(f"update target {getattr(shared, 'label', lambda: shared)()} is not a shared variable")
         if shared in seen:
             raise ValueError(f"shared variable {shared.label()} is updated twice")
         seen.add(shared)
-        new = as_tensor(new, shared)
+        new = as_tensor(new, shared, what=f"the update of {shared.label()}")
         if new.dtype != shared.dtype:
             raise TypeError(
                 f"update of {shared.label()} ({shared.dtype}) has dtype {new.dtype}; "

@@ -218,6 +218,9 @@ class SharedVariable(Variable):
 
     def __init__(self, value, name=None):
         array = np.array(value)
+        if array.dtype.kind not in "biuf":
+            label = f" {name}" if name else ""
+            raise TypeError(f"shared variable{label}: its value must be numbers, got {type(value).__name__} {value!r:.60}")
         if array.dtype.kind == "f" and array.dtype.itemsize < 4:
             array = array.astype(np.float32)
         if array.dtype.kind == "i" and array.dtype.itemsize < 4:

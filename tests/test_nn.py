@@ -82,7 +82,7 @@ def test_loading_refuses_unknown_layers_and_wrong_shapes(churn_model, tmp_path):
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda m, X, y: m.fit(X[:, :10], y, verbose=0), r"examples of shape \(11,\), got x of shape \(400, 10\)"),
+        (lambda m, X, y: m.fit(X[:, :10], y, verbose=0), r"examples of shape \(11,\) \(x of shape \(None, 11\)\), got x of shape \(400, 10\)"),
         (lambda m, X, y: m.fit(X, y[:-1], verbose=0), "x has 400 rows but y has 399"),
         (lambda m, X, y: m.fit(X, y, batch_size=0, verbose=0), "batch_size must be a positive integer, got 0"),
         (lambda m, X, y: m.predict(np.where(X > 2, np.nan, X)), "x has nan or inf values"),

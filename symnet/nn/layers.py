@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import numbers
+
 import numpy as np
 
 import symnet as sn
@@ -35,6 +37,14 @@ def activation(name):
         raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)} or pass a function of an expression")
     return ACTIVATIONS[name]
 
+
+
+def positive_int(value, what: str) -> int:
+    """``value`` as an int, or a ValueError naming ``what`` (a float like 2.0 is accepted)."""
+    whole = isinstance(value, numbers.Integral) or (isinstance(value, numbers.Real) and float(value).is_integer())
+    if isinstance(value, bool) or not whole or value < 1:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}")
+    return int(value)
 
 class Layer:
     """Base layer. ``build(input_shape)`` creates the weights for a per-example input shape
@@ -94,9 +104,7 @@ class Dense(Layer):
     def __init__(self, units: int, activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
-        if int(units) < 1:
-            raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
-        self.units, self.use_bias = int(units), bool(use_bias)
+        self.units, self.use_bias = positive_int(units, "Dense: units"), bool(use_bias)
         self.activation_name = activation
         self.activation = globals()["activation"](activation)
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
@@ -216,9 +224,7 @@ class Conv2D(Layer):
     def __init__(self, filters: int, kernel_size, strides=(1, 1), padding: str = "valid", activation=None,
                  use_bias: bool = True, kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
-        if int(filters) < 1:
-            raise ValueError(f"Conv2D: filters must be a positive integer, got {filters!r}")
-        self.filters, self.use_bias = int(filters), bool(use_bias)
+        self.filters, self.use_bias = positive_int(filters, "Conv2D: filters"), bool(use_bias)
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2D")
         self.strides = _pair(strides, "strides", "Conv2D")
         if padding not in ("valid", "same"):
@@ -331,9 +337,8 @@ class _Recurrent(Layer):
                  use_bias: bool = True, kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
-        if int(units) < 1:
-            raise ValueError(f"{type(self).__name__}: units must be a positive integer, got {units!r}")
-        self.units, self.use_bias, self.return_sequences = int(units), bool(use_bias), bool(return_sequences)
+        self.units = positive_int(units, f"{type(self).__name__}: units")
+        self.use_bias, self.return_sequences = bool(use_bias), bool(return_sequences)
         self.go_backwards = bool(go_backwards)
         self.activation_name = activation
         self.activation = globals()["activation"](activation)

@@ -5,7 +5,9 @@ with Keras' ``compile``/``fit``/``predict``/``evaluate``, and saving as JSON + `
 from __future__ import annotations
 
 import json
+import os
 import warnings
+import zipfile
 
 import numpy as np
 
@@ -156,18 +158,19 @@ class Sequential:
 
     # -- data checks -------------------------------------------------------------------------
     def _check_x(self, x, what: str) -> np.ndarray:
-        x = np.ascontiguousarray(x, dtype=sn.config.floatX)
+        x = np.ascontiguousarray(_rows(x, "x", what, sn.config.floatX))
         if self.input_shape is None:
             self.input_shape = x.shape[1:]
             self._build()
         if not _fits(x.shape[1:], self.input_shape):
-            raise ValueError(f"{what}: the model takes examples of shape {tuple(self.input_shape)}, got x of shape {x.shape}")
+            raise ValueError(f"{what}: the model takes examples of shape {tuple(self.input_shape)} (x of shape "
+                             f"{(None, *self.input_shape)}), got x of shape {x.shape}")
         if not np.isfinite(x).all():
             raise ValueError(f"{what}: x has nan or inf values (first at row {int(np.argwhere(~np.isfinite(x))[0][0])})")
         return x
 
     def _check_y(self, y, n: int, what: str) -> np.ndarray:
-        y = np.asarray(y)
+        y = _rows(y, "y", what)
         if len(y) != n:
             raise ValueError(f"{what}: x has {n} rows but y has {len(y)}")
         if self.loss_name == "sparse_categorical_crossentropy":
@@ -207,6 +210,8 @@ class Sequential:
             raise ValueError("fit: no training rows")
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"fit: batch_size must be a positive integer, got {batch_size!r}")
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
         step = self.train_function
         names = ["loss", *self.metrics]
         history = callbacks_module.History()
@@ -308,7 +313,15 @@ class Sequential:
 def load_model(path) -> Sequential:
     """A model saved by ``model.save``: layers rebuilt from the JSON, weights checked and set.
     Compile it again to train or evaluate; ``predict`` works at once."""
-    with np.load(path, allow_pickle=False) as data:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"load_model: path must be a file name, got {path!r}")
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (ValueError, EOFError, zipfile.BadZipFile):
+        raise ValueError(f"{path} is not a symnet model file (not a NumPy .npz archive)") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path} is not a symnet model file (a single array, not an .npz archive)")
+    with data:
         if "config" not in data.files:
             raise ValueError(f"{path} is not a symnet model file (no architecture record)")
         config = json.loads(str(data["config"]))
@@ -344,3 +357,18 @@ def _progress(total: int, description: str, verbose: int):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=description, unit="batch", leave=True)
+
+
+def _rows(value, name: str, what: str, dtype=None) -> np.ndarray:
+    """``value`` as an array with a leading axis of rows, or an error naming it."""
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"{what}: {name} must be an array of examples, got {value!r}")
+    try:
+        array = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{what}: {name} must be an array of numbers ({e})") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{what}: {name} must be an array of numbers, got {array.dtype}")
+    if array.ndim == 0:
+        raise ValueError(f"{what}: {name} must have a leading axis of examples, got a scalar")
+    return array

@@ -418,10 +418,12 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     step; returns ``(outputs, updates)``. See docs/guide.md, "Loops"."""
     from symnet import expr as T
 
+    if not callable(fn):
+        raise TypeError(f"scan: fn must be a function of the step's values, got {fn!r}")
     label = name or getattr(fn, "__name__", "scan")
     seqs = [_sequence(s, go_backwards) for s in _as_list(sequences)]
     infos = _as_list(outputs_info)
-    non_seqs = [T.as_tensor(v) for v in _as_list(non_sequences)]
+    non_seqs = [T.as_tensor(v, what=f"scan: non_sequences[{k}]") for k, v in enumerate(_as_list(non_sequences))]
     if n_steps is not None:
         if isinstance(n_steps, numbers.Integral) and not isinstance(n_steps, bool):
             if n_steps < 0:
@@ -476,7 +478,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     args = inner_seqs + [p for ps in inner_taps for p in ps] + inner_non_seqs
     returned = fn(*args)
     outs, updates = _outputs_and_updates(returned)
-    outs = [T.as_tensor(o) for o in outs]
+    outs = [T.as_tensor(o, what=f"scan: output {k} of {label}") for k, o in enumerate(outs)]
     if infos and len(infos) != len(outs):
         raise ValueError(f"scan: fn returned {len(outs)} outputs but outputs_info has {len(infos)} entries")
     if not infos:
