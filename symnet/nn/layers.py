@@ -3,9 +3,8 @@ to a graph expression; ``config()`` is what ``model.save`` writes to rebuild it.
 
 from __future__ import annotations
 
-import re
-
 import numbers
+import re
 
 import numpy as np
 
@@ -38,13 +37,13 @@ def activation(name):
     return ACTIVATIONS[name]
 
 
-
 def positive_int(value, what: str) -> int:
     """``value`` as an int, or a ValueError naming ``what`` (a float like 2.0 is accepted)."""
     whole = isinstance(value, numbers.Integral) or (isinstance(value, numbers.Real) and float(value).is_integer())
     if isinstance(value, bool) or not whole or value < 1:
         raise ValueError(f"{what} must be a positive integer, got {value!r}")
     return int(value)
+
 
 class Layer:
     """Base layer. ``build(input_shape)`` creates the weights for a per-example input shape
