@@ -145,3 +145,12 @@ def test_bad_predict_and_weights(tmp_path):
     np.savez(tmp_path / "other.npz", a=np.ones(3))
     with pytest.raises(ValueError, match="no architecture record"):
         nn.load_model(tmp_path / "other.npz")
+
+
+@pytest.mark.parametrize("target", ["interp", "cpu"])
+def test_a_result_too_large_to_allocate_is_a_memory_error_that_updates_nothing(target):
+    # a broadcast view of 2**40 rows costs nothing to pass; x @ w would need 8 TiB
+    before = w.get_value()
+    with pytest.raises(MemoryError):
+        F[target](np.broadcast_to(np.ones(3), (2**40, 3)))
+    np.testing.assert_array_equal(w.get_value(), before)
