@@ -367,7 +367,7 @@ class Function:
 
 
 def _check_inputs(inputs) -> list:
-    if isinstance(inputs, Variable) or not isinstance(inputs, (list, tuple)):
+    if not isinstance(inputs, (list, tuple)):  # a lone variable too
         raise TypeError("inputs must be a list of symbolic variables, e.g. [x]")
     inputs = list(inputs)
     for v in inputs:
