@@ -10,7 +10,14 @@ from symnet import nn
 x = sn.matrix("x", "float64")
 w = sn.shared(np.linspace(-1, 1, 3), name="w")
 cost = sn.sum(sn.tanh(x @ w))
-F = {target: sn.function([x], cost, updates=[(w, w - 0.1 * sn.grad(cost, w))], target=target) for target in ("interp", "cpu")}
+
+
+@pytest.fixture(scope="module")
+def F():
+    """Compiled on first use, not at collection: every xdist worker collects this module."""
+    return {target: sn.function([x], cost, updates=[(w, w - 0.1 * sn.grad(cost, w))], target=target) for target in ("interp", "cpu")}
+
+
 MODEL = nn.Sequential([nn.Dense(2, input_shape=(3,))])
 MODEL.compile(optimizer="sgd", loss="mse")
 X, Y = np.ones((4, 3)), np.ones((4, 2))
@@ -83,7 +90,7 @@ CALLS = [
 
 @pytest.mark.parametrize("target", ["interp", "cpu"])
 @pytest.mark.parametrize("label, args, error, message", CALLS, ids=[c[0] for c in CALLS])
-def test_bad_calls_raise_a_typed_error_and_update_nothing(target, label, args, error, message):
+def test_bad_calls_raise_a_typed_error_and_update_nothing(F, target, label, args, error, message):
     before = w.get_value()
     with pytest.raises(error, match=message):
         F[target](*args)
@@ -91,7 +98,7 @@ def test_bad_calls_raise_a_typed_error_and_update_nothing(target, label, args, e
 
 
 @pytest.mark.parametrize("target", ["interp", "cpu"])
-def test_awkward_but_valid_arrays_are_accepted(target):
+def test_awkward_but_valid_arrays_are_accepted(F, target):
     """Non-contiguous, read-only, empty and NaN inputs are values, not errors; a call updates w."""
     strided = np.ones((2, 6))[:, ::2]
     for value in (strided, _read_only(), np.zeros((0, 3)), np.full((2, 3), np.nan), np.ones((3, 2)).T):
@@ -148,7 +155,7 @@ def test_bad_predict_and_weights(tmp_path):
 
 
 @pytest.mark.parametrize("target", ["interp", "cpu"])
-def test_a_result_too_large_to_allocate_is_a_memory_error_that_updates_nothing(target):
+def test_a_result_too_large_to_allocate_is_a_memory_error_that_updates_nothing(F, target):
     # a broadcast view of 2**40 rows costs nothing to pass; x @ w would need 8 TiB
     before = w.get_value()
     with pytest.raises(MemoryError):
