@@ -43,29 +43,37 @@ _keep_freed_memory()
 
 from symnet.autodiff import grad  # noqa: E402
 from symnet.config import config
-from symnet.errors import DisconnectedInputError, FallbackWarning, ShapeError
+from symnet.errors import DisconnectedInputError, FallbackWarning, ShapeError, UnusedInputError
 from symnet.function import Function, function
 from symnet.graph import Constant, SharedVariable, Variable
 from symnet.bench import bench, profile
 from symnet.printing import debugprint, to_dot
 from symnet.expr import (
     abs,
+    alloc,
+    arange,
     argmax,
     as_tensor,
     avg_pool2d,
     cast,
+    ceil,
     clip,
+    clone_replace,
     concatenate,
     constant,
     conv2d,
     cos,
+    dimshuffle,
     dot,
     elementwise,
     elu,
     eq,
     erf,
     exp,
+    flatten,
     expm1,
+    floor,
+    floor_div,
     gelu,
     leaky_relu,
     log,
@@ -80,14 +88,19 @@ from symnet.expr import (
     mean,
     min,
     minimum,
+    mod,
     neq,
+    norm,
     one_hot,
+    ones,
     ones_like,
     RandomStream,
     relu,
     reshape,
+    round,
     scalar,
     shared,
+    sign,
     sigmoid,
     sin,
     softmax,
@@ -105,6 +118,7 @@ from symnet.expr import (
     transpose,
     vector,
     where,
+    zeros,
     zeros_like,
 )
 from symnet.ops.scan import scan

@@ -91,7 +91,7 @@ def bench(f, *args, repeat: int | None = None, warmup: int | None = None, interp
         import symnet as sn
 
         graph = f.graph
-        reference = sn.function(graph.inputs, graph.outputs, target="interp")
+        reference = sn.function(graph.inputs, graph.outputs, target="interp", on_unused_input="ignore")
         result.interp_median = statistics.median(timeit(lambda: reference(*args), max(3, repeat // 2), 1, block=0.05))
     return result
 

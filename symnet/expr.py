@@ -10,22 +10,14 @@ import numpy as np
 
 from symnet.config import config
 from symnet.errors import ShapeError
-from symnet.graph import Constant, SharedVariable, Variable
+from symnet.graph import Constant, SharedVariable, Variable, clone
 from symnet.ops import elementwise as ew
 from symnet.ops.conv import Conv2d, Pool2d
 from symnet.ops.linalg import Matmul
 from symnet.ops.nnet import LogSoftmax, OneHot, Softmax
 from symnet.ops.reduction import Argmax, Reduce, ShapeI
-from symnet.ops.shape import (
-    BroadcastLike,
-    Concatenate,
-    DimShuffle,
-    Reshape,
-    StopGradient,
-    Subtensor,
-    Take,
-    TakeAlongAxis,
-)
+from symnet.ops.shape import BroadcastLike, Concatenate, DimShuffle, Dynamic, Empty, Reshape, StopGradient
+from symnet.ops.indexing import ARange, Subtensor, Take, TakeAlongAxis
 from symnet.tensor_type import TensorType, is_float, normalize_dtype
 
 # -- inputs, constants, state ------------------------------------------------------------------
@@ -119,6 +111,8 @@ eq = _binary(ew.eq)
 neq = _binary(ew.neq)
 maximum = _binary(ew.maximum)
 minimum = _binary(ew.minimum)
+floor_div = _binary(ew.floor_div)  # a // b
+mod = _binary(ew.mod)  # a % b, with the sign of b (NumPy's remainder)
 
 
 def power(a, b):
@@ -171,6 +165,33 @@ zeros_like = _unary(ew.zeros_like)
 ones_like = _unary(ew.ones_like)
 
 
+sign = _unary(ew.sign)
+
+
+def _integral(op):
+    """An op that leaves integers as they are (NumPy keeps their dtype too)."""
+
+    def build(x):
+        x = as_tensor(x)
+        return x if not is_float(x.dtype) else op(x)
+
+    build.__name__ = op.name
+    return build
+
+
+floor = _integral(ew.floor)
+ceil = _integral(ew.ceil)
+_ROUNDINGS = {"half_to_even": _integral(ew.round_half_even), "half_away_from_zero": _integral(ew.round_half_away)}
+
+
+def round(x, mode: str = "half_to_even"):
+    """The nearest integer (same dtype); halves go to the even one as in NumPy, or away from
+    zero with ``mode="half_away_from_zero"`` (Theano's two modes)."""
+    if mode not in _ROUNDINGS:
+        raise ValueError(f"round: mode must be 'half_to_even' or 'half_away_from_zero', got {mode!r}")
+    return _ROUNDINGS[mode](x)
+
+
 def leaky_relu(x, alpha: float = 0.01):
     return ew.leaky_relu(alpha)(as_tensor(x))
 
@@ -201,6 +222,26 @@ def elementwise(fn: Callable, name: str = "elementwise") -> Callable:
     apply.__name__ = name
     apply.op = op
     return apply
+
+
+def clone_replace(outputs, replace=None):
+    """``outputs`` (one expression or a list) rebuilt with each variable of ``replace``
+    (``{variable: expression}`` or pairs) swapped for its expression; the originals are
+    left as they are (Theano's ``clone_replace``)."""
+    single = not isinstance(outputs, (list, tuple))
+    outs = [as_tensor(o, what="an output of clone_replace") for o in ([outputs] if single else outputs)]
+    pairs = list((replace or {}).items() if isinstance(replace, dict) or replace is None else replace)
+    swap = {}
+    for pair in pairs:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or not isinstance(pair[0], Variable):
+            raise TypeError(f"clone_replace: replace must map symbolic variables to expressions, got {pair!r}")
+        var, value = pair
+        new = as_tensor(value, var, what=f"the replacement of {var.label()}")
+        if new.ndim != var.ndim:
+            raise TypeError(f"clone_replace: {var.label()} is {var.type} but its replacement is {new.type}")
+        swap[var] = new
+    cloned = clone(outs, swap)
+    return cloned[0] if single else cloned
 
 
 def stop_gradient(x):
@@ -290,10 +331,6 @@ def shape_i(x, i: int):
 # -- shapes ---------------------------------------------------------------------------------------
 
 
-def dimshuffle(x, *order):
-    return DimShuffle(tuple(order))(as_tensor(x))
-
-
 def transpose(x, *axes):
     x = as_tensor(x)
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
@@ -327,12 +364,46 @@ def squeeze(x, axes: Sequence[int]):
 
 
 def reshape(x, *shape):
+    """x with ``shape`` (ints or integer scalars such as ``y.shape[0]``; one -1 at most)."""
     x = as_tensor(x)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    if any(isinstance(s, Variable) for s in shape):
-        raise TypeError("reshape takes int sizes (and at most one -1); symbolic sizes are not supported yet")
-    return Reshape(tuple(int(s) for s in shape))(x)
+    bounds: list = []
+    spec = tuple(_bound(s, bounds, "a reshape size") for s in shape)
+    return Reshape(spec)(x, *bounds)
+
+
+def flatten(x, ndim: int = 1):
+    """x with its first ``ndim - 1`` axes kept and the others joined into one (Theano's)."""
+    x = as_tensor(x)
+    if isinstance(ndim, bool) or not isinstance(ndim, numbers.Integral) or not 1 <= ndim <= builtins.max(x.ndim, 1):
+        raise ValueError(f"flatten: ndim must be between 1 and {builtins.max(x.ndim, 1)} for a {x.ndim}-d tensor, got {ndim!r}")
+    return reshape(x, tuple(shape_i(x, a) for a in range(ndim - 1)) + (-1,))
+
+
+def dimshuffle(x, *pattern):
+    """Theano's dimshuffle: ``pattern`` lists input axes in their new order and 'x' for new
+    broadcastable axes; axes left out must have size 1 (``x.dimshuffle(0, 'x', 1)``)."""
+    x = as_tensor(x)
+    if len(pattern) == 1 and isinstance(pattern[0], (tuple, list)):
+        pattern = tuple(pattern[0])
+    if any(not (p == "x" or (isinstance(p, numbers.Integral) and not isinstance(p, bool))) for p in pattern):
+        raise TypeError(f"dimshuffle: the pattern holds axis numbers and 'x', got {pattern!r}")
+    return DimShuffle(tuple(p if p == "x" else int(p) for p in pattern))(x)
+
+
+def norm(x, L=2, axis=None, keepdims=False):
+    """The L-norm over ``axis`` (all axes by default): L=1, 2, any p > 0, or inf (max |x|)."""
+    x = as_tensor(x)
+    if L == 1:
+        return sum(abs(x), axis, keepdims)
+    if L == 2:
+        return sqrt(sum(square(x), axis, keepdims))
+    if L == np.inf:
+        return max(abs(x), axis, keepdims)
+    if not isinstance(L, numbers.Real) or isinstance(L, bool) or not L > 0:
+        raise ValueError(f"norm: L must be a positive number or inf, got {L!r}")
+    return power(sum(power(abs(x), L), axis, keepdims), 1.0 / L)
 
 
 def broadcast_like(x, ref):
@@ -374,12 +445,129 @@ def dot(a, b):
 
 def getitem(x, index):
     x = as_tensor(x)
-    if isinstance(index, Variable) or (isinstance(index, (list, np.ndarray)) and np.asarray(index).dtype.kind == "i"):
+    if isinstance(index, Variable) or _is_int_array(index):
         return Take(0)(x, as_tensor(index))
-    return Subtensor(_index_spec(x, index if isinstance(index, tuple) else (index,)))(x)
+    index = index if isinstance(index, tuple) else (index,)
+    if builtins.any(isinstance(e, Variable) and e.ndim > 0 or _is_int_array(e) for e in index):
+        return _advanced_index(x, index)
+    bounds: list = []
+    spec = _index_spec(x, index, bounds)
+    return Subtensor(spec)(x, *bounds)
 
 
-def _index_spec(x, index: tuple) -> tuple:
+def _is_int_array(e) -> bool:
+    return isinstance(e, (list, np.ndarray)) and np.asarray(e).dtype.kind in "iu"
+
+
+def _advanced_index(x, index: tuple):
+    """NumPy's indexing by integer arrays in one run of adjacent axes (``p[sn.arange(n), y]``,
+    ``x[:, rows, cols]``): the run's axes are joined into one and picked by one flat index,
+    so the gather and its gradient are ``take``'s. Ints in the run broadcast like 0-d arrays."""
+    if builtins.sum(e is Ellipsis for e in index) > 1:
+        raise IndexError("an index can only have a single ellipsis")
+    if builtins.any(e is None for e in index):
+        raise NotImplementedError("indexing by integer arrays together with None (a new axis) is not supported; "
+                                  "index first, then add the axis with sn.expand_dims")
+    filled = []
+    for e in index:
+        filled.extend([slice(None)] * (x.ndim - len(index) + 1) if e is Ellipsis else [e])
+    if len(filled) > x.ndim:
+        raise IndexError(f"too many indices ({len(filled)}) for a {x.ndim}-d tensor")
+    picked = [k for k, e in enumerate(filled) if not isinstance(e, slice)]
+    first, last = picked[0], picked[-1]
+    if len(picked) != last - first + 1:
+        raise NotImplementedError(
+            "integer arrays (and ints among them) must index adjacent axes, as in x[a, b] or x[:, a, b]; "
+            "a slice between them moves the picked axes first in NumPy, which symnet does not do: transpose first"
+        )
+    arrays = []
+    for e in filled[first : last + 1]:
+        v = as_tensor(e)
+        if v.dtype == "bool":
+            raise NotImplementedError("indexing by a boolean mask has a data-dependent size; use sn.where(mask, x, 0) instead")
+        if not v.dtype.startswith("int"):
+            raise TypeError(f"indices must be integers, got {v.type}")
+        arrays.append(cast(v, "int64"))
+    # the slices of the other axes first (they keep every axis)
+    if builtins.any(e != slice(None) for e in filled):
+        x = getitem(x, tuple(slice(None) if k in picked else e for k, e in enumerate(filled)))
+    if len(arrays) == 1:
+        return Take(first)(x, arrays[0])
+    sizes = [shape_i(x, first + j) for j in range(len(arrays))]
+    flat, valid = None, None
+    for idx, n in zip(arrays, sizes):
+        idx = where(lt(idx, 0), idx + n, idx)  # NumPy counts negative indices from the end
+        inside = mul(ge(idx, 0), lt(idx, n))
+        flat = idx if flat is None else flat * n + idx
+        valid = inside if valid is None else mul(valid, inside)
+    total = sizes[0]
+    for n in sizes[1:]:
+        total = total * n
+    # an index out of its axis would pick another row's element: send it out of the joined
+    # axis, where take raises IndexError
+    flat = where(valid, flat, total)
+    joined = reshape(x, tuple(shape_i(x, a) for a in range(first)) + (total,) + tuple(shape_i(x, a) for a in range(last + 1, x.ndim)))
+    return Take(first)(joined, flat)
+
+
+def _sizes(shape, what: str) -> tuple:
+    """(spec, bounds) of a shape given as an int, an integer scalar or a sequence of them."""
+    if isinstance(shape, Variable) and shape.ndim == 1:
+        raise TypeError(f"{what}: give the sizes as a tuple (x.shape is one), not as a symbolic vector")
+    shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+    bounds: list = []
+    return tuple(_bound(s, bounds, what) for s in shape), bounds
+
+
+def alloc(value, *shape):
+    """``value`` broadcast to ``shape`` (Theano's alloc): sizes are ints or integer scalars."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    value = as_tensor(value, what="alloc's value")
+    spec, bounds = _sizes(shape, "an alloc size")
+    if value.ndim > len(spec):
+        raise ShapeError(f"alloc: a {value.ndim}-d value cannot be broadcast to {len(spec)} dims")
+    return BroadcastLike()(value, Empty(spec)(*bounds))
+
+
+def zeros(shape, dtype=None):
+    """An array of zeros of ``shape`` (ints or integer scalars such as ``x.shape[0]``)."""
+    return alloc(Constant(0, normalize_dtype(dtype or config.floatX)), shape)
+
+
+def ones(shape, dtype=None):
+    return alloc(Constant(1, normalize_dtype(dtype or config.floatX)), shape)
+
+
+def arange(start, stop=None, step=1, dtype="int64"):
+    """``np.arange`` of integers; each bound may be an integer scalar (``sn.arange(x.shape[0])``)."""
+    if stop is None:
+        start, stop = 0, start
+    dtype = normalize_dtype(dtype)
+    bounds = [as_tensor(v, what=f"arange's {name}") for v, name in zip((start, stop, step), ("start", "stop", "step"))]
+    if builtins.all(isinstance(v, Constant) for v in bounds):
+        values = [v.data[()] for v in bounds]
+        if builtins.any(np.asarray(v).dtype.kind not in "iu" for v in values):
+            raise TypeError(f"arange takes integers, got {start!r}, {stop!r}, {step!r}")
+        if int(values[2]) == 0:
+            raise ValueError("arange: step cannot be zero")
+        return Constant(np.arange(*(int(v) for v in values), dtype=dtype))
+    return ARange(dtype)(*bounds)
+
+
+def _bound(v, bounds: list, what: str):
+    """An int, or ``Dynamic(k)`` for a symbolic integer scalar (appended to ``bounds``)."""
+    if isinstance(v, Variable):
+        if v.ndim != 0 or not v.dtype.startswith("int"):
+            raise TypeError(f"{what} must be an integer scalar, got {v.label()}: {v.type}")
+        bounds.append(v)
+        return Dynamic(len(bounds) - 1)
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise TypeError(f"{what} must be an int or an integer scalar, got {v!r}")
+    return int(v)
+
+
+def _index_spec(x, index: tuple, bounds: list) -> tuple:
     if builtins.sum(e is Ellipsis for e in index) > 1:
         raise IndexError("an index can only have a single ellipsis")
     consumed = builtins.sum(e is not None and e is not Ellipsis for e in index)
@@ -390,16 +578,16 @@ def _index_spec(x, index: tuple) -> tuple:
         elif e is None:
             spec.append(None)
         elif isinstance(e, slice):
-            bounds = (e.start, e.stop, e.step)
-            if any(isinstance(v, Variable) for v in bounds):
-                raise TypeError("slice bounds must be Python ints; symbolic bounds are not supported yet")
-            if e.step == 0:
+            if isinstance(e.step, numbers.Integral) and e.step == 0:
                 raise ValueError("slice step cannot be zero")
-            spec.append(tuple(None if v is None else int(v) for v in bounds))
-        elif isinstance(e, numbers.Integral):
-            spec.append(int(e))
+            spec.append(tuple(None if v is None else _bound(v, bounds, "a slice bound") for v in (e.start, e.stop, e.step)))
+        elif (isinstance(e, numbers.Integral) and not isinstance(e, bool)) or (isinstance(e, Variable) and e.ndim == 0):
+            spec.append(_bound(e, bounds, "an index"))
         else:
-            raise TypeError(f"unsupported index {e!r}: use ints, slices, None, ... or one int array")
+            raise TypeError(
+                f"unsupported index {e!r}: use ints, integer scalars, slices, None, ... "
+                "or one integer array (sn.take_along_axis for one index per row)"
+            )
     return tuple(spec)
 
 

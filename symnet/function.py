@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import numbers
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from symnet import interp, interrupts, nancheck
 from symnet.config import config
-from symnet.errors import ShapeError
-from symnet.graph import Constant, SharedVariable, Variable, graph_inputs
+from symnet.errors import ShapeError, UnusedInputError
+from symnet.graph import Constant, SharedVariable, Variable, clone, graph_inputs
 from symnet.ops.scan import drop_unread, merge_extended
 from symnet.rewrite.canonicalize import CANONICALIZE
 from symnet.rewrite.engine import rewrite
@@ -38,20 +39,31 @@ class Graph:
         return self.outputs + [new for _, new in self.updates]
 
 
-def function(inputs, outputs, updates=None, target=None, name=None) -> Function:
+def function(inputs, outputs, updates=None, givens=None, target=None, name=None, on_unused_input="raise") -> Function:
     """Compile ``outputs`` (one expression or a list) as a function of ``inputs``.
 
     ``updates`` are ``(shared_variable, new_value)`` pairs applied after each call, all
-    computed from the old values. ``target``: "cpu", "cuda" or "interp".
+    computed from the old values. ``givens`` (``{variable: expression}`` or pairs) replaces
+    each variable by its expression in the outputs and updates first (Theano's minibatch
+    idiom: ``givens={x: X[i * bs:(i + 1) * bs]}``). An input that nothing computed reads is
+    an error, a warning or allowed: ``on_unused_input`` "raise", "warn" or "ignore".
+    ``target``: "cpu", "cuda" or "interp".
     """
     target = target or config.target
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
+    if on_unused_input not in ("raise", "warn", "ignore"):
+        raise ValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', got {on_unused_input!r}")
     inputs = _check_inputs(inputs)
     single = not isinstance(outputs, (list, tuple))
     outputs = [as_tensor(o, what=f"output {k}") for k, o in enumerate([outputs] if single else outputs)]
     updates = _check_updates(updates)
+    replace = _check_givens(givens, inputs)
+    if replace:
+        results = clone(outputs + [new for _, new in updates], replace)
+        outputs, updates = results[: len(outputs)], [(s, new) for (s, _), new in zip(updates, results[len(outputs) :])]
     _check_closed(inputs, outputs + [new for _, new in updates])
+    _check_used(inputs, outputs + [new for _, new in updates], on_unused_input)
 
     if target == "interp":
         compile_time = {}
@@ -408,6 +420,44 @@ def _check_updates(updates) -> list:
             raise ShapeError(f"update of {shared.label()} {shared.type} has type {new.type}")
         out.append((shared, new))
     return out
+
+
+def _check_givens(givens, inputs) -> dict:
+    """``givens`` as {variable: replacement}, each replacement of its variable's type."""
+    if givens is None:
+        return {}
+    pairs = list(givens.items() if isinstance(givens, dict) else givens)
+    replace = {}
+    for pair in pairs:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise TypeError(f"givens must be a dict or (variable, expression) pairs, got {pair!r}")
+        var, value = pair
+        if not isinstance(var, Variable) or isinstance(var, Constant):
+            raise TypeError(f"givens: what is replaced must be a symbolic variable, got {var!r}")
+        if var in inputs:
+            raise ValueError(f"givens: {var.label()} is an input of the function; an input cannot also be replaced")
+        if var in replace:
+            raise ValueError(f"givens: {var.label()} is given twice")
+        new = as_tensor(value, var, what=f"the replacement of {var.label()} in givens")
+        if new.dtype != var.dtype or new.ndim != var.ndim:
+            raise TypeError(f"givens: {var.label()} is {var.type} but its replacement is {new.type}; "
+                            f"they must have the same dtype and ndim (cast it with .astype({var.dtype!r}))")
+        if any(a is not None and b is not None and a != b for a, b in zip(var.type.shape, new.type.shape)):
+            raise ShapeError(f"givens: {var.label()} has shape {var.type} but its replacement has {new.type}")
+        replace[var] = new
+    return replace
+
+
+def _check_used(inputs, results, on_unused_input: str) -> None:
+    used = set(graph_inputs(results))
+    for k, v in enumerate(inputs):
+        if v in used or on_unused_input == "ignore":
+            continue
+        message = (f"input {k} ({v.label()}) is not used to compute the outputs or updates; "
+                   "pass on_unused_input='ignore' (or 'warn') to sn.function to allow it")
+        if on_unused_input == "raise":
+            raise UnusedInputError(message)
+        warnings.warn(message, UserWarning, stacklevel=3)
 
 
 def _check_closed(inputs, results) -> None:

@@ -114,6 +114,18 @@ class Variable:
     def __rtruediv__(self, other):
         return _tensor().true_div(other, self)
 
+    def __floordiv__(self, other):
+        return _tensor().floor_div(self, other)
+
+    def __rfloordiv__(self, other):
+        return _tensor().floor_div(other, self)
+
+    def __mod__(self, other):
+        return _tensor().mod(self, other)
+
+    def __rmod__(self, other):
+        return _tensor().mod(other, self)
+
     def __pow__(self, other):
         return _tensor().power(self, other)
 
@@ -159,6 +171,15 @@ class Variable:
 
     def reshape(self, *shape):
         return _tensor().reshape(self, *shape)
+
+    def flatten(self, ndim=1):
+        return _tensor().flatten(self, ndim)
+
+    def dimshuffle(self, *pattern):
+        return _tensor().dimshuffle(self, *pattern)
+
+    def norm(self, L=2, axis=None, keepdims=False):
+        return _tensor().norm(self, L, axis, keepdims)
 
     def sum(self, axis=None, keepdims=False):
         return _tensor().sum(self, axis, keepdims)
@@ -350,6 +371,22 @@ def toposort(outputs, is_leaf=None) -> list:
             if expand(v) and v.owner not in seen:
                 stack.append((v.owner, False))
     return order
+
+
+def clone(outputs: list, replace: dict, made: dict | None = None) -> list:
+    """``outputs`` rebuilt with the variables of ``replace`` swapped for their values (the
+    nodes between them made again by their ops, keeping their users' lines); ``made``
+    collects every variable's replacement."""
+    made = {} if made is None else made
+    made.update(replace)
+    for node in toposort(outputs, is_leaf=lambda v: v in replace):
+        inputs = [made.get(v, v) for v in node.inputs]
+        if all(a is b for a, b in zip(inputs, node.inputs)):
+            continue
+        with inherit_trace(node.trace):
+            new = node.op.make_node(*inputs)
+        made.update(zip(node.outputs, new.outputs))
+    return [made.get(v, v) for v in outputs]
 
 
 def graph_inputs(outputs) -> list:

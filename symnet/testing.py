@@ -27,13 +27,13 @@ def check_grad(fn, args, *, eps=1e-6, rtol=1e-5, atol=1e-8, target="interp", see
     args = [np.asarray(a, dtype=np.float64) if is_float(np.asarray(a).dtype.name) else np.asarray(a) for a in args]
     variables = [symbolic_like(a, f"arg{i}") for i, a in enumerate(args)]
     out = fn(*variables)
-    out_value = sn.function(variables, out, target="interp")(*args)
+    out_value = sn.function(variables, out, target="interp", on_unused_input="ignore")(*args)
     projection = sn.constant(rng.standard_normal(np.shape(out_value)))
     cost = sn.sum(sn.cast(out, "float64") * projection)
     wrt = [v for v, a in zip(variables, args) if is_float(a.dtype.name)]
     grads = sn.grad(cost, wrt, disconnected="zero")
-    f_cost = sn.function(variables, cost, target=target)
-    f_grads = sn.function(variables, grads, target=target)
+    f_cost = sn.function(variables, cost, target=target, on_unused_input="ignore")
+    f_grads = sn.function(variables, grads, target=target, on_unused_input="ignore")
     analytic = f_grads(*args)
     float_positions = [i for i, a in enumerate(args) if is_float(a.dtype.name)]
     for i, g in zip(float_positions, analytic):
@@ -62,7 +62,7 @@ def assert_backends_agree(inputs, outputs, args, *, updates=None, targets=("cpu"
     def run(target):
         for s, value in initial.items():
             s.set_value(value)
-        f = sn.function(inputs, list(outputs_list), updates=update_pairs, target=target)
+        f = sn.function(inputs, list(outputs_list), updates=update_pairs, target=target, on_unused_input="ignore")
         results = f(*args)
         return results, {s: s.get_value() for s in shared}
 
@@ -209,12 +209,12 @@ def check_random_graphs(graphs: list, target: str = "cpu", rtol: float = 1e-7, a
         inputs += graph_inputs_
         arrays += graph_arrays
         outputs += graph_outputs
-        values = sn.function(graph_inputs_, graph_outputs, target="interp")(*graph_arrays)
+        values = sn.function(graph_inputs_, graph_outputs, target="interp", on_unused_input="ignore")(*graph_arrays)
         cost = sum(sn.sum(out * sn.constant(rng.standard_normal(np.shape(val)), dtype=out.dtype)) for out, val in zip(graph_outputs, values))
         costs.append(sn.grad(cost, graph_inputs_, disconnected="zero"))
     grads = [g for gs in costs for g in gs]
-    expected = sn.function(inputs, outputs + grads, target="interp")(*arrays)
-    got = sn.function(inputs, outputs + grads, target=target)(*arrays)
+    expected = sn.function(inputs, outputs + grads, target="interp", on_unused_input="ignore")(*arrays)
+    got = sn.function(inputs, outputs + grads, target=target, on_unused_input="ignore")(*arrays)
     for k, (g, e) in enumerate(zip(got, expected)):
         what = f"output {k}" if k < len(outputs) else f"gradient {k - len(outputs)}"
         assert np.shape(g) == np.shape(e), f"{what}: shape {np.shape(g)} != {np.shape(e)}"

@@ -292,6 +292,24 @@ ELEMENTWISE = [
     binary("mul", lambda a, b: a * b, np.multiply, dtypes=ALL, second_order=True),
     binary("true_div", lambda a, b: a / b, np.true_divide, ("real", "nonzero"), second_order=True),
     binary("pow", lambda a, b: a**b, np.power, ("positive", "exponent"), second_order=True),
+    binary("floor_div", lambda a, b: a // b, np.floor_divide, ("real", "nonzero")),
+    binary("mod", lambda a, b: a % b, np.remainder, ("real", "nonzero")),
+    unary("mod_scalar", lambda x: x % 1.5, lambda x: np.remainder(x, x.dtype.type(1.5)), dtypes=FLOATS),
+    unary("rfloordiv_scalar", lambda x: 7 // x, lambda x: np.floor_divide(x.dtype.type(7), x), "nonzero"),
+    unary("floor", sn.floor, np.floor),
+    unary("ceil", sn.ceil, np.ceil),
+    unary("round", sn.round, np.round),
+    unary("round_ties", sn.round, np.round, "ties", dtypes=FLOATS, grad=False),
+    unary(
+        "round_half_away_from_zero",
+        lambda x: sn.round(x, "half_away_from_zero"),
+        lambda x: np.where(np.abs(x - np.trunc(x)) >= 0.5, np.trunc(x) + np.sign(x), np.trunc(x)).astype(x.dtype),
+        "ties",
+        dtypes=FLOATS,
+        grad=False,
+    ),
+    unary("sign", sn.sign, np.sign, "ties", grad=False),
+    unary("sign_nonzero", sn.sign, np.sign, "nonzero"),
     unary("neg", lambda x: -x, np.negative),
     unary("abs", lambda x: abs(x), np.abs, "nonzero", dtypes=ALL),
     unary("sn_abs", sn.abs, np.abs, "nonzero"),
@@ -644,6 +662,35 @@ RESHAPE = [
     ),
 ]
 
+# sizes and bounds the graph computes from shapes (values read by the driver)
+SYMBOLIC_SIZES = [
+    unary(
+        f"{name}",
+        build,
+        ref,
+        dtypes=ALL,
+        shapes=_single(shapes),
+        grad_shapes=tuple((s,) for s in shapes if 0 < np.prod(s) <= 12),
+    )
+    for name, build, ref, shapes in [
+        ("reshape_rows_of_shape", lambda x: x.reshape(x.shape[0], -1), lambda x: x.reshape(x.shape[0], -1), [(2, 3, 2), (1, 4, 1)]),
+        ("reshape_columns_of_shape", lambda x: x.reshape(-1, x.shape[1]), lambda x: x.reshape(-1, x.shape[1]), [(0, 3, 1), (2, 1, 2)]),
+        ("reshape_sizes_of_shape", lambda x: x.reshape(x.shape[1] * x.shape[0], x.shape[2]), lambda x: x.reshape(-1, x.shape[2]), [(2, 3, 2), (0, 3, 1)]),
+        ("flatten", lambda x: x.flatten(), lambda x: x.reshape(-1), [(2, 3, 2), (0, 3, 1), (1, 1, 1)]),
+        ("flatten_2", lambda x: x.flatten(2), lambda x: x.reshape(x.shape[0], -1), [(2, 3, 2), (1, 4, 1)]),
+        ("slice_to_half", lambda x: x[: x.shape[0] // 2], lambda x: x[: x.shape[0] // 2], [(5, 2), (1, 2), (0, 2)]),
+        ("slice_last_rows", lambda x: x[x.shape[0] - 2 :, 1:], lambda x: x[x.shape[0] - 2 :, 1:], [(4, 3), (1, 2)]),
+        ("index_last_row_col", lambda x: x[0, x.shape[1] - 1], lambda x: x[0, x.shape[1] - 1], [(4, 3), (1, 1)]),
+    ]
+] + [
+    unary("dimshuffle_theano", lambda x: x.dimshuffle(1, "x", 0), lambda x: x.T[:, None], dtypes=ALL, shapes=_single([(3, 4), (0, 2)]), grad_shapes=(((3, 4),),)),
+    unary("dimshuffle_drop", lambda x: x.dimshuffle(0), lambda x: x[:, 0], dtypes=ALL, shapes=_single([(3, 1)]), grad_shapes=(((3, 1),),)),
+    unary("norm_2", lambda x: x.norm(2), lambda x: np.sqrt(np.sum(np.square(x))), dtypes=FLOATS, shapes=_single([(3, 4), (0, 2)]), grad_shapes=(((3, 4),),)),
+    unary("norm_1_axis", lambda x: x.norm(1, axis=0), lambda x: np.sum(np.abs(x), axis=0), "nonzero", dtypes=FLOATS, shapes=_single([(3, 4), (1, 2)])),
+    unary("norm_3_keepdims", lambda x: x.norm(3, axis=1, keepdims=True), lambda x: np.sum(np.abs(x) ** 3, axis=1, keepdims=True) ** (1 / 3), "nonzero", dtypes=FLOATS, shapes=_single([(3, 4)])),
+    unary("norm_inf", lambda x: x.norm(np.inf), lambda x: np.max(np.abs(x)), "nonzero", dtypes=FLOATS, shapes=_single([(3, 4)])),
+]
+
 # (name, input shape, index) — basic indexing; every index fits its shape.
 INDEXES = [
     ("int", (3, 4), 0),
@@ -682,6 +729,37 @@ INDEXING = [
 ]
 
 TAKE = [
+    binary(
+        "index_row_per_label",
+        lambda x, i: x[sn.arange(x.shape[0]), i],
+        lambda x, i: x[np.arange(len(x)), i],
+        ("real", Arg("signed_index", "int64", 3)),
+        dtypes=ALL,
+        shapes=(((4, 3), (4,)), ((1, 3), (1,)), ((0, 3), (0,))),
+        grad_shapes=(((4, 3), (4,)),),
+    ),
+    binary(
+        "index_two_arrays_broadcast",
+        lambda x, i: x[:, i, i[:1].T],
+        lambda x, i: x[:, i, i[:1].T],
+        ("real", Arg("index", "int32", 2)),
+        dtypes=ALL,
+        shapes=(((2, 3, 2), (1, 4)), ((1, 2, 2, 2), (1, 1))),
+        grad_shapes=(((2, 2, 2), (1, 3)),),
+    ),
+    binary(
+        "index_array_and_int",
+        lambda x, i: x[1:, i, -1],
+        lambda x, i: x[1:, i, -1],
+        ("real", Arg("signed_index", "int64", 2)),
+        dtypes=ALL,
+        shapes=(((3, 2, 2), (5,)), ((3, 2, 1), (0,))),
+        grad_shapes=(((3, 2, 2), (3,)),),
+    ),
+    unary("arange_of_shape", lambda x: x[:, 0] * sn.arange(x.shape[0]), lambda x: x[:, 0] * np.arange(len(x)),
+          shapes=_single([(4, 2), (0, 1), (1, 3)])),
+    unary("arange_backwards", lambda x: x * sn.arange(x.shape[0] + 1, 1, -1), lambda x: x * np.arange(len(x) + 1, 1, -1),
+          shapes=_single([(4,), (0,), (1,)])),
     binary(
         "take",
         lambda x, i: x[i],
@@ -1098,6 +1176,7 @@ CASES = (
     + TRANSPOSE
     + SHAPE_OF
     + RESHAPE
+    + SYMBOLIC_SIZES
     + INDEXING
     + TAKE
     + JOIN

@@ -28,7 +28,8 @@ def test_disconnected_inputs_raise_or_give_zeros():
     with pytest.raises(sn.DisconnectedInputError, match="y"):
         sn.grad(sn.sum(x), [x, y])
     gx, gy = sn.grad(sn.sum(x), [x, y], disconnected="zero")
-    np.testing.assert_array_equal(interp([x, y], gy)(np.ones(2), np.ones(3)), np.zeros(3))
+    f = sn.function([x, y], gy, target="interp", on_unused_input="ignore")  # gy reads y's shape only
+    np.testing.assert_array_equal(f(np.ones(2), np.ones(3)), np.zeros(3))
 
 
 def test_non_scalar_and_integer_costs_are_rejected():

@@ -14,7 +14,8 @@ import symnet as sn
 from symnet.codegen.rules import CPU, CUDA
 from symnet.ops.base import Op
 from symnet.ops.linalg import Matmul
-from symnet.ops.shape import DimShuffle, Take
+from symnet.ops.shape import DimShuffle
+from symnet.ops.indexing import Take
 from symnet.tensor_type import TensorType
 
 

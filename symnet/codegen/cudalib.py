@@ -30,6 +30,11 @@ def to_device(a):
     return a if SIMULATOR else cuda.as_cuda_array(a)
 
 
+def scalar(a):
+    """The number in a 0-d device array (an index or slice bound the driver sizes with)."""
+    return a.copy_to_host()[()] if is_device_array(a) else a[()]
+
+
 def fallback(key: str, *args) -> tuple:
     """``cpulib.fallback`` (an op's NumPy evaluate) on host copies of C-contiguous device
     arrays (numbers as they are); the outputs copied to the device."""

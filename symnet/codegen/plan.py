@@ -79,7 +79,7 @@ class Plan:
     """Everything a driver decides that does not depend on the target, and its body: a list of
     chunks of lines, each ``(serial, parallel)`` (the two differ only at a parallel kernel's call)."""
 
-    def __init__(self, program, inputs: list, updates: list, rules, step: bool = False, into: bool = False):
+    def __init__(self, program, inputs: list, updates: list, rules, step: bool = False, into: bool = False, read: str = "{}[()]"):
         self.program = program
         self.inputs = list(inputs)
         self.updates = updates
@@ -91,7 +91,7 @@ class Plan:
         # ``into``: the driver writes its outputs into arrays its caller passes after the
         # parameters (a loop's step, into the stacked outputs) and returns nothing
         self.destinations = [f"into_{k}" for k in range(self.n_out)] if into else []
-        self.env = ShapeEnv("symnet-step" if step else "symnet")
+        self.env = ShapeEnv("symnet-step" if step else "symnet", read)
         self.names: dict = {}
         state = self.state_and_constants()
         # a step takes no arrays but its inputs: it makes its constants of one value itself

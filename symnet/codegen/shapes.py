@@ -19,8 +19,11 @@ def literal(text: str) -> str:
 class ShapeEnv:
     """Sizes as code strings; ``lines`` collects the driver lines that compute and check them."""
 
-    def __init__(self, tag: str = "symnet"):
+    def __init__(self, tag: str = "symnet", read: str = "{}[()]"):
         self.tag = tag  # the errors' prefix ("symnet-step" in a loop's step, see Plan)
+        self.read = read  # code reading the number in a 0-d parameter (a device array on CUDA)
+        self.params: dict = {}  # parameter variable → its name in the driver
+        self.values: dict = {}  # integer scalar → code for its value (index and slice bounds)
         self.sizes: dict = {}
         self.lines: list = []
         self.errors: list = []  # message per error number
@@ -63,6 +66,39 @@ class ShapeEnv:
                 self.check(f"{param}.shape[{k}] != {s}", f"input {position} ({literal(v.label())}): expected shape {shape}, "
                            f"got size {{}} on axis {k}", (f"{param}.shape[{k}]",))
         self.sizes[v] = tuple(str(s) if s is not None else self.local(f"{param}.shape[{k}]") for k, s in enumerate(v.type.shape))
+        self.params[v] = param
+
+    def value(self, v, user) -> str:
+        """Code for the value of the integer scalar ``v`` (a symbolic index or slice bound of
+        node ``user``), computed before any kernel runs: from constants, inputs, shared
+        variables and sizes by integer arithmetic."""
+        if v in self.values:
+            return self.values[v]
+        from symnet.graph import Constant
+        from symnet.ops.elementwise import Elemwise
+        from symnet.ops.reduction import ShapeI
+
+        node = v.owner
+        if isinstance(v, Constant):
+            code = str(int(v.data))
+        elif v in self.params:
+            code = self.local(f"np.int64({self.read.format(self.params[v])})")
+        elif isinstance(node.op, ShapeI):
+            code = self.of(node.inputs[0])[node.op.i]
+        elif isinstance(node.op, Elemwise) and node.op.name in _SIZE_ARITHMETIC and v.dtype.startswith("int"):
+            from symnet.codegen.emit.scalar import SizePrinter
+
+            symbols, expr = node.op.expression()
+            names = {s: f"({self.value(x, user)})" for s, x in zip(symbols, node.inputs)}
+            code = self.local(SizePrinter(names).doprint(expr))
+        else:
+            raise NotImplementedError(
+                f"{user.op.name}: an index or slice bound computed by {node.op.name} is not supported on compiled "
+                f"targets; compute it from inputs, shared variables, shapes and constants with "
+                f"{', '.join(sorted(_SIZE_ARITHMETIC))} (target='interp' runs any)\n  in {user.where()}"
+            )
+        self.values[v] = code
+        return code
 
     def equal(self, sizes: list, node, what: str, labels: list | None = None) -> str:
         """One size for several that must agree (a literal if one is known). ``labels[k]``
@@ -137,6 +173,7 @@ class ShapeEnv:
         return tuple(out)
 
     def subtensor(self, spec: tuple, x: tuple, node) -> tuple:
+        """The sizes of ``x[spec]``; the spec's ints and bounds may be code (symbolic ones)."""
         shape, axis = [], 0
         for e in spec + ((None, None, None),) * (len(x) - sum(e is not None for e in spec)):
             if e is None:
@@ -155,10 +192,17 @@ class ShapeEnv:
         itself for a whole axis, else computed by the driver (fewer locals and checks: an
         unrolled LSTM slices the same axes hundreds of times)."""
         start, stop, step = e
-        if size.isdigit():
+        if not all(v is None or isinstance(v, int) for v in e):  # symbolic bounds: code
+            if not (step is None or isinstance(step, int)):
+                self.check(f"{step} == 0", "slice step cannot be zero")
+        elif size.isdigit():
             return str(len(range(int(size))[slice(start, stop, step)]))
-        if start is None and stop is None and step in (None, 1):
+        elif start is None and stop is None and step in (None, 1):
             return size
         start, stop, step = ("None" if v is None else str(v) for v in e)
         self.slices = True
         return self.local(f"slice_length({start}, {stop}, {step}, {size})")
+
+
+# the integer arithmetic that index and slice bounds may be computed with in the driver
+_SIZE_ARITHMETIC = {"add", "sub", "mul", "neg", "floor_div", "mod", "maximum", "minimum", "cast"}

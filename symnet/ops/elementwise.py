@@ -204,6 +204,13 @@ def _numpy_namespace() -> dict:
         "step": lambda x: np.where(x > 0, 1, 0),
         "erf": scipy.special.erf,
         "trunc": np.trunc,
+        "floor_of": np.floor,
+        "ceil_of": np.ceil,
+        "round_half_even": np.rint,
+        "round_half_away": lambda x: np.where(np.abs(x - np.trunc(x)) >= 0.5, np.trunc(x) + np.sign(x), np.trunc(x)),
+        "sign_of": np.sign,
+        "floor_div": np.floor_divide,
+        "mod": np.remainder,
     }
 
 
@@ -268,6 +275,13 @@ abs_ = op("abs", 1, lambda a: _sm().Abs(a))
 maximum = op("maximum", 2, lambda a, b: _sm().Piecewise((a, a >= b), (b, True)))
 minimum = op("minimum", 2, lambda a, b: _sm().Piecewise((a, a <= b), (b, True)))
 clip = op("clip", 3, lambda x, lo, hi: _sm().Piecewise((lo, x < lo), (hi, x > hi), (x, True)))
+floor = op("floor", 1, lambda a: _nn().floor_of(a))
+ceil = op("ceil", 1, lambda a: _nn().ceil_of(a))
+round_half_even = op("round_half_even", 1, lambda a: _nn().round_half_even(a))
+round_half_away = op("round_half_away", 1, lambda a: _nn().round_half_away(a))
+sign = op("sign", 1, lambda a: _nn().sign_of(a))
+floor_div = op("floor_div", 2, lambda a, b: _nn().floor_div(a, b))
+mod = op("mod", 2, lambda a, b: _nn().mod(a, b))
 zeros_like = op("zeros_like", 1, lambda a: 0)
 ones_like = op("ones_like", 1, lambda a: 1)
 

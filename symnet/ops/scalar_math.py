@@ -59,5 +59,47 @@ class trunc(sympy.Function):
         return sympy.Integer(0)
 
 
+class _Flat(sympy.Function):
+    """A piecewise-constant function of its arguments: derivative 0 almost everywhere
+    (sympy's own floor and sign differentiate to unevaluated Derivatives and DiracDeltas)."""
+
+    def fdiff(self, argindex=1):
+        return sympy.Integer(0)
+
+
+class floor_of(_Flat):
+    """The largest integer <= x (NumPy's floor; integers are kept as they are)."""
+
+
+class ceil_of(_Flat):
+    """The smallest integer >= x."""
+
+
+class round_half_even(_Flat):
+    """The nearest integer, halves to the even one (NumPy's round and rint)."""
+
+
+class round_half_away(_Flat):
+    """The nearest integer, halves away from zero (C's round)."""
+
+
+class sign_of(_Flat):
+    """-1, 0 or 1 by the sign of x; NaN stays NaN (NumPy's sign)."""
+
+
+class floor_div(_Flat):
+    """a // b: floor(a / b), Python's and NumPy's floor division."""
+
+
+class mod(sympy.Function):
+    """a % b with the sign of b (Python's and NumPy's remainder): a - b * floor(a / b)."""
+
+    def fdiff(self, argindex=1):
+        return sympy.Integer(1) if argindex == 1 else -floor_div(*self.args)
+
+
 # sympy names of the functions above, for printers' lookup tables.
-NN_FUNCTIONS = {f.__name__: f for f in (step, relu, sigmoid, softplus, trunc)}
+NN_FUNCTIONS = {
+    f.__name__: f
+    for f in (step, relu, sigmoid, softplus, trunc, floor_of, ceil_of, round_half_even, round_half_away, sign_of, floor_div, mod)
+}

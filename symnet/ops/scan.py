@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 
 from symnet.errors import ShapeError
-from symnet.graph import Apply, Constant, SharedVariable, Variable, inherit_trace, toposort
+from symnet.graph import Apply, Constant, SharedVariable, Variable, clone, inherit_trace, toposort
 from symnet.ops.base import Op
 from symnet.ops.random import RandomUniform
 from symnet.tensor_type import TensorType, is_float
@@ -394,22 +394,6 @@ def _read_from(n: Apply, o: Apply) -> dict:
 
 def _like(v: Variable, role: str) -> Variable:
     return Variable(v.type, name=f"{role}_{v.name}" if v.name else role)
-
-
-def clone(outputs: list, replace: dict, made: dict | None = None) -> list:
-    """``outputs`` rebuilt with the variables of ``replace`` swapped for their values (the
-    nodes between them made again by their ops, keeping their users' lines); ``made``
-    collects every variable's replacement."""
-    made = {} if made is None else made
-    made.update(replace)
-    for node in toposort(outputs, is_leaf=lambda v: v in replace):
-        inputs = [made.get(v, v) for v in node.inputs]
-        if all(a is b for a, b in zip(inputs, node.inputs)):
-            continue
-        with inherit_trace(node.trace):
-            new = node.op.make_node(*inputs)
-        made.update(zip(node.outputs, new.outputs))
-    return [made.get(v, v) for v in outputs]
 
 
 # -- the user's call ----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Ops that move data without arithmetic: axes, reshapes, broadcasting, indexing, joining."""
+"""Ops that move data without arithmetic: axes, reshapes, broadcasting, joining (indexing is
+``symnet.ops.indexing``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,37 @@ import numpy as np
 from symnet.errors import ShapeError
 from symnet.ops.base import Op
 from symnet.tensor_type import TensorType, broadcast_shapes, upcast
+
+
+# -- sizes and bounds given when the function is called -----------------------------------
+# An index spec (Subtensor, IncSubtensor) or a target shape (Reshape) may hold ``Dynamic(k)``
+# entries: the value of the op's k-th bound input, an integer scalar, read by the driver
+# before any kernel runs (symnet.codegen.shapes.ShapeEnv.value).
+
+
+@dataclass(frozen=True)
+class Dynamic:
+    """A spec entry that is the value of the op's k-th bound input."""
+
+    k: int
+
+    def __str__(self) -> str:
+        return f"${self.k}"
+
+
+def resolve(spec: tuple, values) -> tuple:
+    """``spec`` with each ``Dynamic(k)`` replaced by ``values[k]`` (numbers, or size code)."""
+
+    def one(e):
+        return values[e.k] if isinstance(e, Dynamic) else e
+
+    return tuple(tuple(one(v) for v in e) if isinstance(e, tuple) else one(e) for e in spec)
+
+
+def _check_bounds(bounds) -> None:
+    for t in bounds:
+        if t.ndim != 0 or not t.dtype.startswith("int"):
+            raise TypeError(f"an index or slice bound must be an integer scalar, got {t}")
 
 
 @dataclass(frozen=True)
@@ -61,18 +93,23 @@ class DimShuffle(Op):
 
 @dataclass(frozen=True)
 class Reshape(Op):
-    """Reshape to ``shape`` (ints, at most one -1), C order."""
+    """Reshape to ``shape`` (ints, at most one -1; a size may be ``Dynamic``), C order."""
 
     shape: tuple
     name = "reshape"
 
-    def output_types(self, x):
-        if sum(s == -1 for s in self.shape) > 1 or any(s < -1 for s in self.shape):
+    def output_types(self, x, *bounds):
+        _check_bounds(bounds)
+        static = [s for s in self.shape if not isinstance(s, Dynamic)]
+        if sum(s == -1 for s in static) > 1 or any(s < -1 for s in static):
             raise ShapeError(f"invalid reshape target {self.shape}")
-        known = math.prod(s for s in self.shape if s != -1)
+        known = math.prod(s for s in static if s != -1)
         total = None if None in x.shape else math.prod(x.shape)
-        out = list(self.shape)
-        if -1 in out:
+        out = [None if isinstance(s, Dynamic) else s for s in self.shape]
+        if len(static) < len(self.shape):
+            if -1 in out:
+                out[out.index(-1)] = None
+        elif -1 in out:
             missing = total // known if total is not None and known else None
             if total is not None and known and total % known:
                 raise ShapeError(f"cannot reshape {x.shape} to {self.shape}")
@@ -83,26 +120,37 @@ class Reshape(Op):
 
     def infer_shape(self, node, sizes):
         total = " * ".join(sizes.of(node.inputs[0])) or "1"
-        known = math.prod(s for s in self.shape if s != -1)
-        if -1 not in self.shape:
-            sizes.check(f"({total}) != {known}", f"cannot reshape {{}} elements to {self.shape}\n  in {sizes.literal(node.where())}", (f"({total})",))
-            return [tuple(str(s) for s in self.shape)]
-        if known == 0:
+        shape = resolve(self.shape, [sizes.value(v, node) for v in node.inputs[1:]])
+        where = sizes.literal(node.where())
+        for s in shape:
+            if not isinstance(s, int):
+                sizes.check(f"{s} < -1", f"reshape: a size is {{}}\n  in {where}", (s,))
+        given = [str(s) for s in shape if s != -1]
+        known = " * ".join(given) or "1"
+        # the target as the user wrote it, with each symbolic size's value
+        target = "(" + ", ".join("{}" if isinstance(s, Dynamic) else str(s) for s in self.shape) + ("," if len(shape) == 1 else "") + ")"
+        dynamic = tuple(str(s) for s, e in zip(shape, self.shape) if isinstance(e, Dynamic))
+        if -1 not in shape:
+            sizes.check(f"({total}) != {known}", f"cannot reshape {{}} elements to {target}\n  in {where}", (f"({total})",) + dynamic)
+            return [tuple(str(s) for s in shape)]
+        if known == "0":
             raise NotImplementedError("reshape with -1 and a zero size")
-        total = sizes.local(f"({total})")
-        sizes.check(f"{total} % {known} != 0", f"cannot reshape {{}} elements to {self.shape}\n  in {sizes.literal(node.where())}", (total,))
+        total, known = sizes.local(f"({total})"), sizes.local(f"({known})")
+        if not known.isdigit():
+            sizes.check(f"{known} <= 0", f"reshape: a size is -1 or 0 besides the -1 (their product is {{}})\n  in {where}", (known,))
+        sizes.check(f"{total} % {known} != 0", f"cannot reshape {{}} elements to {target}\n  in {where}", (total,) + dynamic)
         missing = sizes.local(f"{total} // {known}")
-        return [tuple(missing if s == -1 else str(s) for s in self.shape)]
+        return [tuple(missing if s == -1 else str(s) for s in shape)]
 
-    def evaluate(self, x):
-        return [np.reshape(x, self.shape)]
+    def evaluate(self, x, *bounds):
+        return [np.reshape(x, resolve(self.shape, [int(b) for b in bounds]))]
 
     def pullback(self, node, cotangents):
         (g,) = cotangents
-        return [None if g is None else ReshapeLike()(g, node.inputs[0])]
+        return [None if g is None else ReshapeLike()(g, node.inputs[0])] + [None] * (len(node.inputs) - 1)
 
     def __str__(self) -> str:
-        return f"reshape{{{self.shape}}}"
+        return f"reshape{{{', '.join(map(str, self.shape))}}}"
 
 
 @dataclass(frozen=True)
@@ -151,9 +199,11 @@ class BroadcastLike(Op):
     def infer_shape(self, node, sizes):
         x, ref = node.inputs
         lead = ref.ndim - x.ndim
-        return [tuple(
-            sizes.of(ref)[k] if not ref.type.broadcastable[k] or k < lead else sizes.of(x)[k - lead] for k in range(ref.ndim)
-        )]
+        out = [sizes.of(ref)[k] if not ref.type.broadcastable[k] or k < lead else sizes.of(x)[k - lead] for k in range(ref.ndim)]
+        for k in range(x.ndim):  # only size-1 axes broadcast (the Theano rule)
+            if not x.type.broadcastable[k]:
+                out[lead + k] = sizes.equal([sizes.of(x)[k], out[lead + k]], node, "broadcast")
+        return [tuple(out)]
 
     def evaluate(self, x, ref):
         return [np.array(np.broadcast_to(x, ref.shape))]
@@ -163,6 +213,43 @@ class BroadcastLike(Op):
 
         (g,) = cotangents
         return [None if g is None else T.sum_to(g, node.inputs[0].type), None]
+
+
+@dataclass(frozen=True)
+class Empty(Op):
+    """An uninitialized bool array of ``shape`` (ints or ``Dynamic``): the shape that
+    ``alloc`` broadcasts its value to (``broadcast_like(value, empty)``); never read."""
+
+    shape: tuple
+    name = "empty"
+
+    def value_inputs(self, node):
+        return []
+
+    def output_types(self, *bounds):
+        _check_bounds(bounds)
+        if any(not isinstance(s, Dynamic) and s < 0 for s in self.shape):
+            raise ShapeError(f"negative size in shape {self.shape}")
+        return [TensorType("bool", tuple(None if isinstance(s, Dynamic) else s for s in self.shape))]
+
+    def infer_shape(self, node, sizes):
+        shape = resolve(self.shape, [sizes.value(v, node) for v in node.inputs])
+        for s in shape:
+            if not isinstance(s, int):
+                sizes.check(f"{s} < 0", f"a size is negative: {{}}\n  in {sizes.literal(node.where())}", (s,))
+        return [tuple(str(s) for s in shape)]
+
+    def evaluate(self, *bounds):
+        shape = resolve(self.shape, [int(b) for b in bounds])
+        if any(s < 0 for s in shape):
+            raise ShapeError(f"a size is negative: {shape}")
+        return [np.zeros(shape, bool)]
+
+    def pullback(self, node, cotangents):
+        return [None] * len(node.inputs)
+
+    def __str__(self) -> str:
+        return f"empty{{{', '.join(map(str, self.shape))}}}"
 
 
 @dataclass(frozen=True)
@@ -182,214 +269,6 @@ class StopGradient(Op):
 
     def pullback(self, node, cotangents):
         return [None]
-
-
-# -- basic indexing ----------------------------------------------------------------------
-# An index spec is a tuple of entries: an int, a (start, stop, step) slice triple, or None
-# for a new axis. Ellipsis is expanded when the spec is built (symnet.expr.getitem).
-
-
-def _numpy_index(spec: tuple) -> tuple:
-    return tuple(slice(*e) if isinstance(e, tuple) else e for e in spec)
-
-
-@dataclass(frozen=True)
-class Subtensor(Op):
-    """``x[spec]`` with constant ints, slices and new axes."""
-
-    spec: tuple
-    name = "subtensor"
-
-    def output_types(self, x):
-        consumed = sum(e is not None for e in self.spec)
-        if consumed > x.ndim:
-            raise IndexError(f"too many indices ({consumed}) for a {x.ndim}-d tensor")
-        shape, axis = [], 0
-        for e in self.spec + ((0, None, None),) * (x.ndim - consumed):
-            if e is None:
-                shape.append(1)
-                continue
-            size = x.shape[axis]
-            axis += 1
-            if isinstance(e, tuple):
-                shape.append(None if size is None else len(range(*slice(*e).indices(size))))
-            elif size is not None and not -size <= e < size:
-                raise IndexError(f"index {e} is out of bounds for an axis of size {size}")
-        return [TensorType(x.dtype, tuple(shape))]
-
-    def infer_shape(self, node, sizes):
-        return [sizes.subtensor(self.spec, sizes.of(node.inputs[0]), node)]
-
-    def evaluate(self, x):
-        return [np.asarray(x[_numpy_index(self.spec)])]
-
-    def pullback(self, node, cotangents):
-        from symnet import expr as T
-
-        (g,) = cotangents
-        x = node.inputs[0]
-        return [None if g is None else IncSubtensor(self.spec)(T.zeros_like(x), g)]
-
-    def __str__(self) -> str:
-        parts = []
-        for e in self.spec:
-            if e is None:
-                parts.append("None")
-            elif isinstance(e, tuple):
-                parts.append(":".join("" if v is None else str(v) for v in e).rstrip(":") or ":")
-            else:
-                parts.append(str(e))
-        return f"subtensor[{', '.join(parts)}]"
-
-
-@dataclass(frozen=True)
-class IncSubtensor(Op):
-    """A copy of ``x`` with ``y`` added into ``x[spec]``."""
-
-    spec: tuple
-    name = "inc_subtensor"
-
-    def output_types(self, x, y):
-        (target,) = Subtensor(self.spec).output_types(x)
-        broadcast_shapes(target.shape, y.shape)
-        if y.ndim > target.ndim:
-            raise ShapeError(f"cannot add a {y.ndim}-d value into a {target.ndim}-d slice")
-        return [TensorType(upcast(x.dtype, y.dtype), x.shape)]
-
-    def infer_shape(self, node, sizes):
-        return [sizes.of(node.inputs[0])]
-
-    def evaluate(self, x, y):
-        out = np.array(x, dtype=np.result_type(x, y))
-        out[_numpy_index(self.spec)] += y
-        return [out]
-
-    def pullback(self, node, cotangents):
-        from symnet import expr as T
-
-        (g,) = cotangents
-        if g is None:
-            return [None, None]
-        x, y = node.inputs
-        return [T.cast(g, x.dtype), T.cast(T.sum_to(Subtensor(self.spec)(g), y.type), y.dtype)]
-
-
-# -- integer-array indexing ----------------------------------------------------------------
-
-
-def _check_index_dtype(idx) -> None:
-    if not idx.dtype.startswith("int"):
-        raise TypeError(f"indices must be integers, got {idx.dtype}")
-
-
-@dataclass(frozen=True)
-class Take(Op):
-    """``np.take(x, idx, axis)``: rows (or slices along ``axis``) picked by an int array."""
-
-    axis: int = 0
-    name = "take"
-
-    def output_types(self, x, idx):
-        _check_index_dtype(idx)
-        return [TensorType(x.dtype, x.shape[: self.axis] + idx.shape + x.shape[self.axis + 1 :])]
-
-    def infer_shape(self, node, sizes):
-        x, idx = (sizes.of(v) for v in node.inputs)
-        return [x[: self.axis] + idx + x[self.axis + 1 :]]
-
-    def evaluate(self, x, idx):
-        return [np.take(x, idx, axis=self.axis)]
-
-    def pullback(self, node, cotangents):
-        (g,) = cotangents
-        x, idx = node.inputs
-        return [None if g is None else TakeGrad(self.axis)(x, idx, g), None]
-
-
-@dataclass(frozen=True)
-class TakeGrad(Op):
-    """Zeros shaped like ``x`` with ``g`` summed into the picked slices (repeats add up)."""
-
-    axis: int = 0
-    name = "take_grad"
-
-    def value_inputs(self, node):
-        return node.inputs[1:]  # x gives only the shape
-
-    def output_types(self, x, idx, g):
-        return [TensorType(g.dtype, x.shape)]
-
-    def infer_shape(self, node, sizes):
-        return [sizes.of(node.inputs[0])]
-
-    def evaluate(self, x, idx, g):
-        out = np.zeros(x.shape, dtype=g.dtype)
-        moved = np.moveaxis(out, self.axis, 0)
-        np.add.at(moved, idx, np.moveaxis(g, list(range(self.axis, self.axis + idx.ndim)), list(range(idx.ndim))))
-        return [out]
-
-
-@dataclass(frozen=True)
-class TakeAlongAxis(Op):
-    """``np.take_along_axis(x, idx, axis)`` (idx has x's ndim; the gather of sparse losses)."""
-
-    axis: int
-    name = "take_along_axis"
-
-    def output_types(self, x, idx):
-        _check_index_dtype(idx)
-        if idx.ndim != x.ndim:
-            raise TypeError(f"take_along_axis needs indices with {x.ndim} dims, got {idx.ndim}")
-        # the other axes broadcast; along ``axis`` the sizes are independent
-        def others(shape):
-            return shape[: self.axis] + shape[self.axis + 1 :]
-
-        shape = list(broadcast_shapes(others(x.shape), others(idx.shape)))
-        shape.insert(self.axis, idx.shape[self.axis])
-        return [TensorType(x.dtype, tuple(shape))]
-
-    def infer_shape(self, node, sizes):
-        x, idx = node.inputs
-        return [tuple(
-            sizes.of(idx)[k] if k == self.axis else sizes.broadcast_axis([(x, k), (idx, k)], node) for k in range(x.ndim)
-        )]
-
-    def evaluate(self, x, idx):
-        return [np.take_along_axis(x, idx, axis=self.axis)]
-
-    def pullback(self, node, cotangents):
-        """g scattered back to the gathered positions, summed over the axes where x broadcast."""
-        from symnet import expr as T
-
-        (g,) = cotangents
-        x, idx = node.inputs
-        return [None if g is None else T.sum_to(TakeAlongAxisGrad(self.axis)(x, idx, g), x.type), None]
-
-
-@dataclass(frozen=True)
-class TakeAlongAxisGrad(Op):
-    """Zeros shaped like ``g`` but with x's size along ``axis`` (x broadcast against the
-    indices), with ``g`` summed into the gathered positions."""
-
-    axis: int
-    name = "take_along_axis_grad"
-
-    def value_inputs(self, node):
-        return node.inputs[1:]  # x gives only the shape
-
-    def output_types(self, x, idx, g):
-        return [TensorType(g.dtype, g.shape[: self.axis] + (x.shape[self.axis],) + g.shape[self.axis + 1 :])]
-
-    def infer_shape(self, node, sizes):
-        x, g = sizes.of(node.inputs[0]), sizes.of(node.inputs[2])
-        return [tuple(x[k] if k == self.axis else g[k] for k in range(len(g)))]
-
-    def evaluate(self, x, idx, g):
-        out = np.zeros(g.shape[: self.axis] + (x.shape[self.axis],) + g.shape[self.axis + 1 :], dtype=g.dtype)
-        grid = list(np.ix_(*[np.arange(n) for n in g.shape]))
-        grid[self.axis] = np.broadcast_to(idx, g.shape)
-        np.add.at(out, tuple(grid), g)
-        return [out]
 
 
 # -- joining ----------------------------------------------------------------------------

@@ -6,7 +6,8 @@ from symnet import expr as T
 from symnet.graph import Constant
 from symnet.ops import elementwise as ew
 from symnet.ops.reduction import Reduce, ShapeI
-from symnet.ops.shape import BroadcastLike, DimShuffle, IncSubtensor, Reshape, ReshapeLike, StopGradient, Subtensor
+from symnet.ops.shape import BroadcastLike, DimShuffle, Reshape, ReshapeLike, StopGradient
+from symnet.ops.indexing import IncSubtensor, Subtensor
 from symnet.rewrite.pattern import AnyInputs, Bind, Const, Rule, node, x, y
 
 one, zero = Const(1), Const(0)
@@ -103,7 +104,7 @@ def _add_into(x, y, inc, zeros_of, out):
     slice's gradient is added into, not a zero-filled copy per slice and a sum of them."""
     if x.type != out.type or inc.type != out.type:
         return None  # a broadcast hides in the add
-    return _same_type(IncSubtensor(inc.owner.op.spec)(x, y), out)
+    return _same_type(IncSubtensor(inc.owner.op.spec)(x, y, *inc.owner.inputs[2:]), out)
 
 
 def _lift_dimshuffle(out):
@@ -140,7 +141,7 @@ CANONICALIZE = [
     Rule("identity_elemwise", node(ew.Elemwise, x, bind="out"), _identity_elemwise),
     Rule("dimshuffle_dimshuffle", _bound(node(DimShuffle, node(DimShuffle, y, bind="x"))), _compose_dimshuffle),
     Rule("identity_dimshuffle", _bound(node(DimShuffle, x)), _identity_dimshuffle),
-    Rule("reshape_reshape", _bound(node(Reshape, node(Reshape, x))), lambda x, out: out.owner.op(x)),
+    Rule("reshape_reshape", _bound(node(Reshape, node(Reshape, x))), lambda x, out: out.owner.op(x, *out.owner.inputs[1:])),
     Rule("reshape_like_same", _bound(node(ReshapeLike, x, y)), lambda x, y, out: _same_type(x, out)),
     Rule("broadcast_like_same", _bound(node(BroadcastLike, x, y)), lambda x, y, out: _same_type(x, out)),
     Rule("reduce_no_axes", _bound(node(Reduce, x)), lambda x, out: x if not out.owner.op.axes else None),

@@ -12,20 +12,8 @@ from symnet.ops.nnet import OneHot
 from symnet.ops.random import RandomUniform
 from symnet.ops.reduction import Argmax, ShapeI
 from symnet.ops.scan import Scan
-from symnet.ops.shape import (
-    Concatenate,
-    DimShuffle,
-    IncSubtensor,
-    Reshape,
-    ReshapeLike,
-    SplitPart,
-    StopGradient,
-    Subtensor,
-    Take,
-    TakeAlongAxis,
-    TakeAlongAxisGrad,
-    TakeGrad,
-)
+from symnet.ops.shape import Concatenate, DimShuffle, Empty, Reshape, ReshapeLike, SplitPart, StopGradient, resolve
+from symnet.ops.indexing import ARange, IncSubtensor, Subtensor, Take, TakeAlongAxis, TakeAlongAxisGrad, TakeGrad
 
 
 def _dtype(v) -> str:
@@ -150,10 +138,16 @@ def reshape(d, node, o, a):
     return VIEW
 
 
+def resolved_spec(d, node, first: int) -> tuple:
+    """The node's index spec with symbolic entries as the driver's code for their values
+    (its bound inputs start at ``first``)."""
+    return resolve(node.op.spec, [d.env.value(v, node) for v in node.inputs[first:]])
+
+
 @rule(Subtensor, view=True)
 def subtensor(d, node, o, a):
     out = node.outputs[0]
-    index = index_code(node.op.spec)
+    index = index_code(resolved_spec(d, node, 1))
     if out.ndim == 0:
         d.emit(f"{o} = np.empty((), {_dtype(out)})")
         d.emit(f"{o}[()] = {a[0]}[{index}]")
@@ -175,9 +169,10 @@ def split_part(d, node, o, a):
 
 @rule(IncSubtensor)
 def inc_subtensor(d, node, o, a):
-    op, out = node.op, node.outputs[0]
-    (target,) = Subtensor(op.spec).output_types(node.inputs[0].type)
-    x, y = node.inputs
+    out = node.outputs[0]
+    target = IncSubtensor.target(node)
+    x, y = node.inputs[:2]
+    index = index_code(resolved_spec(d, node, 2))
     if d.plan.owns_dying(x, out.dtype, y):
         # x's own buffer, read by no later step: add into it instead of a copy
         d.plan.fresh.discard(x)  # now out's buffer: never free for reuse
@@ -185,10 +180,10 @@ def inc_subtensor(d, node, o, a):
     else:
         d.emit(f"{o} = {a[0]}.astype({_dtype(out)})")
     if target.ndim == 0:
-        d.emit(f"{o}[{index_code(op.spec)}] += {a[1]}[()]")
+        d.emit(f"{o}[{index}] += {a[1]}[()]")
         return BUFFER
     # slice assignment compiles for seconds in Numba; a loop over the view does not
-    d.emit(f"{o}_view = {o}[{index_code(op.spec)}]")
+    d.emit(f"{o}_view = {o}[{index}]")
     lead = target.ndim - y.ndim
     y_index = ["0" if y.type.broadcastable[j] and not target.broadcastable[lead + j] else f"u{lead + j}" for j in range(y.ndim)]
     if y.ndim == target.ndim and all(i != "0" for i in y_index):
@@ -243,6 +238,19 @@ def along(d, frame, x, idx, axis: int) -> list:
 @rule(OneHot)
 def one_hot(d, node, o, a):
     return call(d, "one_hot", node, a)
+
+
+@rule(Empty)
+def empty(d, node, o, a):
+    d.emit(f"{o} = {d.new_buffer(d.env.of(node.outputs[0]), 'bool')}")
+    return BUFFER
+
+
+@rule(ARange)
+def arange(d, node, o, a):
+    start, stop, step = (d.env.value(v, node) for v in node.inputs)
+    d.emit(f"{o} = np.arange({start}, {stop}, {step}).astype({_dtype(node.outputs[0])})")
+    return BUFFER
 
 
 @rule(Argmax)

@@ -25,7 +25,7 @@ class CudaDriver:
     """Prints a plan as a CUDA module: every kernel (fused and helper) and a host ``run``."""
 
     def __init__(self, program, inputs, updates, single: bool, fast_math: bool = False, step: bool = False):
-        self.plan = Plan(program, inputs, updates, CUDA, step)
+        self.plan = Plan(program, inputs, updates, CUDA, step, read="cudalib.scalar({})")
         self.fast_math = fast_math
         self.step_modules: dict = {}  # module name → (alias, source): loops' steps, loaded by the build
         self.env = self.plan.env  # rules read sizes as d.env

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from symnet.codegen.emit.cpu_rules import along, argmax_extents
+from symnet.codegen.emit.cpu_rules import along, argmax_extents, resolved_spec
+from symnet.codegen.emit.numba_cpu import NUMPY_DTYPE
 from symnet.codegen.emit.printer import Lines
 from symnet.codegen.rules import BUFFER, CUDA as rule, SCALAR, VIEW
 from symnet.ops.conv import Conv2d, Conv2dGradInput, Conv2dGradWeight, Pool2d, Pool2dGrad
@@ -12,20 +13,8 @@ from symnet.ops.nnet import OneHot
 from symnet.ops.random import RandomUniform
 from symnet.ops.reduction import Argmax, ShapeI
 from symnet.ops.scan import Scan
-from symnet.ops.shape import (
-    Concatenate,
-    DimShuffle,
-    IncSubtensor,
-    Reshape,
-    ReshapeLike,
-    SplitPart,
-    StopGradient,
-    Subtensor,
-    Take,
-    TakeAlongAxis,
-    TakeAlongAxisGrad,
-    TakeGrad,
-)
+from symnet.ops.shape import Concatenate, DimShuffle, Empty, Reshape, ReshapeLike, SplitPart, StopGradient
+from symnet.ops.indexing import ARange, IncSubtensor, Subtensor, Take, TakeAlongAxis, TakeAlongAxisGrad, TakeGrad
 
 
 def key_code(spec) -> str:
@@ -35,9 +24,9 @@ def key_code(spec) -> str:
         if e is None:
             parts.append("None")
         elif isinstance(e, tuple):
-            parts.append("slice(" + ", ".join("None" if p is None else str(int(p)) for p in e) + ")")
+            parts.append("slice(" + ", ".join("None" if p is None else str(p) for p in e) + ")")
         else:
-            parts.append(str(int(e)))
+            parts.append(str(e))
     return "(" + "".join(f"{p}, " for p in parts) + ")"
 
 
@@ -61,7 +50,7 @@ def dimshuffle(d, node, o, a):
 
 @rule(Subtensor, view=True)
 def subtensor(d, node, o, a):
-    d.emit(f"{o} = cudalib.index({a[0]}, {key_code(node.op.spec)})")
+    d.emit(f"{o} = cudalib.index({a[0]}, {key_code(resolved_spec(d, node, 1))})")
     return VIEW
 
 
@@ -102,12 +91,12 @@ def matmul(d, node, o, a):
 
 @rule(IncSubtensor)
 def inc_subtensor(d, node, o, a):
-    op, out = node.op, node.outputs[0]
+    out = node.outputs[0]
     sizes = d.env.of(out)
-    (target,) = Subtensor(op.spec).output_types(node.inputs[0].type)
+    target = IncSubtensor.target(node)
     d.emit(f"{o} = {d.new_buffer(sizes, out.dtype)}")
     d.copy_into(o, a[0], sizes, out.dtype)
-    d.emit(f"{o}_view = cudalib.index({o}, {key_code(op.spec)})")
+    d.emit(f"{o}_view = cudalib.index({o}, {key_code(resolved_spec(d, node, 2))})")
     view_sizes = [f"{o}_view.shape[{k}]" for k in range(target.ndim)]
     y = node.inputs[1]
     lead = target.ndim - y.ndim
@@ -185,6 +174,19 @@ def _broadcast_except_copy(d, name: str, v, sizes, axis: int) -> str:
     d.emit(f"{name}_b = {d.new_buffer(full, v.dtype)}")
     d.elementwise_call("copy", v.ndim, [axes], lambda x: x[0], v.dtype, [name], f"{name}_b", full)
     return f"{name}_b"
+
+
+@rule(Empty)
+def empty(d, node, o, a):
+    d.emit(f"{o} = {d.new_buffer(d.env.of(node.outputs[0]), 'bool')}")
+    return BUFFER
+
+
+@rule(ARange)
+def arange(d, node, o, a):
+    start, stop, step = (d.env.value(v, node) for v in node.inputs)
+    d.emit(f"{o} = cudalib.to_device(np.arange({start}, {stop}, {step}, {NUMPY_DTYPE[node.outputs[0].dtype]}))")
+    return BUFFER
 
 
 @rule(OneHot)

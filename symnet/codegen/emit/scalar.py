@@ -11,6 +11,7 @@ import sympy
 from sympy.printing.pycode import PythonCodePrinter
 
 from symnet.codegen.vecmath import FUNCTIONS as VECMATH
+from symnet.ops import scalar_math as sm
 from symnet.ops.scalar_math import relu, sigmoid, softplus, step, trunc
 
 SHORT = {"float32": "f32", "float64": "f64", "int64": "i64", "int32": "i32", "bool": "b"}
@@ -113,7 +114,44 @@ class ScalarPrinter(PythonCodePrinter):
                 return f"({one} if {a} > {zero} else {zero})"
             case f if f is trunc:
                 return f"int({a})"
+            case f if f is sm.sign_of:
+                # NaN fails all three tests and stays NaN, as in NumPy
+                return f"({one} if {a} > {zero} else (-{one} if {a} < {zero} else ({zero} if {a} == {zero} else {a})))"
+            case f if f is sm.floor_div or f is sm.mod:
+                b = self._print(expr.args[1])
+                return f"({a} {'//' if f is sm.floor_div else '%'} {b})"
+            case f if f in (sm.floor_of, sm.ceil_of, sm.round_half_even, sm.round_half_away):
+                return self.rounded(f, a)
         return super()._print_Function(expr)
+
+    def rounded(self, f, a: str) -> str:
+        """floor, ceil and the two roundings; ``math.floor``, ``round`` and ``int`` give
+        int64 in Numba, exact below 2**52 in magnitude, and every float beyond (and NaN, inf)
+        is its own rounding."""
+        if not self.dtype.startswith("float"):
+            return a  # integers are their own floor, ceil and rounding
+        match f:
+            case sm.floor_of:
+                value = f"math.floor({a})"
+            case sm.ceil_of:
+                value = f"math.ceil({a})"
+            case sm.round_half_even:
+                value = f"round({a})"  # Python's round: halves to even
+            case _:
+                t = f"int({a})"
+                value = f"{t} + (math.copysign({self.number(1)}, {a}) if abs({a} - {t}) >= {self.number(0.5)} else {self.number(0)})"
+        return f"({a} if not abs({a}) < {self.number(2.0**52)} else {value})"
+
+
+class SizePrinter(ScalarPrinter):
+    """Integer arithmetic on sizes and bounds in the driver: Python int literals, and the
+    code of each symbol's value in ``names``."""
+
+    def __init__(self, names: dict):
+        super().__init__(Constants(), "int64", names)
+
+    def number(self, value) -> str:
+        return str(int(value))
 
 
 # sympy binds these names to its own _print_known_func when PythonCodePrinter is defined
