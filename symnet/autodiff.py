@@ -8,12 +8,14 @@ from symnet.graph import Variable, toposort
 from symnet.tensor_type import is_float
 
 
-def grad(cost, wrt, disconnected: str = "raise"):
+def grad(cost, wrt, consider_constant=None, disconnected: str = "raise"):
     """Gradient of the scalar ``cost`` with respect to ``wrt`` (a variable or a list).
 
     The cost is first stabilized (``log(sigmoid(x))`` → ``-softplus(-x)``, …), so gradients
-    of stable forms are differentiated. ``disconnected="zero"`` returns zeros for variables
-    the cost does not depend on instead of raising ``DisconnectedInputError``.
+    of stable forms are differentiated. No gradient flows through the variables of
+    ``consider_constant`` (Theano's: they are treated as constants). ``disconnected="zero"``
+    returns zeros for variables the cost does not depend on (or only without a gradient)
+    instead of raising ``DisconnectedInputError``.
     """
     from symnet.rewrite.passes import stabilize_for_grad
 
@@ -33,24 +35,53 @@ def grad(cost, wrt, disconnected: str = "raise"):
             raise TypeError(f"wrt must hold symbolic variables, got {type(v).__name__}")
         if not is_float(v.dtype):
             raise TypeError(f"cannot differentiate with respect to {v.label()} of dtype {v.dtype}")
-    cost = stabilize_for_grad(cost, wrt_list)
-    cotangents = backprop(cost, T.constant(1.0, cost.dtype), wrt_list)
+    constants = _as_variables(consider_constant, "consider_constant")
+    cost = stabilize_for_grad(cost, wrt_list + constants)
+    cotangents = backprop(cost, T.constant(1.0, cost.dtype), wrt_list, constants)
     grads = []
     for v in wrt_list:
         g = cotangents.get(v)
         if g is None:
             if disconnected == "raise":
-                raise DisconnectedInputError(
-                    f"cost does not depend on {v.label()}; pass disconnected='zero' to get zeros"
-                )
+                raise DisconnectedInputError(_disconnected(cost, v, constants))
             g = T.zeros_like(v)
         grads.append(g)
     return grads[0] if single else grads
 
 
-def backprop(cost: Variable, seed: Variable, wrt) -> dict:
-    """Cotangents of every variable between ``wrt`` and ``cost``, seeded with ``seed``."""
-    nodes = _nodes_between(cost, wrt)
+def _as_variables(values, what: str) -> list:
+    if values is None:
+        return []
+    values = [values] if isinstance(values, Variable) else values
+    if not isinstance(values, (list, tuple)) or not all(isinstance(v, Variable) for v in values):
+        raise TypeError(f"grad: {what} must be a list of symbolic variables, got {values!r}")
+    return list(values)
+
+
+def _disconnected(cost: Variable, v: Variable, constants: list) -> str:
+    """Why the cost has no gradient for ``v``: no dependence at all, or one that no gradient
+    crosses (a comparison, an integer cast, argmax, a consider_constant variable)."""
+    if v not in graph_inputs_and_nodes(cost):
+        return f"cost does not depend on {v.label()}; pass disconnected='zero' to get zeros"
+    through = " or a consider_constant variable" if constants else ""
+    return (f"cost depends on {v.label()} only through operations without a gradient (a comparison, an integer "
+            f"cast, argmax, stop_gradient{through}); pass disconnected='zero' to get zeros")
+
+
+def graph_inputs_and_nodes(cost: Variable) -> set:
+    """Every variable ``cost`` is computed from, itself included."""
+    seen = {cost}
+    for node in toposort([cost]):
+        seen.update(node.inputs)
+        seen.update(node.outputs)
+    return seen
+
+
+def backprop(cost: Variable, seed: Variable, wrt, constants=()) -> dict:
+    """Cotangents of every variable between ``wrt`` and ``cost``, seeded with ``seed``; none
+    flows through ``constants``."""
+    constants = set(constants)
+    nodes = _nodes_between(cost, wrt, constants)
     cotangents = {cost: seed}
     for node in reversed(nodes):
         outs = [cotangents.get(v) for v in node.outputs]
@@ -58,15 +89,16 @@ def backprop(cost: Variable, seed: Variable, wrt) -> dict:
             continue
         input_cotangents = node.op.pullback(node, outs)
         for x, g in zip(node.inputs, input_cotangents):
-            if g is None or not is_float(x.dtype):
+            if g is None or not is_float(x.dtype) or x in constants:
                 continue
             g = _fit(g, x)
             cotangents[x] = g if x not in cotangents else cotangents[x] + g
     return cotangents
 
 
-def _nodes_between(cost: Variable, wrt) -> list:
-    """Nodes on a path from some ``wrt`` to ``cost``: only these need a pullback.
+def _nodes_between(cost: Variable, wrt, constants=frozenset()) -> list:
+    """Nodes on a path from some ``wrt`` to ``cost`` that crosses none of ``constants``: only
+    these need a pullback.
 
     A wrt variable is a leaf here even if it has an owner: gradients stop at it.
     """
@@ -77,7 +109,7 @@ def _nodes_between(cost: Variable, wrt) -> list:
     for node in order:
         if any(v in reaches for v in node.inputs):
             on_path.append(node)
-            reaches.update(v for v in node.outputs if v not in targets)
+            reaches.update(v for v in node.outputs if v not in targets and v not in constants)
     return on_path
 
 

@@ -16,8 +16,8 @@ from symnet.ops.conv import Conv2d, Pool2d
 from symnet.ops.linalg import Matmul
 from symnet.ops.nnet import LogSoftmax, OneHot, Softmax
 from symnet.ops.reduction import Argmax, Reduce, ShapeI
-from symnet.ops.shape import BroadcastLike, Concatenate, DimShuffle, Dynamic, Empty, Reshape, StopGradient
-from symnet.ops.indexing import ARange, Subtensor, Take, TakeAlongAxis
+from symnet.ops.shape import BroadcastLike, Concatenate, DimShuffle, Dynamic, Empty, Reshape, ReshapeLike, StopGradient
+from symnet.ops.indexing import ARange, IncSubtensor, SetSubtensor, Subtensor, Take, TakeAlongAxis, TakeGrad
 from symnet.tensor_type import TensorType, is_float, normalize_dtype
 
 # -- inputs, constants, state ------------------------------------------------------------------
@@ -131,6 +131,9 @@ def neg(x):
 def where(condition, a, b):
     a, b = _pair(a, b)
     return ew.where(as_tensor(condition), a, b)
+
+
+switch = where  # Theano's name
 
 
 def clip(x, lo, hi):
@@ -449,7 +452,9 @@ def getitem(x, index):
         return Take(0)(x, as_tensor(index))
     index = index if isinstance(index, tuple) else (index,)
     if builtins.any(isinstance(e, Variable) and e.ndim > 0 or _is_int_array(e) for e in index):
-        return _advanced_index(x, index)
+        picked, sliced = _advanced_index(x, index)
+        picked.picked_from = (x, sliced)  # for inc_subtensor(x[a, b], y)
+        return picked
     bounds: list = []
     spec = _index_spec(x, index, bounds)
     return Subtensor(spec)(x, *bounds)
@@ -462,7 +467,8 @@ def _is_int_array(e) -> bool:
 def _advanced_index(x, index: tuple):
     """NumPy's indexing by integer arrays in one run of adjacent axes (``p[sn.arange(n), y]``,
     ``x[:, rows, cols]``): the run's axes are joined into one and picked by one flat index,
-    so the gather and its gradient are ``take``'s. Ints in the run broadcast like 0-d arrays."""
+    so the gather and its gradient are ``take``'s. Ints in the run broadcast like 0-d arrays.
+    Returns the result and ``x`` with the other axes' slices applied (what is picked from)."""
     if builtins.sum(e is Ellipsis for e in index) > 1:
         raise IndexError("an index can only have a single ellipsis")
     if builtins.any(e is None for e in index):
@@ -492,7 +498,7 @@ def _advanced_index(x, index: tuple):
     if builtins.any(e != slice(None) for e in filled):
         x = getitem(x, tuple(slice(None) if k in picked else e for k, e in enumerate(filled)))
     if len(arrays) == 1:
-        return Take(first)(x, arrays[0])
+        return Take(first)(x, arrays[0]), x
     sizes = [shape_i(x, first + j) for j in range(len(arrays))]
     flat, valid = None, None
     for idx, n in zip(arrays, sizes):
@@ -507,7 +513,7 @@ def _advanced_index(x, index: tuple):
     # axis, where take raises IndexError
     flat = where(valid, flat, total)
     joined = reshape(x, tuple(shape_i(x, a) for a in range(first)) + (total,) + tuple(shape_i(x, a) for a in range(last + 1, x.ndim)))
-    return Take(first)(joined, flat)
+    return Take(first)(joined, flat), x
 
 
 def _sizes(shape, what: str) -> tuple:
@@ -537,6 +543,42 @@ def zeros(shape, dtype=None):
 
 def ones(shape, dtype=None):
     return alloc(Constant(1, normalize_dtype(dtype or config.floatX)), shape)
+
+
+def set_subtensor(view, y):
+    """``x`` with ``view = x[index]`` replaced by ``y`` (Theano's ``set_subtensor(x[i], y)``)."""
+    return _into_subtensor(view, y, "set_subtensor")
+
+
+def inc_subtensor(view, y):
+    """``x`` with ``y`` added into ``view = x[index]``; with integer arrays, repeated indices
+    add up (``np.add.at``)."""
+    return _into_subtensor(view, y, "inc_subtensor")
+
+
+def _into_subtensor(view, y, what: str):
+    node = view.owner if isinstance(view, Variable) else None
+    if node is None or not isinstance(node.op, (Subtensor, Take)):
+        raise TypeError(f"{what}: the first argument must be an index of a tensor, as in {what}(x[2:5], y)")
+    x, sliced = getattr(view, "picked_from", (node.inputs[0], node.inputs[0]))
+    y = as_tensor(y, x, what=f"{what}'s value")
+    if y.dtype != x.dtype:
+        if not np.can_cast(y.dtype, x.dtype, "same_kind"):
+            raise TypeError(f"{what}: a {y.dtype} value cannot be written into {x.label()} of dtype {x.dtype}")
+        y = cast(y, x.dtype)
+    if isinstance(node.op, Subtensor):
+        op = SetSubtensor(node.op.spec) if what == "set_subtensor" else IncSubtensor(node.op.spec)
+        return op(x, y, *node.inputs[1:])
+    if what == "set_subtensor":
+        raise NotImplementedError("set_subtensor with integer-array indices is not supported yet; "
+                                  "inc_subtensor is, and set_subtensor of slices and ints")
+    # x[idx] is take of x (sliced on other axes) or of its joined axes (several arrays): add
+    # y through take's gradient, which sums repeated indices, shaped back as the sliced x
+    added = TakeGrad(node.op.axis)(node.inputs[0], node.inputs[1], broadcast_like(y, view))
+    added = ReshapeLike()(added, sliced) if added.ndim != sliced.ndim or node.inputs[0] is not sliced else added
+    if sliced is x:
+        return add(x, added)
+    return IncSubtensor(sliced.owner.op.spec)(x, added, *sliced.owner.inputs[1:])
 
 
 def arange(start, stop=None, step=1, dtype="int64"):
@@ -658,13 +700,15 @@ def avg_pool2d(x, size, stride=None):
 
 
 class RandomStream:
-    """Random noise for compiled steps (dropout): ``uniform_like(x)`` is U[0, 1) shaped like
-    ``x``, a function of (seed, draw number, counter) computed the same on every target;
-    ``updates()`` moves the shared counter on by one per call, so each call draws anew::
+    """Random draws for compiled steps (dropout, corruption, sampling), Theano's random
+    streams: ``uniform``, ``normal``, ``binomial`` (and ``uniform_like(x)``) are functions of
+    (seed, draw number, counter, position), computed the same on every target. The counter
+    is a shared variable with a default update: every function that draws from the stream
+    moves it on by one per call by itself, so each call draws anew::
 
         rng = sn.RandomStream(seed=0)
-        mask = rng.uniform_like(h) >= 0.5
-        step = sn.function([x], loss, updates=rng.updates() + weight_updates)
+        corrupted = x * rng.binomial(x.shape, p=0.7, dtype=x.dtype)
+        step = sn.function([x], loss, updates=weight_updates)
     """
 
     def __init__(self, seed: int = 0, name: str = "rng_counter"):
@@ -672,9 +716,11 @@ class RandomStream:
             raise TypeError(f"RandomStream: seed must be an int, got {seed!r}")
         self.seed = int(seed)
         self.counter = shared(np.int64(0), name=name)
+        self.counter.default_update = self.counter + 1
         self.draws = 0
 
     def uniform_like(self, x):
+        """U[0, 1) shaped like ``x`` (of x's float dtype, else floatX); x's values are not read."""
         from symnet.ops.random import RandomUniform, stream_key
 
         x = as_tensor(x)
@@ -683,5 +729,42 @@ class RandomStream:
         seed = stream_key(self.seed, -self.draws) >> 1
         return RandomUniform(seed)(self.counter, x)
 
+    def _like(self, size, params: list, dtype, what: str):
+        """What a draw is shaped like: ``size`` (ints or integer scalars), else the broadcast
+        of the distribution's parameters."""
+        dtype = normalize_dtype(dtype or config.floatX)
+        if not is_float(dtype):
+            raise TypeError(f"RandomStream.{what}: dtype must be a float dtype, got {dtype}")
+        if size is not None:
+            return zeros(size, dtype)
+        like = Constant(0, dtype)
+        for p in params:
+            like = like + zeros_like(cast(as_tensor(p, what=f"RandomStream.{what}'s parameter"), dtype))
+        return like
+
+    def uniform(self, size=None, low=0.0, high=1.0, dtype=None):
+        """U[low, high) of ``size``."""
+        u = self.uniform_like(self._like(size, [low, high], dtype, "uniform"))
+        return u * (as_tensor(high, u) - as_tensor(low, u)) + as_tensor(low, u)
+
+    def normal(self, size=None, avg=0.0, std=1.0, dtype=None):
+        """Normal draws of mean ``avg`` and standard deviation ``std`` (Box–Muller)."""
+        like = self._like(size, [avg, std], dtype, "normal")
+        u1, u2 = self.uniform_like(like), self.uniform_like(like)
+        z = sqrt(-2.0 * log1p(-u1)) * cos(2.0 * np.pi * u2)  # 1 - u1 is in (0, 1]: log is finite
+        return as_tensor(avg, z) + as_tensor(std, z) * z
+
+    def binomial(self, size=None, n=1, p=0.5, dtype="int64"):
+        """Binomial draws: the number of successes in ``n`` (an int) trials of probability ``p``."""
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+            raise TypeError(f"RandomStream.binomial: n must be an int >= 0, got {n!r}")
+        like = self._like(size, [p], None, "binomial")
+        hits = zeros_like(like)
+        for _ in range(int(n)):
+            hits = hits + cast(lt(self.uniform_like(like), as_tensor(p, like)), like.dtype)
+        return cast(hits, normalize_dtype(dtype))
+
     def updates(self) -> list:
-        return [(self.counter, self.counter + 1)]
+        """The counter's update, for a function given it explicitly (functions add it by
+        themselves: ``sn.function(..., no_default_updates=True)`` leaves it out)."""
+        return [(self.counter, self.counter.default_update)]

@@ -39,14 +39,17 @@ class Graph:
         return self.outputs + [new for _, new in self.updates]
 
 
-def function(inputs, outputs, updates=None, givens=None, target=None, name=None, on_unused_input="raise") -> Function:
+def function(inputs, outputs, updates=None, givens=None, target=None, name=None, on_unused_input="raise",
+             no_default_updates=False) -> Function:
     """Compile ``outputs`` (one expression or a list) as a function of ``inputs``.
 
     ``updates`` are ``(shared_variable, new_value)`` pairs applied after each call, all
     computed from the old values. ``givens`` (``{variable: expression}`` or pairs) replaces
     each variable by its expression in the outputs and updates first (Theano's minibatch
     idiom: ``givens={x: X[i * bs:(i + 1) * bs]}``). An input that nothing computed reads is
-    an error, a warning or allowed: ``on_unused_input`` "raise", "warn" or "ignore".
+    an error, a warning or allowed: ``on_unused_input`` "raise", "warn" or "ignore". A shared
+    variable read with a ``default_update`` (a random stream's counter) is updated by it too,
+    unless ``updates`` updates it or ``no_default_updates`` is True (or lists it).
     ``target``: "cpu", "cuda" or "interp".
     """
     target = target or config.target
@@ -62,6 +65,7 @@ def function(inputs, outputs, updates=None, givens=None, target=None, name=None,
     if replace:
         results = clone(outputs + [new for _, new in updates], replace)
         outputs, updates = results[: len(outputs)], [(s, new) for (s, _), new in zip(updates, results[len(outputs) :])]
+    updates += _default_updates(outputs + [new for _, new in updates], updates, no_default_updates)
     _check_closed(inputs, outputs + [new for _, new in updates])
     _check_used(inputs, outputs + [new for _, new in updates], on_unused_input)
 
@@ -446,6 +450,16 @@ def _check_givens(givens, inputs) -> dict:
             raise ShapeError(f"givens: {var.label()} has shape {var.type} but its replacement has {new.type}")
         replace[var] = new
     return replace
+
+
+def _default_updates(results, updates, skip) -> list:
+    """The default updates of the shared variables ``results`` read, as Theano adds them."""
+    if skip is True:
+        return []
+    skipped = set(skip or ()) | {s for s, _ in updates}
+    found = [(v, v.default_update) for v in graph_inputs(results)
+             if isinstance(v, SharedVariable) and v.default_update is not None and v not in skipped]
+    return _check_updates(found)
 
 
 def _check_used(inputs, results, on_unused_input: str) -> None:

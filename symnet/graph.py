@@ -248,6 +248,9 @@ class SharedVariable(Variable):
             array = array.astype(np.int32)
         super().__init__(TensorType(array.dtype.name, array.shape), name=name)
         self._host = array
+        # Theano's default update: what sn.function updates this variable to after each call
+        # of a function that reads it, unless its updates say otherwise (a random stream's counter)
+        self.default_update = None
         self._device = None  # a CUDA device array, or None
         self._device_newer = False  # a CUDA function may have written the device copy
         # the host array while it is the only copy, else None: the CPU entry point's one read

@@ -662,6 +662,18 @@ RESHAPE = [
     ),
 ]
 
+def _set(x, index, y):
+    out = x.copy()
+    out[index] = y
+    return out
+
+
+def _inc(x, index, y):
+    out = x.copy()
+    np.add.at(out, index, y)
+    return out
+
+
 # sizes and bounds the graph computes from shapes (values read by the driver)
 SYMBOLIC_SIZES = [
     unary(
@@ -729,6 +741,38 @@ INDEXING = [
 ]
 
 TAKE = [
+    binary(
+        "set_subtensor_rows",
+        lambda x, y: sn.set_subtensor(x[1 : x.shape[0] - 1], y),
+        lambda x, y: _set(x, slice(1, len(x) - 1), y),
+        dtypes=NUMERIC,
+        shapes=(((4, 3), (2, 3)), ((4, 3), (3,)), ((2, 1), (1,))),
+        grad_shapes=(((4, 3), (2, 3)), ((4, 2), (1, 2))),
+    ),
+    binary(
+        "inc_subtensor_column",
+        lambda x, y: sn.inc_subtensor(x[:, -1], y),
+        lambda x, y: _inc(x, (slice(None), -1), y),
+        dtypes=NUMERIC,
+        shapes=(((4, 3), (4,)), ((0, 2), (0,)), ((3, 1), ())),
+        grad_shapes=(((4, 3), (4,)),),
+    ),
+    binary(
+        "inc_subtensor_repeated_rows",
+        lambda x, y: sn.inc_subtensor(x[[0, 2, 0]], y),
+        lambda x, y: _inc(x, [0, 2, 0], y),
+        dtypes=NUMERIC,
+        shapes=(((3, 2), (3, 2)), ((4,), (3,))),
+        grad_shapes=(((3, 2), (3, 2)),),
+    ),
+    binary(
+        "inc_subtensor_pairs",
+        lambda x, y: sn.inc_subtensor(x[[1, 1, 0], [0, 0, 2]], y),
+        lambda x, y: _inc(x, ([1, 1, 0], [0, 0, 2]), y),
+        dtypes=FLOATS,
+        shapes=(((2, 3), (3,)), ((2, 3, 2), (3, 2))),
+        grad_shapes=(((2, 3), (3,)),),
+    ),
     binary(
         "index_row_per_label",
         lambda x, i: x[sn.arange(x.shape[0]), i],

@@ -257,3 +257,118 @@ def test_arange_bounds():
         sn.function([n], sn.arange(0, 3, n), target="cpu")(0)
     with pytest.raises(TypeError, match="integer scalar"):
         sn.arange(sn.scalar("f"))
+
+
+# -- random streams ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def draws():
+    """uniform, normal and binomial draws of a symbolic size, compiled for each target."""
+    rng = sn.RandomStream(seed=11)
+    n = sn.scalar("n", dtype="int64")
+    outs = [
+        rng.uniform((n, 50), low=-1.0, high=3.0, dtype="float64"),
+        rng.normal((n, 50), avg=2.0, std=0.5, dtype="float64"),
+        rng.binomial((n, 50), n=4, p=0.25),
+        rng.binomial(p=sn.constant(np.array([0.0, 1.0]))),
+    ]
+    return rng, {t: sn.function([n], outs, target=t) for t in TARGETS}
+
+
+@pytest.mark.parametrize("target", ("cpu", "cuda"))
+def test_random_draws_are_the_interpreters(draws, target):
+    """Bit for bit, but for the normal draws' log and cos (libm against NumPy's: an ulp)."""
+    rng, functions = draws
+    results = []
+    for f in (functions["interp"], functions[target]):
+        rng.counter.set_value(np.int64(5))
+        results.append(f(4))
+        assert rng.counter.get_value() == 6
+    for k, (a, b) in enumerate(zip(*results)):
+        if k == 1:
+            np.testing.assert_allclose(a, b, rtol=1e-14)
+        else:
+            np.testing.assert_array_equal(a, b)
+
+
+def test_random_draws_follow_their_distributions_and_advance_each_call(draws):
+    rng, functions = draws
+    rng.counter.set_value(np.int64(0))
+    u, z, k, fixed = functions["cpu"](400)
+    assert u.shape == z.shape == k.shape == (400, 50) and k.dtype == np.int64
+    assert -1 <= u.min() and u.max() < 3 and abs(u.mean() - 1.0) < 0.03 and abs(u.var() - 16 / 12) < 0.05
+    assert abs(z.mean() - 2.0) < 0.01 and abs(z.std() - 0.5) < 0.01
+    assert set(np.unique(k)) <= {0, 1, 2, 3, 4} and abs(k.mean() - 1.0) < 0.03 and abs(k.var() - 0.75) < 0.03
+    np.testing.assert_array_equal(fixed, [0, 1])
+    u2 = functions["cpu"](400)[0]
+    assert not np.array_equal(u, u2) and rng.counter.get_value() == 2
+
+
+def test_explicit_and_no_default_updates():
+    rng = sn.RandomStream(seed=1)
+    x = sn.vector("x", dtype="float64")
+    noisy = x + rng.uniform(x.shape, dtype="float64")
+    frozen = sn.function([x], noisy, target="cpu", no_default_updates=True)
+    np.testing.assert_array_equal(frozen(np.zeros(3)), frozen(np.zeros(3)))
+    assert rng.counter.get_value() == 0
+    by_two = sn.function([x], noisy, updates=[(rng.counter, rng.counter + 2)], target="interp")
+    by_two(np.zeros(3))
+    assert rng.counter.get_value() == 2  # the given update, not the default one as well
+    listed = sn.function([x], noisy, target="interp", no_default_updates=[rng.counter])
+    listed(np.zeros(3))
+    assert rng.counter.get_value() == 2
+    with pytest.raises(TypeError, match="n must be an int"):
+        rng.binomial((2,), n=1.5)
+    with pytest.raises(TypeError, match="float dtype"):
+        rng.uniform((2,), dtype="int64")
+
+
+# -- set_subtensor, inc_subtensor, consider_constant -------------------------------------------
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_set_and_inc_subtensor_with_symbolic_and_array_indices(target):
+    x, i, a = sn.matrix("x", dtype="float64"), sn.scalar("i", dtype="int64"), sn.vector("a", dtype="int64")
+    x3 = sn.tensor3("x3", dtype="float64")
+    outs = [
+        sn.set_subtensor(x[i : i + 2], 7.0),
+        sn.set_subtensor(x[0, i], -1),
+        sn.inc_subtensor(x[a, [1, 1, 3]], x[0, :3]),
+        sn.inc_subtensor(x3[1:, a, 2], 1.0),
+    ]
+    f = sn.function([x, i, a, x3], outs, target=target)
+    X, A, X3 = np.arange(12.0).reshape(3, 4), np.array([0, 2, 0]), np.arange(24.0).reshape(2, 3, 4)
+    expected = [X.copy() for _ in range(3)] + [X3.copy()]
+    expected[0][1:3] = 7.0
+    expected[1][0, 1] = -1
+    np.add.at(expected[2], (A, [1, 1, 3]), X[0, :3])
+    np.add.at(expected[3], (slice(1, None), A, 2), 1.0)
+    for got, want in zip(f(X, 1, A, X3), expected):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_set_subtensor_errors():
+    x = sn.matrix("x")
+    with pytest.raises(TypeError, match="must be an index of a tensor"):
+        sn.set_subtensor(x, 1.0)
+    with pytest.raises(NotImplementedError, match="inc_subtensor is"):
+        sn.set_subtensor(x[[0, 1]], 1.0)
+    with pytest.raises(TypeError, match="cannot be written into"):
+        sn.set_subtensor(sn.vector("k", dtype="int64")[0], sn.scalar("f"))
+
+
+def test_consider_constant_stops_the_gradient_there():
+    x = sn.scalar("x", dtype="float64")
+    h = x * x
+    cost = h * x  # x**3: 3 x**2, but 1 x**2 with h constant
+    f = sn.function([x], [sn.grad(cost, x), sn.grad(cost, x, consider_constant=[h])], target="cpu")
+    np.testing.assert_allclose(f(2.0), [12.0, 4.0])
+    with pytest.raises(sn.DisconnectedInputError, match="only through operations without a gradient"):
+        sn.grad(h * 2.0, x, consider_constant=[h])
+    with pytest.raises(sn.DisconnectedInputError, match=r"only through operations without a gradient \(a comparison"):
+        sn.grad(sn.cast(x > 0, "float64") * 2.0, x)
+    with pytest.raises(sn.DisconnectedInputError, match="cost does not depend on y"):
+        sn.grad(h * 2.0, sn.scalar("y", dtype="float64"))
+    with pytest.raises(TypeError, match="consider_constant must be a list"):
+        sn.grad(cost, x, consider_constant=[1.0])

@@ -118,6 +118,37 @@ class IncSubtensor(Op):
         return [T.cast(g, x.dtype), gy] + [None] * len(bounds)
 
 
+@dataclass(frozen=True)
+class SetSubtensor(Op):
+    """A copy of ``x`` with ``x[spec]`` replaced by ``y`` (broadcast; x's dtype)."""
+
+    spec: tuple
+    name = "set_subtensor"
+
+    def output_types(self, x, y, *bounds):
+        IncSubtensor(self.spec).output_types(x, y, *bounds)
+        return [x]
+
+    target = IncSubtensor.target
+    infer_shape = IncSubtensor.infer_shape
+
+    def evaluate(self, x, y, *bounds):
+        out = np.array(x)
+        out[_numpy_index(self.spec, bounds)] = y
+        return [out]
+
+    def pullback(self, node, cotangents):
+        from symnet import expr as T
+
+        (g,) = cotangents
+        x, y, bounds = node.inputs[0], node.inputs[1], node.inputs[2:]
+        if g is None:
+            return [None] * len(node.inputs)
+        gx = SetSubtensor(self.spec)(g, T.constant(0, g.dtype), *bounds)  # what y overwrote gets nothing
+        gy = T.cast(T.sum_to(Subtensor(self.spec)(g, *bounds), y.type), y.dtype)
+        return [gx, gy] + [None] * len(bounds)
+
+
 # -- integer-array indexing ----------------------------------------------------------------
 
 
@@ -171,6 +202,11 @@ class TakeGrad(Op):
         moved = np.moveaxis(out, self.axis, 0)
         np.add.at(moved, idx, np.moveaxis(g, list(range(self.axis, self.axis + idx.ndim)), list(range(idx.ndim))))
         return [out]
+
+    def pullback(self, node, cotangents):
+        """The scatter's transpose is the gather (an inc_subtensor by integer arrays)."""
+        (c,) = cotangents
+        return [None, None, None if c is None else Take(self.axis)(c, node.inputs[1])]
 
 
 @dataclass(frozen=True)

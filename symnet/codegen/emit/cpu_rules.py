@@ -13,7 +13,7 @@ from symnet.ops.random import RandomUniform
 from symnet.ops.reduction import Argmax, ShapeI
 from symnet.ops.scan import Scan
 from symnet.ops.shape import Concatenate, DimShuffle, Empty, Reshape, ReshapeLike, SplitPart, StopGradient, resolve
-from symnet.ops.indexing import ARange, IncSubtensor, Subtensor, Take, TakeAlongAxis, TakeAlongAxisGrad, TakeGrad
+from symnet.ops.indexing import ARange, IncSubtensor, SetSubtensor, Subtensor, Take, TakeAlongAxis, TakeAlongAxisGrad, TakeGrad
 
 
 def _dtype(v) -> str:
@@ -167,9 +167,11 @@ def split_part(d, node, o, a):
     return VIEW
 
 
-@rule(IncSubtensor)
+@rule(IncSubtensor, SetSubtensor)
 def inc_subtensor(d, node, o, a):
+    """x with y added into (or written over) a view of it, in x's buffer where x dies here."""
     out = node.outputs[0]
+    write = "=" if isinstance(node.op, SetSubtensor) else "+="
     target = IncSubtensor.target(node)
     x, y = node.inputs[:2]
     index = index_code(resolved_spec(d, node, 2))
@@ -180,7 +182,7 @@ def inc_subtensor(d, node, o, a):
     else:
         d.emit(f"{o} = {a[0]}.astype({_dtype(out)})")
     if target.ndim == 0:
-        d.emit(f"{o}[{index}] += {a[1]}[()]")
+        d.emit(f"{o}[{index}] {write} {a[1]}[()]")
         return BUFFER
     # slice assignment compiles for seconds in Numba; a loop over the view does not
     d.emit(f"{o}_view = {o}[{index}]")
@@ -188,10 +190,10 @@ def inc_subtensor(d, node, o, a):
     y_index = ["0" if y.type.broadcastable[j] and not target.broadcastable[lead + j] else f"u{lead + j}" for j in range(y.ndim)]
     if y.ndim == target.ndim and all(i != "0" for i in y_index):
         d.uses_cpulib = True  # the loop inline costs LLVM 16 vectorized copies for a (16, n) view
-        d.emit(f"launch(cpulib.add_into, {o}_view, {a[1]})")
+        d.emit(f"launch(cpulib.{'add_into' if write == '+=' else 'copy_into'}, {o}_view, {a[1]})")
         return BUFFER
     view_sizes = [f"{o}_view.shape[{k}]" for k in range(target.ndim)]
-    d.loop_section(view_sizes, f"{o}_view[{{index}}] += {a[1]}[{', '.join(y_index) or '()'}]")
+    d.loop_section(view_sizes, f"{o}_view[{{index}}] {write} {a[1]}[{', '.join(y_index) or '()'}]")
     return BUFFER
 
 

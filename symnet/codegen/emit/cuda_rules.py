@@ -14,7 +14,7 @@ from symnet.ops.random import RandomUniform
 from symnet.ops.reduction import Argmax, ShapeI
 from symnet.ops.scan import Scan
 from symnet.ops.shape import Concatenate, DimShuffle, Empty, Reshape, ReshapeLike, SplitPart, StopGradient
-from symnet.ops.indexing import ARange, IncSubtensor, Subtensor, Take, TakeAlongAxis, TakeAlongAxisGrad, TakeGrad
+from symnet.ops.indexing import ARange, IncSubtensor, SetSubtensor, Subtensor, Take, TakeAlongAxis, TakeAlongAxisGrad, TakeGrad
 
 
 def key_code(spec) -> str:
@@ -89,7 +89,7 @@ def matmul(d, node, o, a):
     return BUFFER
 
 
-@rule(IncSubtensor)
+@rule(IncSubtensor, SetSubtensor)
 def inc_subtensor(d, node, o, a):
     out = node.outputs[0]
     sizes = d.env.of(out)
@@ -102,7 +102,8 @@ def inc_subtensor(d, node, o, a):
     lead = target.ndim - y.ndim
     y_axes = tuple(None if y.type.broadcastable[j] and not target.broadcastable[lead + j] else lead + j for j in range(y.ndim))
     rank = target.ndim
-    d.elementwise_call("add", rank, [tuple(range(rank)), y_axes], lambda x: x[0] + x[1], out.dtype, [f"{o}_view", a[1]], f"{o}_view", view_sizes)
+    what, value = ("set", lambda x: x[1]) if isinstance(node.op, SetSubtensor) else ("add", lambda x: x[0] + x[1])
+    d.elementwise_call(what, rank, [tuple(range(rank)), y_axes], value, out.dtype, [f"{o}_view", a[1]], f"{o}_view", view_sizes)
     return BUFFER
 
 
