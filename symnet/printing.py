@@ -5,7 +5,7 @@ from __future__ import annotations
 from symnet.graph import Constant, SharedVariable, Variable, graph_inputs, toposort
 
 
-def _outputs_of(obj) -> list:
+def outputs_of(obj) -> list:
     if isinstance(obj, Variable):
         return [obj]
     graph = getattr(obj, "graph", None)
@@ -48,7 +48,7 @@ def debugprint(obj, print_to_stdout: bool = True) -> str:
         for x in v.owner.inputs:
             walk(x, depth + 1)
 
-    for v in _outputs_of(obj):
+    for v in outputs_of(obj):
         walk(v, 0)
     text = "\n".join(lines)
     if print_to_stdout:
@@ -58,7 +58,7 @@ def debugprint(obj, print_to_stdout: bool = True) -> str:
 
 def to_dot(obj) -> str:
     """Graphviz DOT text: variables as ellipses, ops as boxes. Labels are escaped."""
-    outputs = _outputs_of(obj)
+    outputs = outputs_of(obj)
 
     def q(text: str) -> str:
         return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -141,7 +141,7 @@ class SetSubtensor(Op):
         from symnet import expr as T
 
         (g,) = cotangents
-        x, y, bounds = node.inputs[0], node.inputs[1], node.inputs[2:]
+        y, bounds = node.inputs[1], node.inputs[2:]
         if g is None:
             return [None] * len(node.inputs)
         gx = SetSubtensor(self.spec)(g, T.constant(0, g.dtype), *bounds)  # what y overwrote gets nothing

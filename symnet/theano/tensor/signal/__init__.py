@@ -1,0 +1,7 @@
+"""``theano.tensor.signal``: pooling (``pool``)."""
+
+from symnet.theano._unsupported import module_getattr
+from symnet.theano.tensor.signal import pool
+
+__all__ = ["pool"]
+__getattr__ = module_getattr(__name__)
