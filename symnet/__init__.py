@@ -41,7 +41,7 @@ def _keep_freed_memory() -> None:
 
 _keep_freed_memory()
 
-from symnet.autodiff import grad  # noqa: E402
+from symnet.autodiff import Lop, Rop, grad, hessian, jacobian  # noqa: E402
 from symnet.config import config
 from symnet.errors import DisconnectedInputError, FallbackWarning, ShapeError, UnusedInputError
 from symnet.function import Function, function
@@ -124,6 +124,7 @@ from symnet.expr import (
     zeros,
     zeros_like,
 )
+from symnet.composite import batched_dot, diag, eye, outer, repeat, std, tensordot, tile, tril, triu, var  # noqa: E402
 from symnet.ops.scan import scan
 from symnet.tensor_type import TensorType
 from symnet.verify import verify

@@ -118,3 +118,81 @@ def _fit(g: Variable, x: Variable) -> Variable:
     if g.ndim > x.ndim or any(t == 1 and s != 1 for t, s in zip(x.type.shape, g.type.shape)):
         g = T.sum_to(g, x.type)
     return T.cast(g, x.dtype)
+
+
+# -- products with the Jacobian, Jacobians and Hessians (Theano's Lop, Rop, jacobian, hessian) --
+
+
+def _listed(value):
+    return (list(value), False) if isinstance(value, (list, tuple)) else ([value], True)
+
+
+def Lop(f, wrt, eval_points, consider_constant=None, disconnected: str = "raise"):
+    """vᵀ J: the cotangents ``eval_points`` (one per ``f``, of its shape) pulled back through
+    ``f`` to ``wrt`` — ``grad(sum(f * v), wrt)``. Lists in, lists out, as in Theano."""
+    fs, _ = _listed(f)
+    vs, _ = _listed(eval_points)
+    if len(fs) != len(vs):
+        raise ValueError(f"Lop: {len(fs)} expressions but {len(vs)} eval_points")
+    total = None
+    for fk, vk in zip(fs, vs):
+        fk = T.as_tensor(fk, what="Lop: f")
+        term = T.sum(T.cast(fk, "float64") * T.cast(T.as_tensor(vk, fk, what="Lop: eval_points"), "float64"))
+        total = term if total is None else total + term
+    grads = grad(total, wrt, consider_constant=consider_constant, disconnected=disconnected)
+    return grads
+
+
+def Rop(f, wrt, eval_points, disconnected: str = "zero"):
+    """J v: the tangents ``eval_points`` (one per ``wrt``) pushed forward through ``f``, by
+    reverse mode twice: the pullback of a placeholder cotangent u is linear in u, and its
+    gradient with respect to u, taken along v, is J v (u itself then drops out)."""
+    fs, single = _listed(f)
+    ws, _ = _listed(wrt)
+    vs, _ = _listed(eval_points)
+    if len(ws) != len(vs):
+        raise ValueError(f"Rop: {len(ws)} variables but {len(vs)} eval_points")
+    fs = [T.as_tensor(fk, what="Rop: f") for fk in fs]
+    placeholders = [Variable(fk.type.with_dtype("float64"), name=f"rop_u{k}") for k, fk in enumerate(fs)]
+    pulled = Lop(fs, ws, placeholders, disconnected="zero")
+    pulled = pulled if isinstance(pulled, list) else [pulled]
+    along = None
+    for g, v in zip(pulled, vs):
+        term = T.sum(T.cast(g, "float64") * T.cast(T.as_tensor(v, g, what="Rop: eval_points"), "float64"))
+        along = term if along is None else along + term
+    out = grad(along, placeholders, disconnected=disconnected)
+    zeros = {u: T.zeros_like(T.cast(fk, "float64")) for u, fk in zip(placeholders, fs)}
+    out = [T.cast(r, fk.dtype if is_float(fk.dtype) else "float64") for r, fk in zip(T.clone_replace(out, zeros), fs)]
+    return out[0] if single else out
+
+
+def jacobian(expression, wrt, consider_constant=None, disconnected: str = "raise"):
+    """d expression[i] / d wrt for every i of a vector ``expression``: shape
+    ``expression.shape + wrt.shape`` (one row per element, computed by a scan)."""
+    from symnet.ops.scan import scan
+
+    expression = T.as_tensor(expression, what="jacobian: expression")
+    if expression.ndim == 0:
+        return grad(expression, wrt, consider_constant=consider_constant, disconnected=disconnected)
+    if expression.ndim != 1:
+        raise TypeError(f"jacobian needs a vector expression, got {expression.type}; flatten it first")
+    ws, single = _listed(wrt)
+
+    def row(i):
+        return grad(expression[i], ws, consider_constant=consider_constant, disconnected=disconnected)
+
+    rows, _ = scan(row, sequences=T.arange(expression.shape[0]), name="jacobian")
+    rows = rows if isinstance(rows, list) else [rows]
+    return rows[0] if single else rows
+
+
+def hessian(cost, wrt, consider_constant=None, disconnected: str = "raise"):
+    """The matrix of second derivatives of a scalar ``cost`` for each vector in ``wrt``."""
+    ws, single = _listed(wrt)
+    out = []
+    for w in ws:
+        if not isinstance(w, Variable) or w.ndim != 1:
+            raise TypeError(f"hessian needs vectors to differentiate with respect to, got {getattr(w, 'type', w)}")
+        g = grad(cost, w, consider_constant=consider_constant, disconnected=disconnected)
+        out.append(jacobian(g, w, consider_constant=consider_constant, disconnected="zero"))
+    return out[0] if single else out

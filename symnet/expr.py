@@ -16,8 +16,7 @@ from symnet.ops.conv import Conv2d, Pool2d
 from symnet.ops.linalg import Matmul
 from symnet.ops.nnet import LogSoftmax, OneHot, Softmax
 from symnet.ops.reduction import Argmax, Reduce, ShapeI
-from symnet.ops.shape import BroadcastLike, Concatenate, DimShuffle, Dynamic, Empty, Reshape, ReshapeLike, StopGradient
-from symnet.ops.indexing import ARange, IncSubtensor, SetSubtensor, Subtensor, Take, TakeAlongAxis, TakeGrad
+from symnet.ops.shape import BroadcastLike, Concatenate, DimShuffle, Dynamic, Empty, Reshape, StopGradient
 from symnet.tensor_type import TensorType, is_float, normalize_dtype
 
 # -- inputs, constants, state ------------------------------------------------------------------
@@ -429,7 +428,7 @@ def sum_to(x: Variable, target: TensorType) -> Variable:
     return x
 
 
-# -- products, indexing, joining ---------------------------------------------------------------------
+# -- products, joining ---------------------------------------------------------------------
 
 
 def matmul(a, b):
@@ -444,76 +443,6 @@ def dot(a, b):
     if a.ndim > 2 or b.ndim > 2:
         raise TypeError("dot supports up to 2-d operands; use matmul for batches")
     return Matmul()(a, b)
-
-
-def getitem(x, index):
-    x = as_tensor(x)
-    if isinstance(index, Variable) or _is_int_array(index):
-        return Take(0)(x, as_tensor(index))
-    index = index if isinstance(index, tuple) else (index,)
-    if builtins.any(isinstance(e, Variable) and e.ndim > 0 or _is_int_array(e) for e in index):
-        picked, sliced = _advanced_index(x, index)
-        picked.picked_from = (x, sliced)  # for inc_subtensor(x[a, b], y)
-        return picked
-    bounds: list = []
-    spec = _index_spec(x, index, bounds)
-    return Subtensor(spec)(x, *bounds)
-
-
-def _is_int_array(e) -> bool:
-    return isinstance(e, (list, np.ndarray)) and np.asarray(e).dtype.kind in "iu"
-
-
-def _advanced_index(x, index: tuple):
-    """NumPy's indexing by integer arrays in one run of adjacent axes (``p[sn.arange(n), y]``,
-    ``x[:, rows, cols]``): the run's axes are joined into one and picked by one flat index,
-    so the gather and its gradient are ``take``'s. Ints in the run broadcast like 0-d arrays.
-    Returns the result and ``x`` with the other axes' slices applied (what is picked from)."""
-    if builtins.sum(e is Ellipsis for e in index) > 1:
-        raise IndexError("an index can only have a single ellipsis")
-    if builtins.any(e is None for e in index):
-        raise NotImplementedError("indexing by integer arrays together with None (a new axis) is not supported; "
-                                  "index first, then add the axis with sn.expand_dims")
-    filled = []
-    for e in index:
-        filled.extend([slice(None)] * (x.ndim - len(index) + 1) if e is Ellipsis else [e])
-    if len(filled) > x.ndim:
-        raise IndexError(f"too many indices ({len(filled)}) for a {x.ndim}-d tensor")
-    picked = [k for k, e in enumerate(filled) if not isinstance(e, slice)]
-    first, last = picked[0], picked[-1]
-    if len(picked) != last - first + 1:
-        raise NotImplementedError(
-            "integer arrays (and ints among them) must index adjacent axes, as in x[a, b] or x[:, a, b]; "
-            "a slice between them moves the picked axes first in NumPy, which symnet does not do: transpose first"
-        )
-    arrays = []
-    for e in filled[first : last + 1]:
-        v = as_tensor(e)
-        if v.dtype == "bool":
-            raise NotImplementedError("indexing by a boolean mask has a data-dependent size; use sn.where(mask, x, 0) instead")
-        if not v.dtype.startswith("int"):
-            raise TypeError(f"indices must be integers, got {v.type}")
-        arrays.append(cast(v, "int64"))
-    # the slices of the other axes first (they keep every axis)
-    if builtins.any(e != slice(None) for e in filled):
-        x = getitem(x, tuple(slice(None) if k in picked else e for k, e in enumerate(filled)))
-    if len(arrays) == 1:
-        return Take(first)(x, arrays[0]), x
-    sizes = [shape_i(x, first + j) for j in range(len(arrays))]
-    flat, valid = None, None
-    for idx, n in zip(arrays, sizes):
-        idx = where(lt(idx, 0), idx + n, idx)  # NumPy counts negative indices from the end
-        inside = mul(ge(idx, 0), lt(idx, n))
-        flat = idx if flat is None else flat * n + idx
-        valid = inside if valid is None else mul(valid, inside)
-    total = sizes[0]
-    for n in sizes[1:]:
-        total = total * n
-    # an index out of its axis would pick another row's element: send it out of the joined
-    # axis, where take raises IndexError
-    flat = where(valid, flat, total)
-    joined = reshape(x, tuple(shape_i(x, a) for a in range(first)) + (total,) + tuple(shape_i(x, a) for a in range(last + 1, x.ndim)))
-    return Take(first)(joined, flat), x
 
 
 def _sizes(shape, what: str) -> tuple:
@@ -545,60 +474,10 @@ def ones(shape, dtype=None):
     return alloc(Constant(1, normalize_dtype(dtype or config.floatX)), shape)
 
 
-def set_subtensor(view, y):
-    """``x`` with ``view = x[index]`` replaced by ``y`` (Theano's ``set_subtensor(x[i], y)``)."""
-    return _into_subtensor(view, y, "set_subtensor")
-
-
-def inc_subtensor(view, y):
-    """``x`` with ``y`` added into ``view = x[index]``; with integer arrays, repeated indices
-    add up (``np.add.at``)."""
-    return _into_subtensor(view, y, "inc_subtensor")
-
-
-def _into_subtensor(view, y, what: str):
-    node = view.owner if isinstance(view, Variable) else None
-    if node is None or not isinstance(node.op, (Subtensor, Take)):
-        raise TypeError(f"{what}: the first argument must be an index of a tensor, as in {what}(x[2:5], y)")
-    x, sliced = getattr(view, "picked_from", (node.inputs[0], node.inputs[0]))
-    y = as_tensor(y, x, what=f"{what}'s value")
-    if y.dtype != x.dtype:
-        if not np.can_cast(y.dtype, x.dtype, "same_kind"):
-            raise TypeError(f"{what}: a {y.dtype} value cannot be written into {x.label()} of dtype {x.dtype}")
-        y = cast(y, x.dtype)
-    if isinstance(node.op, Subtensor):
-        op = SetSubtensor(node.op.spec) if what == "set_subtensor" else IncSubtensor(node.op.spec)
-        return op(x, y, *node.inputs[1:])
-    if what == "set_subtensor":
-        raise NotImplementedError("set_subtensor with integer-array indices is not supported yet; "
-                                  "inc_subtensor is, and set_subtensor of slices and ints")
-    # x[idx] is take of x (sliced on other axes) or of its joined axes (several arrays): add
-    # y through take's gradient, which sums repeated indices, shaped back as the sliced x
-    added = TakeGrad(node.op.axis)(node.inputs[0], node.inputs[1], broadcast_like(y, view))
-    added = ReshapeLike()(added, sliced) if added.ndim != sliced.ndim or node.inputs[0] is not sliced else added
-    if sliced is x:
-        return add(x, added)
-    return IncSubtensor(sliced.owner.op.spec)(x, added, *sliced.owner.inputs[1:])
-
-
-def arange(start, stop=None, step=1, dtype="int64"):
-    """``np.arange`` of integers; each bound may be an integer scalar (``sn.arange(x.shape[0])``)."""
-    if stop is None:
-        start, stop = 0, start
-    dtype = normalize_dtype(dtype)
-    bounds = [as_tensor(v, what=f"arange's {name}") for v, name in zip((start, stop, step), ("start", "stop", "step"))]
-    if builtins.all(isinstance(v, Constant) for v in bounds):
-        values = [v.data[()] for v in bounds]
-        if builtins.any(np.asarray(v).dtype.kind not in "iu" for v in values):
-            raise TypeError(f"arange takes integers, got {start!r}, {stop!r}, {step!r}")
-        if int(values[2]) == 0:
-            raise ValueError("arange: step cannot be zero")
-        return Constant(np.arange(*(int(v) for v in values), dtype=dtype))
-    return ARange(dtype)(*bounds)
-
-
 def _bound(v, bounds: list, what: str):
     """An int, or ``Dynamic(k)`` for a symbolic integer scalar (appended to ``bounds``)."""
+    if isinstance(v, Constant) and v.ndim == 0 and v.dtype.startswith("int"):
+        return int(v.data)  # a known size (x.shape[k] of a known axis is one): keeps the type's sizes
     if isinstance(v, Variable):
         if v.ndim != 0 or not v.dtype.startswith("int"):
             raise TypeError(f"{what} must be an integer scalar, got {v.label()}: {v.type}")
@@ -607,35 +486,6 @@ def _bound(v, bounds: list, what: str):
     if isinstance(v, bool) or not isinstance(v, numbers.Integral):
         raise TypeError(f"{what} must be an int or an integer scalar, got {v!r}")
     return int(v)
-
-
-def _index_spec(x, index: tuple, bounds: list) -> tuple:
-    if builtins.sum(e is Ellipsis for e in index) > 1:
-        raise IndexError("an index can only have a single ellipsis")
-    consumed = builtins.sum(e is not None and e is not Ellipsis for e in index)
-    spec = []
-    for e in index:
-        if e is Ellipsis:
-            spec.extend([(None, None, None)] * (x.ndim - consumed))
-        elif e is None:
-            spec.append(None)
-        elif isinstance(e, slice):
-            if isinstance(e.step, numbers.Integral) and e.step == 0:
-                raise ValueError("slice step cannot be zero")
-            spec.append(tuple(None if v is None else _bound(v, bounds, "a slice bound") for v in (e.start, e.stop, e.step)))
-        elif (isinstance(e, numbers.Integral) and not isinstance(e, bool)) or (isinstance(e, Variable) and e.ndim == 0):
-            spec.append(_bound(e, bounds, "an index"))
-        else:
-            raise TypeError(
-                f"unsupported index {e!r}: use ints, integer scalars, slices, None, ... "
-                "or one integer array (sn.take_along_axis for one index per row)"
-            )
-    return tuple(spec)
-
-
-def take_along_axis(x, idx, axis: int):
-    x = as_tensor(x)
-    return TakeAlongAxis(_axis(axis, x.ndim))(x, as_tensor(idx))
 
 
 def concatenate(xs, axis: int = 0):
@@ -699,72 +549,7 @@ def avg_pool2d(x, size, stride=None):
     return _pool("avg", x, size, stride)
 
 
-class RandomStream:
-    """Random draws for compiled steps (dropout, corruption, sampling), Theano's random
-    streams: ``uniform``, ``normal``, ``binomial`` (and ``uniform_like(x)``) are functions of
-    (seed, draw number, counter, position), computed the same on every target. The counter
-    is a shared variable with a default update: every function that draws from the stream
-    moves it on by one per call by itself, so each call draws anew::
-
-        rng = sn.RandomStream(seed=0)
-        corrupted = x * rng.binomial(x.shape, p=0.7, dtype=x.dtype)
-        step = sn.function([x], loss, updates=weight_updates)
-    """
-
-    def __init__(self, seed: int = 0, name: str = "rng_counter"):
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-            raise TypeError(f"RandomStream: seed must be an int, got {seed!r}")
-        self.seed = int(seed)
-        self.counter = shared(np.int64(0), name=name)
-        self.counter.default_update = self.counter + 1
-        self.draws = 0
-
-    def uniform_like(self, x):
-        """U[0, 1) shaped like ``x`` (of x's float dtype, else floatX); x's values are not read."""
-        from symnet.ops.random import RandomUniform, stream_key
-
-        x = as_tensor(x)
-        self.draws += 1
-        # one sub-seed per draw, below 2**63 so the generated code holds it as an int64 literal
-        seed = stream_key(self.seed, -self.draws) >> 1
-        return RandomUniform(seed)(self.counter, x)
-
-    def _like(self, size, params: list, dtype, what: str):
-        """What a draw is shaped like: ``size`` (ints or integer scalars), else the broadcast
-        of the distribution's parameters."""
-        dtype = normalize_dtype(dtype or config.floatX)
-        if not is_float(dtype):
-            raise TypeError(f"RandomStream.{what}: dtype must be a float dtype, got {dtype}")
-        if size is not None:
-            return zeros(size, dtype)
-        like = Constant(0, dtype)
-        for p in params:
-            like = like + zeros_like(cast(as_tensor(p, what=f"RandomStream.{what}'s parameter"), dtype))
-        return like
-
-    def uniform(self, size=None, low=0.0, high=1.0, dtype=None):
-        """U[low, high) of ``size``."""
-        u = self.uniform_like(self._like(size, [low, high], dtype, "uniform"))
-        return u * (as_tensor(high, u) - as_tensor(low, u)) + as_tensor(low, u)
-
-    def normal(self, size=None, avg=0.0, std=1.0, dtype=None):
-        """Normal draws of mean ``avg`` and standard deviation ``std`` (Box–Muller)."""
-        like = self._like(size, [avg, std], dtype, "normal")
-        u1, u2 = self.uniform_like(like), self.uniform_like(like)
-        z = sqrt(-2.0 * log1p(-u1)) * cos(2.0 * np.pi * u2)  # 1 - u1 is in (0, 1]: log is finite
-        return as_tensor(avg, z) + as_tensor(std, z) * z
-
-    def binomial(self, size=None, n=1, p=0.5, dtype="int64"):
-        """Binomial draws: the number of successes in ``n`` (an int) trials of probability ``p``."""
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
-            raise TypeError(f"RandomStream.binomial: n must be an int >= 0, got {n!r}")
-        like = self._like(size, [p], None, "binomial")
-        hits = zeros_like(like)
-        for _ in range(int(n)):
-            hits = hits + cast(lt(self.uniform_like(like), as_tensor(p, like)), like.dtype)
-        return cast(hits, normalize_dtype(dtype))
-
-    def updates(self) -> list:
-        """The counter's update, for a function given it explicitly (functions add it by
-        themselves: ``sn.function(..., no_default_updates=True)`` leaves it out)."""
-        return [(self.counter, self.counter.default_update)]
+# indexing (x[...], sn.arange, set/inc_subtensor) and random streams have modules of their own;
+# they build on the functions above, so they are imported last
+from symnet.indexing import arange, getitem, inc_subtensor, set_subtensor, take_along_axis  # noqa: E402, F401
+from symnet.random import RandomStream  # noqa: E402, F401

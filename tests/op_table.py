@@ -674,6 +674,35 @@ def _inc(x, index, y):
     return out
 
 
+# functions composed of other ops (symnet/composite.py)
+COMPOSITE = [
+    unary("var_axis", lambda x: sn.var(x, 0), lambda x: np.var(x, 0), dtypes=FLOATS, shapes=_single([(3, 4), (1, 2)])),
+    unary("std_ddof", lambda x: sn.std(x, ddof=1), lambda x: np.std(x, ddof=1), "nonzero", dtypes=FLOATS, shapes=_single([(3, 4)])),
+    unary("var_ints", lambda x: sn.var(x, 1, keepdims=True), lambda x: np.var(x, 1, keepdims=True).astype(sn.config.floatX),
+          dtypes=INTS, shapes=_single([(3, 4)]), grad=False),
+    binary("outer", sn.outer, np.outer, dtypes=NUMERIC, shapes=(((3,), (4,)), ((2, 2), (0,)), ((1,), (1,)))),
+    binary("tensordot_axes", lambda a, b: sn.tensordot(a, b, axes=([2], [1])), lambda a, b: np.tensordot(a, b, axes=([2], [1])),
+           dtypes=FLOATS, shapes=(((2, 3, 2), (3, 2)), ((1, 2, 3), (2, 3))), grad_shapes=(((2, 2, 2), (3, 2)),)),
+    binary("tensordot_2", lambda a, b: sn.tensordot(a, b), np.tensordot, dtypes=FLOATS, shapes=(((3, 2), (3, 2)), ((2, 2, 2), (2, 2, 1)))),
+    binary("batched_dot", sn.batched_dot, lambda a, b: np.einsum("bij,bjk->bik", a, b), dtypes=FLOATS,
+           shapes=(((2, 3, 2), (2, 2, 1)), ((0, 2, 2), (0, 2, 3)))),
+    binary("batched_dot_vectors", sn.batched_dot, lambda a, b: np.einsum("bi,bi->b", a, b), dtypes=FLOATS,
+           shapes=(((3, 2), (3, 2)), ((1, 4), (1, 4)))),
+    unary("tril", sn.tril, np.tril, dtypes=ALL, shapes=_single([(3, 4), (2, 2, 3), (0, 2)]), grad_shapes=(((3, 4),),)),
+    unary("triu_k", lambda x: sn.triu(x, 1), lambda x: np.triu(x, 1), dtypes=ALL, shapes=_single([(3, 4), (1, 1)]), grad_shapes=(((3, 4),),)),
+    unary("diag_of_vector", lambda x: sn.diag(x, -1), lambda x: np.diag(x, -1), dtypes=NUMERIC, shapes=_single([(3,), (0,), (1,)])),
+    unary("diag_of_matrix", lambda x: sn.diag(x, 1), lambda x: np.diag(x, 1), dtypes=NUMERIC, shapes=_single([(3, 4), (1, 1), (0, 2)]),
+          grad_shapes=(((3, 4),),)),
+    unary("eye_like", lambda x: x * sn.eye(x.shape[0], x.shape[1], 1, dtype=x.dtype), lambda x: x * np.eye(*x.shape, 1, dtype=x.dtype),
+          dtypes=NUMERIC, shapes=_single([(3, 4), (0, 2), (1, 1)]), grad_shapes=(((3, 4),),)),
+    unary("tile", lambda x: sn.tile(x, (2, 1, 2)), lambda x: np.tile(x, (2, 1, 2)), dtypes=ALL, shapes=_single([(2, 3), (0, 1)]),
+          grad_shapes=(((2, 3),),)),
+    unary("repeat_axis", lambda x: sn.repeat(x, 2, axis=1), lambda x: np.repeat(x, 2, axis=1), dtypes=ALL,
+          shapes=_single([(2, 3), (0, 2), (1, 1)]), grad_shapes=(((2, 3),),)),
+    unary("repeat_flat", lambda x: sn.repeat(x, 3), lambda x: np.repeat(x, 3), dtypes=NUMERIC, shapes=_single([(2, 2), (1,)]),
+          grad_shapes=(((2, 2),),)),
+]
+
 # sizes and bounds the graph computes from shapes (values read by the driver)
 SYMBOLIC_SIZES = [
     unary(
@@ -1221,6 +1250,7 @@ CASES = (
     + SHAPE_OF
     + RESHAPE
     + SYMBOLIC_SIZES
+    + COMPOSITE
     + INDEXING
     + TAKE
     + JOIN

@@ -372,3 +372,37 @@ def test_consider_constant_stops_the_gradient_there():
         sn.grad(h * 2.0, sn.scalar("y", dtype="float64"))
     with pytest.raises(TypeError, match="consider_constant must be a list"):
         sn.grad(cost, x, consider_constant=[1.0])
+
+
+# -- Lop, Rop, jacobian, hessian --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ("interp", "cpu"))
+def test_jacobian_products_jacobian_and_hessian(target):
+    x, W = sn.vector("x", dtype="float64"), sn.matrix("W", dtype="float64")
+    v, u = sn.vector("v", dtype="float64"), sn.vector("u", dtype="float64")
+    y = sn.tanh(W @ x)
+    cost = sn.sum(x**3) * sn.sum(x)
+    f = sn.function([x, W, v, u], [sn.jacobian(y, x), sn.Rop(y, x, v), sn.Lop(y, x, u), sn.hessian(cost, x), sn.jacobian(y, [x, W])[1]],
+                    target=target)
+    X, Wv, V, U = np.array([0.5, -1.0, 2.0]), np.arange(6.0).reshape(2, 3) / 5, np.array([1.0, -2.0, 0.5]), np.array([0.3, 0.7])
+    jac, rop, lop, hess, jac_W = f(X, Wv, V, U)
+    J = (1 - np.tanh(Wv @ X) ** 2)[:, None] * Wv
+    np.testing.assert_allclose(jac, J)
+    np.testing.assert_allclose(rop, J @ V)
+    np.testing.assert_allclose(lop, U @ J)
+    np.testing.assert_allclose(hess, 6 * np.diag(X) * X.sum() + 3 * (X[:, None] ** 2 + X[None, :] ** 2))
+    expected_W = np.zeros((2, 2, 3))
+    for i in range(2):
+        expected_W[i, i] = (1 - np.tanh(Wv[i] @ X) ** 2) * X
+    np.testing.assert_allclose(jac_W, expected_W)
+
+
+def test_jacobian_and_hessian_errors():
+    x = sn.matrix("x")
+    with pytest.raises(TypeError, match="vector expression"):
+        sn.jacobian(x * 2, x)
+    with pytest.raises(TypeError, match="hessian needs vectors"):
+        sn.hessian(sn.sum(x), x)
+    with pytest.raises(ValueError, match="eval_points"):
+        sn.Rop(x * 2, [x], [x, x])

@@ -18,6 +18,14 @@ def _same_type(candidate, out):
     return candidate if candidate.type == out.type else None
 
 
+def _same_shape(candidate, out):
+    """``candidate`` where its type shows it has ``out``'s shape: the same type, and at most
+    one size unknown (a reshape keeps the element count, which fixes that one)."""
+    if candidate.type != out.type or sum(s is None for s in out.type.shape) > 1:
+        return None
+    return candidate
+
+
 def _bound(pattern):
     return node(pattern.op, *pattern.inputs, bind="out")
 
@@ -142,7 +150,7 @@ CANONICALIZE = [
     Rule("dimshuffle_dimshuffle", _bound(node(DimShuffle, node(DimShuffle, y, bind="x"))), _compose_dimshuffle),
     Rule("identity_dimshuffle", _bound(node(DimShuffle, x)), _identity_dimshuffle),
     Rule("reshape_reshape", _bound(node(Reshape, node(Reshape, x))), lambda x, out: out.owner.op(x, *out.owner.inputs[1:])),
-    Rule("reshape_like_same", _bound(node(ReshapeLike, x, y)), lambda x, y, out: _same_type(x, out)),
+    Rule("reshape_like_same", _bound(node(ReshapeLike, x, y)), lambda x, y, out: _same_shape(x, out)),
     Rule("broadcast_like_same", _bound(node(BroadcastLike, x, y)), lambda x, y, out: _same_type(x, out)),
     Rule("reduce_no_axes", _bound(node(Reduce, x)), lambda x, out: x if not out.owner.op.axes else None),
     Rule("known_shape", node(ShapeI, x, bind="out"), lambda x, out: _known_shape(out)),

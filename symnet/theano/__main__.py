@@ -7,13 +7,14 @@ import runpy
 import sys
 
 import symnet.theano
-from symnet.theano import printing, sandbox, tensor
+from symnet.theano import gradient, printing, sandbox, tensor
 from symnet.theano.sandbox import rng_mrg
 from symnet.theano.tensor import nnet, shared_randomstreams, signal
 from symnet.theano.tensor.signal import pool
 
 ALIASES = {
     "theano": symnet.theano,
+    "theano.gradient": gradient,
     "theano.printing": printing,
     "theano.tensor": tensor,
     "theano.tensor.nnet": nnet,

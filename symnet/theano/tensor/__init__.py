@@ -54,6 +54,9 @@ zeros_like, ones_like, zeros, ones, alloc, arange = _T.zeros_like, _T.ones_like,
 set_subtensor, inc_subtensor = _T.set_subtensor, _T.inc_subtensor
 dot, concatenate, stack, transpose, dimshuffle = _T.dot, _T.concatenate, _T.stack, _T.transpose, _T.dimshuffle
 grad = _grad
+jacobian, hessian, Rop, Lop = _sn.jacobian, _sn.hessian, _sn.Rop, _sn.Lop
+var, std, outer, tensordot, batched_dot = _sn.var, _sn.std, _sn.outer, _sn.tensordot, _sn.batched_dot
+eye, tril, triu, diag, tile, repeat = _sn.eye, _sn.tril, _sn.triu, _sn.diag, _sn.tile, _sn.repeat
 
 
 # -- reductions and shapes: Theano's argument order (dtype before keepdims) -----------------------
