@@ -93,6 +93,7 @@ from symnet.expr import (
     neq,
     norm,
     one_hot,
+    prod,
     ones,
     ones_like,
     RandomStream,

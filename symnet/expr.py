@@ -288,6 +288,11 @@ def max(x, axis=None, keepdims=False):
     return _reduce("max", x, axis, keepdims)
 
 
+def prod(x, axis=None, keepdims=False):
+    """The product over ``axis`` (1 over no elements); its gradient is exact at zeros."""
+    return _reduce("prod", x, axis, keepdims)
+
+
 def min(x, axis=None, keepdims=False):
     return _reduce("min", x, axis, keepdims)
 

@@ -131,6 +131,12 @@ class Function:
     """A compiled graph: call it with arrays; inspect ``graph``, ``source``, ``kernels``,
     ``compile_time``, ``llvm_ir()`` and ``asm()``."""
 
+    def __reduce__(self):
+        """Pickled as its graph (inputs, outputs, updates and the shared variables' values);
+        unpickling compiles it again, from symnet's cache where it was compiled before."""
+        outputs = self.outputs[0] if self.single else list(self.outputs)
+        return _recompiled, (list(self.inputs), outputs, list(self._updates), self.target, self.name)
+
     def __init__(self, inputs, outputs, updates, single: bool, target: str, name, compile_time: dict, native=None, graph=None, program=None):
         self.inputs = inputs
         self.outputs = outputs  # as given (the optimized ones are in ``graph``)
@@ -424,6 +430,12 @@ def _check_updates(updates) -> list:
             raise ShapeError(f"update of {shared.label()} {shared.type} has type {new.type}")
         out.append((shared, new))
     return out
+
+
+def _recompiled(inputs, outputs, updates, target, name) -> Function:
+    # the updates already hold the default ones, and an unused input was allowed when it was made
+    return function(inputs, outputs, updates=updates, target=target, name=name, on_unused_input="ignore",
+                    no_default_updates=True)
 
 
 def _check_givens(givens, inputs) -> dict:

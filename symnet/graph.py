@@ -184,6 +184,9 @@ class Variable:
     def sum(self, axis=None, keepdims=False):
         return _tensor().sum(self, axis, keepdims)
 
+    def prod(self, axis=None, keepdims=False):
+        return _tensor().prod(self, axis, keepdims)
+
     def mean(self, axis=None, keepdims=False):
         return _tensor().mean(self, axis, keepdims)
 
@@ -255,6 +258,13 @@ class SharedVariable(Variable):
         self._device_newer = False  # a CUDA function may have written the device copy
         # the host array while it is the only copy, else None: the CPU entry point's one read
         self.host_only = array
+
+    def __getstate__(self) -> dict:
+        """Pickled with its current value on the host (a device copy does not travel)."""
+        state = dict(self.__dict__)
+        state["_host"] = self.get_value()
+        state.update(_device=None, _device_newer=False, host_only=state["_host"])
+        return state
 
     @property
     def container(self) -> np.ndarray:

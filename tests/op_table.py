@@ -422,10 +422,11 @@ REDUCERS = {
     "mean": (sn.mean, np.mean, ALL),
     "max": (sn.max, np.max, ALL),
     "min": (sn.min, np.min, ALL),
+    "prod": (sn.prod, np.prod, ALL),
     "logsumexp": (sn.logsumexp, _logsumexp, NUMERIC),
 }
 AXES = (None, 0, -1, (0, 2), (-1, 0))
-IDENTITY = {"sum": True, "mean": True}  # reductions defined on empty axes
+IDENTITY = {"sum": True, "mean": True, "prod": True}  # reductions defined on empty axes
 
 
 def _reduced_axes(axis, ndim):
@@ -676,6 +677,9 @@ def _inc(x, index, y):
 
 # functions composed of other ops (symnet/composite.py)
 COMPOSITE = [
+    # prod is multilinear: finite differences are exact at its zeros, where the gradient
+    # needs the product of the other elements
+    unary("prod_with_zeros", lambda x: sn.prod(x, 1), lambda x: np.prod(x, 1), "ties", dtypes=FLOATS, shapes=_single([(3, 4), (2, 1)])),
     unary("var_axis", lambda x: sn.var(x, 0), lambda x: np.var(x, 0), dtypes=FLOATS, shapes=_single([(3, 4), (1, 2)])),
     unary("std_ddof", lambda x: sn.std(x, ddof=1), lambda x: np.std(x, ddof=1), "nonzero", dtypes=FLOATS, shapes=_single([(3, 4)])),
     unary("var_ints", lambda x: sn.var(x, 1, keepdims=True), lambda x: np.var(x, 1, keepdims=True).astype(sn.config.floatX),

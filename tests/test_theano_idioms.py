@@ -406,3 +406,30 @@ def test_jacobian_and_hessian_errors():
         sn.hessian(sn.sum(x), x)
     with pytest.raises(ValueError, match="eval_points"):
         sn.Rop(x * 2, [x], [x, x])
+
+
+# -- pickling ---------------------------------------------------------------------------------
+
+
+def test_graphs_and_compiled_functions_pickle():
+    import pickle
+
+    x = sn.vector("x", dtype="float64")
+    W = sn.shared(np.ones(3), name="W")
+    swish = sn.elementwise(lambda z: z / (1 + __import__("sympy").exp(-z)), name="swish")
+    total, _ = sn.scan(lambda v, acc: acc + v, sequences=x, outputs_info=sn.constant(0.0))
+    y = sn.sum(swish(x) * W + sn.leaky_relu(x, 0.2)) + total[-1]
+    gx, gW = sn.grad(y, [x, W])
+    f = sn.function([x], [y, gx], updates=[(W, W - 0.1 * gW)], target="cpu")
+    v = np.array([0.5, -1.0, 2.0])
+    copy = pickle.loads(pickle.dumps(f))  # W's value travels with it, as in Theano
+    expected = f(v)
+    for got, want in zip(copy(v), expected):
+        np.testing.assert_allclose(got, want)
+    (W_copy,) = copy._shared
+    np.testing.assert_allclose(W_copy.get_value(), W.get_value())
+    assert W_copy is not W
+    y_copy, gx_copy = pickle.loads(pickle.dumps([y, gx]))  # a graph alone
+    (x_copy,) = [u for u in sn.graph.graph_inputs([y_copy]) if u.name == "x"]
+    got = sn.function([x_copy], [y_copy, gx_copy], target="interp")(v)
+    np.testing.assert_allclose(got[0], sn.function([x], y, target="interp")(v))

@@ -162,10 +162,22 @@ class Elemwise(Op):
         g = sympy.Symbol(f"x{self.nin}", real=True)
         return Elemwise.from_expr(f"{self.name}_grad{i}", [symbols[j] for j in used] + [g], g * derivative), used
 
+    def __reduce__(self):
+        """Pickled with its sympy expression (sympy pickles its own objects; the builder
+        ``fn`` is a lambda, which cannot be pickled)."""
+        return _rebuilt, (self.name, self.nin, self.key, self.dtype_rule, self.expression()[1])
+
     def __str__(self) -> str:
         if self.key and self.key[0] != "expr":
             return f"{self.name}{{{', '.join(map(str, self.key))}}}"
         return self.name
+
+
+def _rebuilt(name: str, nin: int, key: tuple, dtype_rule: str, expr) -> Elemwise:
+    """An unpickled Elemwise: equal to the pickled one (same identity), its expression given."""
+    op = Elemwise(name, nin, key, dtype_rule, lambda *symbols: expr)
+    _EXPRESSIONS.setdefault(op, (scalar_symbols(nin), expr))
+    return op
 
 
 _EXPRESSIONS: dict = {}

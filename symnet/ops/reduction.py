@@ -18,7 +18,7 @@ def reduced_shape(shape: tuple, axes: tuple, keepdims: bool) -> tuple:
 
 @dataclass(frozen=True)
 class Reduce(Op):
-    """``kind`` (sum, max, min) over ``axes`` (sorted, non-negative)."""
+    """``kind`` (sum, prod, max, min) over ``axes`` (sorted, non-negative)."""
 
     kind: str
     axes: tuple
@@ -30,18 +30,18 @@ class Reduce(Op):
 
     def output_types(self, x):
         dtype = x.dtype
-        if self.kind == "sum" and dtype in ("bool", "int32"):
-            dtype = "int64"  # as NumPy's sum does
+        if self.kind in ("sum", "prod") and dtype in ("bool", "int32"):
+            dtype = "int64"  # as NumPy's sum and prod do
         return [TensorType(dtype, reduced_shape(x.shape, self.axes, self.keepdims))]
 
     def infer_shape(self, node, sizes):
-        return [sizes.reduced(node, self.axes, self.keepdims, nonempty=self.kind != "sum")]
+        return [sizes.reduced(node, self.axes, self.keepdims, nonempty=self.kind in ("max", "min"))]
 
     def flops(self, node, values) -> int:
         return int(np.size(values[node.inputs[0]]))
 
     def evaluate(self, x):
-        fn = {"sum": np.sum, "max": np.max, "min": np.min}[self.kind]
+        fn = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min}[self.kind]
         out = fn(x, axis=self.axes, keepdims=self.keepdims)
         return [np.asarray(out, dtype=self.output_types(TensorType(x.dtype.name, x.shape))[0].dtype)]
 
@@ -57,12 +57,26 @@ class Reduce(Op):
             g = T.expand_dims(g, self.axes)
         if self.kind == "sum":
             return [T.broadcast_like(g, x)]
+        if self.kind == "prod":
+            return [g * _product_of_the_others(x, self.axes)]
         y = node.outputs[0] if self.keepdims else T.expand_dims(node.outputs[0], self.axes)
         return [T.where(T.eq(x, y), g, T.zeros_like(g))]
 
     def __str__(self) -> str:
         keep = ", keepdims" if self.keepdims else ""
         return f"{self.kind}{{axes={self.axes}{keep}}}"
+
+
+def _product_of_the_others(x, axes):
+    """d prod / d x_i: the product of the other elements, exact where x has zeros (one zero:
+    its own is the product of the nonzero rest; two or more: all are 0)."""
+    from symnet import expr as T
+
+    zero = T.eq(x, 0)
+    nonzero = T.where(zero, T.ones_like(x), x)
+    rest = Reduce("prod", axes, True)(nonzero)
+    zeros = Reduce("sum", axes, True)(T.cast(zero, "int64"))
+    return T.where(zero, T.where(T.eq(zeros, 1), rest, T.zeros_like(rest)), T.where(T.eq(zeros, 0), rest / nonzero, T.zeros_like(rest)))
 
 
 @dataclass(frozen=True)

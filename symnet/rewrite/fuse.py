@@ -59,7 +59,7 @@ class Program:
 
 def is_fusible(node: Apply) -> bool:
     return isinstance(node.op, (Elemwise, BroadcastLike)) or (
-        isinstance(node.op, Reduce) and node.op.kind in ("sum", "max", "min")
+        isinstance(node.op, Reduce) and node.op.kind in ("sum", "prod", "max", "min")
     )
 
 

@@ -11,13 +11,21 @@ NUMPY_DTYPE = {"bool": "np.bool_", "int32": "np.int32", "int64": "np.int64", "fl
 
 def initial(kind: str, dtype: str) -> str:
     """The identity of a reduction in ``dtype`` (the smallest value for max, …)."""
-    if kind == "sum":
-        return "0.0" if dtype.startswith("float") else "0"
+    if kind in ("sum", "prod"):
+        one = "1" if kind == "prod" else "0"
+        return f"{one}.0" if dtype.startswith("float") else one
     if dtype.startswith("float"):
         return "-np.inf" if kind == "max" else "np.inf"
     if dtype == "bool":
         return "0" if kind == "max" else "1"
     return f"np.iinfo({NUMPY_DTYPE[dtype]}).{'min' if kind == 'max' else 'max'}"
+
+
+def accumulated(kind: str, target: str, value: str) -> str:
+    """The statement adding ``value`` into the running ``kind`` reduction ``target``."""
+    if kind in ("sum", "prod"):
+        return f"{target} {'+' if kind == 'sum' else '*'}= {value}"
+    return f"{target} = {kind}({target}, {value})"
 
 
 def convert(value: str, dtype: str) -> str:
@@ -103,7 +111,7 @@ class KernelPrinter:
         def accumulate(lines, kernel):
             self.body(lines, kernel)
             value = self.scalar.doprint(r.value)
-            lines.add(f"{acc} += {value}" if r.kind == "sum" else f"{acc} = {r.kind}({acc}, {value})")
+            lines.add(accumulated(r.kind, acc, value))
 
         def per_output(lines, kernel):
             # float32 sums accumulate in float64: a long sum keeps its precision
@@ -128,7 +136,7 @@ class KernelPrinter:
         def accumulate(lines, kernel):
             self.body(lines, kernel)
             value = self.scalar.doprint(r.value)
-            lines.add(f"{target} += {value}" if r.kind == "sum" else f"{target} = {r.kind}({target}, {value})")
+            lines.add(accumulated(r.kind, target, value))
 
         self.loops(lines, kernel, range(kernel.rank), accumulate)
 

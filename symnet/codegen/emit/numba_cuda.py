@@ -27,8 +27,9 @@ def _accumulator(kernel: Kernel) -> str:
 
 
 def _initial(kind: str, acc: str) -> str:
-    if kind == "sum":
-        value = "0.0" if acc.startswith("float") else "0"
+    if kind in ("sum", "prod"):
+        one = "1" if kind == "prod" else "0"
+        value = f"{one}.0" if acc.startswith("float") else one
     elif acc.startswith("float"):
         value = "-math.inf" if kind == "max" else "math.inf"
     else:
@@ -92,7 +93,7 @@ class CudaKernelPrinter:
         kept = [k for k in range(kernel.rank) if k not in r.reduced]
         acc = _accumulator(kernel)
         out_axes = tuple(k if k in kept else None for k in range(kernel.rank)) if r.keepdims else tuple(kept)
-        combine = "{a} + {b}" if r.kind == "sum" else f"{r.kind}({{a}}, {{b}})"
+        combine = {"sum": "{a} + {b}", "prod": "{a} * {b}"}.get(r.kind, f"{r.kind}({{a}}, {{b}})")
         parts = "k_splits" if splits_reduction(kernel) else "1"
         lines.add(f"k_partial = cuda.shared.array({self.threads}, np.{acc})")
         lines.add("k_tid = cuda.threadIdx.x")

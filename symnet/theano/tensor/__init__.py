@@ -72,6 +72,10 @@ def mean(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
     return _reduced(x, dtype, _T.mean(x, axis, keepdims))
 
 
+def prod(x, axis=None, dtype=None, keepdims=False, acc_dtype=None, no_zeros_in_input=False):
+    return _reduced(x, dtype, _T.prod(x, axis, keepdims))
+
+
 def max(x, axis=None, keepdims=False):
     return _T.max(x, axis, keepdims)
 
