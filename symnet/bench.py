@@ -879,7 +879,7 @@ def compile_growth(models=COMPILE_MODELS, quick: bool = False) -> list:
     return rows
 
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "FIT", "CALL", "W5", "COMPILE", "RNN")
+WORKLOADS = ("W1", "W2", "W3", "W4", "FIT", "CALL", "W5", "COMPILE", "RNN", "THEANO")
 
 
 def suite(quick: bool = False, workloads=WORKLOADS, size: int | None = None, progress=None) -> list:
@@ -914,6 +914,11 @@ def suite(quick: bool = False, workloads=WORKLOADS, size: int | None = None, pro
 
         say("RNN (a fresh process, then the step)")
         rows += bench_rnn.rows(repeat)
+    if "THEANO" in workloads:
+        from symnet import bench_theano
+
+        say("THEANO (fresh processes, symnet.theano and pytensor)")
+        rows += bench_theano.rows()
     return rows
 
 
