@@ -121,3 +121,23 @@ def test_theano_names_symnet_lacks_say_so():
         T.signal.pool.pool_2d(T.tensor4("x"), ws=(2, 2))
     done = subprocess.run([sys.executable, "-m", "symnet.theano"], capture_output=True, text=True)
     assert done.returncode != 0 and "usage" in done.stderr
+
+
+def test_an_rbm_trained_by_contrastive_divergence_with_a_scan_gibbs_chain():
+    out = run("rbm.py")
+    data, steps = np.array(out["data"]), out["steps"]
+    for k, step in enumerate(steps):
+        W, hb, vb = (np.array(p) for p in step["params"])
+        x = data[step["batch"] * 10 : (step["batch"] + 1) * 10]
+        end = np.array(step["chain_end"])
+        assert set(np.unique(end)) <= {0.0, 1.0} and end.shape == x.shape
+        if k + 1 < len(steps):
+            # d/dθ [mean FE(x) - mean FE(end)], the chain's end held constant (consider_constant)
+            hx, he = _sigmoid(x @ W + hb), _sigmoid(end @ W + hb)
+            gW = -(x.T @ hx - end.T @ he) / len(x)
+            ghb = -(hx.sum(0) - he.sum(0)) / len(x)
+            gvb = -(x.sum(0) - end.sum(0)) / len(x)
+            lr = float(np.float32(0.1))  # the tutorial casts the rate to floatX (float32)
+            for got, want in zip(steps[k + 1]["params"], [W - lr * gW, hb - lr * ghb, vb - lr * gvb]):
+                np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+    assert len({json.dumps(s["chain_end"]) for s in steps}) == len(steps)  # the chain samples anew each call
