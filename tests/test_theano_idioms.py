@@ -433,3 +433,15 @@ def test_graphs_and_compiled_functions_pickle():
     (x_copy,) = [u for u in sn.graph.graph_inputs([y_copy]) if u.name == "x"]
     got = sn.function([x_copy], [y_copy, gx_copy], target="interp")(v)
     np.testing.assert_allclose(got[0], sn.function([x], y, target="interp")(v))
+
+
+@pytest.mark.parametrize("target", ("interp", "cpu"))
+def test_a_symbolic_n_steps_cuts_the_sequences(target):
+    x, n = sn.matrix("x", dtype="float64"), sn.scalar("n", dtype="int64")
+    out, _ = sn.scan(lambda row, acc: acc + row, sequences=x, outputs_info=sn.zeros((x.shape[1],), "float64"), n_steps=n)
+    f = sn.function([x, n], [out, sn.grad(sn.sum(out[-1]), x)], target=target)
+    X = np.arange(12.0).reshape(4, 3)
+    sums, grad = f(X, 2)
+    np.testing.assert_array_equal(sums, np.cumsum(X[:2], axis=0))
+    np.testing.assert_array_equal(grad, np.r_[np.ones((2, 3)), np.zeros((2, 3))])
+    np.testing.assert_array_equal(f(X, 9)[0], np.cumsum(X, axis=0))  # as with an int n_steps: no more steps than rows

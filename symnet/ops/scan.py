@@ -415,9 +415,11 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
             seqs = [s[: int(n_steps)] for s in seqs]
             steps_input = None if seqs else T.constant(np.int64(n_steps))
         elif isinstance(n_steps, Variable):
-            if seqs:
-                raise NotImplementedError("scan: a symbolic n_steps with sequences is not supported yet; slice the sequences")
-            steps_input = n_steps
+            if n_steps.ndim != 0 or not n_steps.dtype.startswith("int"):
+                raise TypeError(f"scan: n_steps must be an integer scalar, got {n_steps.type}")
+            # with sequences, the loop runs over their first n_steps slices (a symbolic bound)
+            seqs = [s[:n_steps] for s in seqs]
+            steps_input = None if seqs else n_steps
         else:
             raise TypeError(f"scan: n_steps must be an int or a symbolic integer scalar, got {n_steps!r}")
     else:
