@@ -441,12 +441,15 @@ def matmul(a, b):
 
 
 def dot(a, b):
-    """``np.dot`` for operands of at most 2 dims (a scalar operand multiplies)."""
+    """``np.dot``: a scalar operand multiplies; up to 2 dims a matrix product; beyond, the sum
+    over a's last axis and b's second-to-last (its only axis for a vector)."""
     a, b = _pair(a, b)
     if a.ndim == 0 or b.ndim == 0:
         return mul(a, b)
     if a.ndim > 2 or b.ndim > 2:
-        raise TypeError("dot supports up to 2-d operands; use matmul for batches")
+        from symnet.composite import tensordot
+
+        return tensordot(a, b, axes=([a.ndim - 1], [builtins.max(b.ndim - 2, 0)]))
     return Matmul()(a, b)
 
 

@@ -553,6 +553,8 @@ MATMUL = [
         grad_shapes=(((2, 3), (3, 2)),),
     ),
     binary("dot_scalar_mat", sn.dot, np.dot, shapes=(((), (2, 3)),), grad_shapes=(((), (2, 3)),)),
+    binary("dot_3d_mat", sn.dot, np.dot, shapes=(((2, 3, 2), (2, 3)), ((0, 1, 2), (2, 2))), grad_shapes=(((2, 1, 2), (2, 3)),)),
+    binary("dot_mat_3d", sn.dot, np.dot, shapes=(((2, 3), (2, 3, 2)), ((1, 2), (1, 2, 0))), grad_shapes=(((2, 2), (1, 2, 3)),)),
     binary(
         "matmul_int32_float",
         lambda a, b: a @ b,

@@ -141,3 +141,39 @@ def test_an_rbm_trained_by_contrastive_divergence_with_a_scan_gibbs_chain():
             for got, want in zip(steps[k + 1]["params"], [W - lr * gW, hb - lr * ghb, vb - lr * gvb]):
                 np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
     assert len({json.dumps(s["chain_end"]) for s in steps}) == len(steps)  # the chain samples anew each call
+
+
+def _lstm_cost(seqs, mask, labels, p):
+    """The tutorial's LSTM in NumPy: gates i, f, o, c in that order, masked steps keep the
+    state, mean pooling over each sequence's own steps, softmax, mean NLL (+1e-8 inside log)."""
+    d = p["Wemb"].shape[1]
+    emb = p["Wemb"][seqs]  # (steps, samples, d)
+    h, c = np.zeros((seqs.shape[1], d)), np.zeros((seqs.shape[1], d))
+    pooled = np.zeros_like(h)
+    for t in range(seqs.shape[0]):
+        pre = h @ p["lstm_U"] + emb[t] @ p["lstm_W"] + p["lstm_b"]
+        i, f, o = (_sigmoid(pre[:, k * d : (k + 1) * d]) for k in range(3))
+        m = mask[t][:, None]
+        c = m * (f * c + i * np.tanh(pre[:, 3 * d :])) + (1 - m) * c
+        h = m * (o * np.tanh(c)) + (1 - m) * h
+        pooled += h * m
+    pooled /= mask.sum(0)[:, None]
+    prob = _softmax(pooled @ p["U"] + p["b"])
+    return -np.mean(np.log(prob[np.arange(len(labels)), labels] + 1e-8))
+
+
+def test_the_tutorials_lstm_over_masked_sequences_matches_numpy_and_its_finite_differences():
+    out = run("lstm.py")
+    seqs, mask, labels = np.array(out["seqs"]), np.array(out["mask"]), np.array(out["labels"])
+    params = {k: np.array(v) for k, v in out["params"].items()}
+    np.testing.assert_allclose(out["cost"], _lstm_cost(seqs, mask, labels, params), rtol=1e-10)
+    for name, grad in zip(out["names"], out["grads"]):
+        numeric = np.zeros_like(params[name])
+        for index in np.ndindex(numeric.shape):
+            shifted = {k: v.copy() for k, v in params.items()}
+            shifted[name][index] += 1e-6
+            plus = _lstm_cost(seqs, mask, labels, shifted)
+            shifted[name][index] -= 2e-6
+            numeric[index] = (plus - _lstm_cost(seqs, mask, labels, shifted)) / 2e-6
+        np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8, err_msg=f"gradient of {name}")
+    assert out["costs"][-1] < out["costs"][0]
