@@ -134,7 +134,7 @@ def _t(shape, dtype="float32", name="x"):
 BUILD_ERRORS = [
     ("matmul_inner_sizes", lambda: _t((2, 3)) @ _t((4, 5), name="y"), sn.ShapeError, "inner"),
     ("matmul_scalar", lambda: sn.matmul(sn.scalar("s"), sn.vector("v")), TypeError, "dimension"),
-    ("dot_3d", lambda: sn.dot(sn.tensor3("a"), sn.matrix("b")), TypeError, "matmul"),
+    ("dot_3d_inner_sizes", lambda: sn.dot(_t((2, 3, 4)), _t((5, 2), name="y")), sn.ShapeError, "inner"),
     ("add_known_sizes", lambda: _t((3,)) + _t((4,), name="y"), sn.ShapeError, "broadcast"),
     ("reshape_not_divisible", lambda: _t((2, 3)).reshape(4, -1), sn.ShapeError, "reshape"),
     ("reshape_wrong_count", lambda: _t((2, 3)).reshape(7), sn.ShapeError, "reshape"),
