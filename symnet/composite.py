@@ -33,6 +33,7 @@ from symnet.expr import (
     transpose,
     where,
 )
+from symnet.errors import ShapeError
 from symnet.graph import Constant
 from symnet.indexing import arange, getitem, inc_subtensor
 from symnet.tensor_type import is_float, normalize_dtype
@@ -78,6 +79,10 @@ def tensordot(a, b, axes=2):
     b_axes = [_axis(k, b.ndim) for k in b_axes]
     if len(a_axes) != len(b_axes):
         raise ValueError(f"tensordot: {len(a_axes)} axes of a against {len(b_axes)} of b")
+    for i, j in zip(a_axes, b_axes):
+        n, m = a.type.shape[i], b.type.shape[j]
+        if n is not None and m is not None and n != m:
+            raise ShapeError(f"tensordot: the inner sizes differ: axis {i} of a has {n}, axis {j} of b has {m}")
     a_free = [k for k in range(a.ndim) if k not in a_axes]
     b_free = [k for k in range(b.ndim) if k not in b_axes]
     joined = _product([shape_i(a, k) for k in a_axes])
@@ -87,9 +92,12 @@ def tensordot(a, b, axes=2):
 
 
 def _product(sizes):
-    out = Constant(1, "int64")
+    """The product of sizes: an int where all are known (the types keep it), else a scalar."""
+    known = [int(s.data) for s in sizes if isinstance(s, Constant)]
+    out = int(np.prod(known, dtype=np.int64)) if known else 1
     for s in sizes:
-        out = out * s
+        if not isinstance(s, Constant):
+            out = out * s
     return out
 
 
