@@ -59,8 +59,10 @@ def constant(value, dtype=None, name=None) -> Constant:
     return Constant(value, dtype, name)
 
 
-def shared(value, name=None) -> SharedVariable:
-    return SharedVariable(value, name)
+def shared(value, name=None, borrow: bool = False) -> SharedVariable:
+    """State kept across calls; ``borrow=True`` keeps ``value``'s own array (not a copy)
+    where its dtype is supported as it is, so updates are seen in it."""
+    return SharedVariable(value, name, borrow)
 
 
 def as_tensor(value, like: Variable | None = None, what: str = "a value") -> Variable:

@@ -240,8 +240,12 @@ class SharedVariable(Variable):
     functions and ``get_value`` always see the latest update.
     """
 
-    def __init__(self, value, name=None):
-        array = np.array(value)
+    def __init__(self, value, name=None, borrow: bool = False):
+        # borrow (Theano's): keep the caller's array, which then sees every in-place update
+        # (a read-only or non-contiguous one is copied: updates are written in place)
+        array = np.asarray(value) if borrow else np.array(value)
+        if borrow and not (array.flags.c_contiguous and array.flags.writeable):
+            array = np.array(array)
         if array.dtype.kind not in "biuf":
             label = f" {name}" if name else ""
             raise TypeError(f"shared variable{label}: its value must be numbers, got {type(value).__name__} {value!r:.60}")

@@ -445,3 +445,19 @@ def test_a_symbolic_n_steps_cuts_the_sequences(target):
     np.testing.assert_array_equal(sums, np.cumsum(X[:2], axis=0))
     np.testing.assert_array_equal(grad, np.r_[np.ones((2, 3)), np.zeros((2, 3))])
     np.testing.assert_array_equal(f(X, 9)[0], np.cumsum(X, axis=0))  # as with an int n_steps: no more steps than rows
+
+
+def test_shared_borrow_keeps_the_callers_array():
+    mine = np.zeros(3)
+    W = sn.shared(mine, name="W", borrow=True)
+    sn.function([], [], updates=[(W, W + 1)], target="cpu")()
+    np.testing.assert_array_equal(mine, [1, 1, 1])  # updated in place, as with Theano's borrow
+    copied = np.zeros(3)
+    V = sn.shared(copied, name="V")
+    sn.function([], [], updates=[(V, V + 1)], target="cpu")()
+    np.testing.assert_array_equal(copied, [0, 0, 0])
+    frozen = np.zeros(3)
+    frozen.setflags(write=False)
+    R = sn.shared(frozen, borrow=True)  # read-only: copied, so updates can be written
+    sn.function([], [], updates=[(R, R + 1)], target="interp")()
+    np.testing.assert_array_equal(R.get_value(), [1, 1, 1])

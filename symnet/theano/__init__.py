@@ -55,10 +55,10 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
 
 
 def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, broadcastable=None):
-    """``theano.shared``: the value is copied (``borrow`` is a hint symnet may ignore)."""
+    """``theano.shared``: ``borrow=True`` keeps the value's own array."""
     if broadcastable is not None:
         raise NotImplementedError("theano.shared: broadcastable= is not supported; a shared variable broadcasts on its size-1 axes")
-    return _sn.shared(value, name=name)
+    return _sn.shared(value, name=name, borrow=borrow)
 
 
 def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_names=True, known_grads=None,
