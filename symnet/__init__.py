@@ -63,6 +63,8 @@ from symnet.expr import (
     constant,
     conv2d,
     cos,
+    cumprod,
+    cumsum,
     dimshuffle,
     dot,
     elementwise,

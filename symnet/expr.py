@@ -15,7 +15,7 @@ from symnet.ops import elementwise as ew
 from symnet.ops.conv import Conv2d, Pool2d
 from symnet.ops.linalg import Matmul
 from symnet.ops.nnet import LogSoftmax, OneHot, Softmax
-from symnet.ops.reduction import Argmax, Reduce, ShapeI
+from symnet.ops.reduction import Argmax, Cumulate, Reduce, ShapeI
 from symnet.ops.shape import BroadcastLike, Concatenate, DimShuffle, Dynamic, Empty, Reshape, StopGradient
 from symnet.tensor_type import TensorType, is_float, normalize_dtype
 
@@ -303,6 +303,23 @@ def mean(x, axis=None, keepdims=False):
     x = as_tensor(x)
     total = sum(x, axis, keepdims)
     return true_div(total, cast(size(x, axis), total.dtype if is_float(total.dtype) else config.floatX))
+
+
+def _cumulate(kind: str, x, axis):
+    x = as_tensor(x)
+    if axis is None:
+        x, axis = reshape(x, -1), 0  # NumPy's and Theano's: over the flattened array
+    return Cumulate(kind, _axis(axis, builtins.max(x.ndim, 1)))(x)
+
+
+def cumsum(x, axis=None):
+    """The running sum along ``axis`` (of the flattened x by default)."""
+    return _cumulate("sum", x, axis)
+
+
+def cumprod(x, axis=None):
+    """The running product along ``axis``; its gradient divides by x (as Theano's)."""
+    return _cumulate("prod", x, axis)
 
 
 def size(x, axis=None):

@@ -679,6 +679,11 @@ def _inc(x, index, y):
 
 # functions composed of other ops (symnet/composite.py)
 COMPOSITE = [
+    unary("cumsum_axis", lambda x: sn.cumsum(x, 1), lambda x: np.cumsum(x, 1), dtypes=ALL, shapes=_single([(3, 4), (2, 0), (1, 1)]),
+          grad_shapes=(((3, 4),),)),
+    unary("cumsum_flat", sn.cumsum, np.cumsum, dtypes=ALL, shapes=_single([(2, 3), (0,), ()])),
+    unary("cumprod_axis", lambda x: sn.cumprod(x, 0), lambda x: np.cumprod(x, 0), "nonzero", dtypes=ALL,
+          shapes=_single([(3, 2), (0, 2), (1, 3)]), grad_shapes=(((3, 2),),)),
     # prod is multilinear: finite differences are exact at its zeros, where the gradient
     # needs the product of the other elements
     unary("prod_with_zeros", lambda x: sn.prod(x, 1), lambda x: np.prod(x, 1), "ties", dtypes=FLOATS, shapes=_single([(3, 4), (2, 1)])),

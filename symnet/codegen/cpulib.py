@@ -433,6 +433,19 @@ def argmax(x, before, n, after, out):
             dest[a, c] = best
 
 
+@_jit
+def cumulate(x, before, n, after, product, out):
+    """out = the running sum (or ``product``) of x viewed as (before, n, after) over n."""
+    v = np.ascontiguousarray(x).reshape((before, n, after))
+    dest = out.reshape((before, n, after))
+    for a in range(before):
+        for c in range(after):
+            acc = dest.dtype.type(1) if product else dest.dtype.type(0)
+            for i in range(n):
+                acc = acc * v[a, i, c] if product else acc + v[a, i, c]
+                dest[a, i, c] = acc
+
+
 # -- the fallback: an op without a compiled rule runs its NumPy evaluate ------------------------
 
 _FALLBACKS: dict = {}  # key → (op, output dtypes), for the ops this process printed

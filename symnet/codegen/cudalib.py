@@ -323,6 +323,24 @@ def _argmax_kernel(x, out):
         out[b, a] = best
 
 
+@cuda.jit
+def _cumulate_kernel(x, product, out):
+    before, n, after = x.shape
+    for k in range(cuda.grid(1), before * after, cuda.gridsize(1)):
+        b = k // after
+        a = k % after
+        acc = out[b, 0, a] - out[b, 0, a] + (1 if product else 0)  # a zero of out's dtype, plus the identity
+        for i in range(n):
+            acc = acc * x[b, i, a] if product else acc + x[b, i, a]
+            out[b, i, a] = acc
+
+
+def cumulate(x, product: bool, out) -> None:
+    """out (B, n, A) = the running sum (or product) of x (B, n, A) along its middle axis."""
+    if x.size:
+        _launch(_cumulate_kernel, out.shape[0] * out.shape[2], x, product, out)
+
+
 def argmax(x, out) -> None:
     """out (B, A) = argmax of x (B, n, A) over its middle axis (the first maximum)."""
     _launch(_argmax_kernel, out.size, x, out)

@@ -80,6 +80,46 @@ def _product_of_the_others(x, axes):
 
 
 @dataclass(frozen=True)
+class Cumulate(Op):
+    """The running sum or product along ``axis`` (NumPy's cumsum, cumprod)."""
+
+    kind: str  # "sum" or "prod"
+    axis: int
+
+    @property
+    def name(self) -> str:
+        return f"cum{self.kind}"
+
+    def output_types(self, x):
+        dtype = "int64" if x.dtype in ("bool", "int32") else x.dtype  # as NumPy's
+        return [TensorType(dtype, x.shape)]
+
+    def infer_shape(self, node, sizes):
+        return [sizes.of(node.inputs[0])]
+
+    def evaluate(self, x):
+        fn = np.cumsum if self.kind == "sum" else np.cumprod
+        return [fn(x, axis=self.axis, dtype=self.output_types(TensorType(x.dtype.name, x.shape))[0].dtype)]
+
+    def pullback(self, node, cotangents):
+        """cumsum: the running sum of g from the end; cumprod: that of g * out, over x
+        (Theano's formula: NaN where x is 0)."""
+        from symnet import expr as T
+
+        (g,) = cotangents
+        if g is None:
+            return [None]
+        x, out = node.inputs[0], node.outputs[0]
+        flip = (slice(None),) * self.axis + (slice(None, None, -1),)
+        weighted = g if self.kind == "sum" else g * out
+        back = T.getitem(Cumulate("sum", self.axis)(T.getitem(weighted, flip)), flip)
+        return [back if self.kind == "sum" else back / x]
+
+    def __str__(self) -> str:
+        return f"cum{self.kind}{{axis={self.axis}}}"
+
+
+@dataclass(frozen=True)
 class Argmax(Op):
     """Index of the first maximum along ``axis`` (None: of the flattened array); int64."""
 

@@ -10,7 +10,7 @@ from symnet.ops.conv import Conv2d, Conv2dGradInput, Conv2dGradWeight, Pool2d, P
 from symnet.ops.linalg import Matmul
 from symnet.ops.nnet import OneHot
 from symnet.ops.random import RandomUniform
-from symnet.ops.reduction import Argmax, ShapeI
+from symnet.ops.reduction import Argmax, Cumulate, ShapeI
 from symnet.ops.scan import Scan
 from symnet.ops.shape import Concatenate, DimShuffle, Empty, Reshape, ReshapeLike, SplitPart, StopGradient, resolve
 from symnet.ops.indexing import ARange, IncSubtensor, SetSubtensor, Subtensor, Take, TakeAlongAxis, TakeAlongAxisGrad, TakeGrad
@@ -253,6 +253,13 @@ def arange(d, node, o, a):
     start, stop, step = (d.env.value(v, node) for v in node.inputs)
     d.emit(f"{o} = np.arange({start}, {stop}, {step}).astype({_dtype(node.outputs[0])})")
     return BUFFER
+
+
+@rule(Cumulate)
+def cumulate(d, node, o, a):
+    x = node.inputs[0]
+    converted = a[0] if x.dtype == node.outputs[0].dtype else f"{a[0]}.astype({_dtype(node.outputs[0])})"
+    return call(d, "cumulate", node, [converted] + argmax_extents(d, node) + [str(node.op.kind == "prod")])
 
 
 @rule(Argmax)

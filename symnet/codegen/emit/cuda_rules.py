@@ -11,7 +11,7 @@ from symnet.ops.conv import Conv2d, Conv2dGradInput, Conv2dGradWeight, Pool2d, P
 from symnet.ops.linalg import Matmul
 from symnet.ops.nnet import OneHot
 from symnet.ops.random import RandomUniform
-from symnet.ops.reduction import Argmax, ShapeI
+from symnet.ops.reduction import Argmax, Cumulate, ShapeI
 from symnet.ops.scan import Scan
 from symnet.ops.shape import Concatenate, DimShuffle, Empty, Reshape, ReshapeLike, SplitPart, StopGradient
 from symnet.ops.indexing import ARange, IncSubtensor, SetSubtensor, Subtensor, Take, TakeAlongAxis, TakeAlongAxisGrad, TakeGrad
@@ -197,6 +197,18 @@ def one_hot(d, node, o, a):
     idx = d.contiguous(a[0], node.inputs[0])
     rows = d.count(d.env.of(node.inputs[0]))
     d.emit(f"cudalib.one_hot({idx}.reshape(({rows},)), {o}.reshape(({rows}, {d.env.of(out)[-1]})))")
+    return BUFFER
+
+
+@rule(Cumulate)
+def cumulate(d, node, o, a):
+    extents = argmax_extents(d, node)
+    out = node.outputs[0]
+    xs = d.converted(a[0], node.inputs[0], out.dtype) if node.inputs[0].dtype != out.dtype else a[0]
+    xs = d.contiguous(xs, node.inputs[0])
+    d.allocate_out(o, out)
+    shape = f"({', '.join(extents)})"
+    d.emit(f"cudalib.cumulate({xs}.reshape({shape}), {node.op.kind == 'prod'}, {o}.reshape({shape}))")
     return BUFFER
 
 

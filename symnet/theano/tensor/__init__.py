@@ -55,6 +55,7 @@ set_subtensor, inc_subtensor = _T.set_subtensor, _T.inc_subtensor
 dot, concatenate, stack, transpose, dimshuffle = _T.dot, _T.concatenate, _T.stack, _T.transpose, _T.dimshuffle
 grad = _grad
 jacobian, hessian, Rop, Lop = _sn.jacobian, _sn.hessian, _sn.Rop, _sn.Lop
+cumsum, cumprod = _sn.cumsum, _sn.cumprod
 var, std, outer, tensordot, batched_dot = _sn.var, _sn.std, _sn.outer, _sn.tensordot, _sn.batched_dot
 eye, tril, triu, diag, tile, repeat = _sn.eye, _sn.tril, _sn.triu, _sn.diag, _sn.tile, _sn.repeat
 
