@@ -435,13 +435,17 @@ def argmax(x, before, n, after, out):
 
 @_jit
 def cumulate(x, before, n, after, product, out):
-    """out = the running sum (or ``product``) of x viewed as (before, n, after) over n."""
+    """out = the running sum (or ``product``) of x (of out's dtype) viewed as (before, n,
+    after) over n."""
+    if n == 0:
+        return
     v = np.ascontiguousarray(x).reshape((before, n, after))
     dest = out.reshape((before, n, after))
     for a in range(before):
         for c in range(after):
-            acc = dest.dtype.type(1) if product else dest.dtype.type(0)
-            for i in range(n):
+            acc = v[a, 0, c]
+            dest[a, 0, c] = acc
+            for i in range(1, n):
                 acc = acc * v[a, i, c] if product else acc + v[a, i, c]
                 dest[a, i, c] = acc
 

@@ -329,8 +329,9 @@ def _cumulate_kernel(x, product, out):
     for k in range(cuda.grid(1), before * after, cuda.gridsize(1)):
         b = k // after
         a = k % after
-        acc = out[b, 0, a] - out[b, 0, a] + (1 if product else 0)  # a zero of out's dtype, plus the identity
-        for i in range(n):
+        acc = x[b, 0, a]  # x has out's dtype (the driver converts it) and n >= 1 (cumulate)
+        out[b, 0, a] = acc
+        for i in range(1, n):
             acc = acc * x[b, i, a] if product else acc + x[b, i, a]
             out[b, i, a] = acc
 

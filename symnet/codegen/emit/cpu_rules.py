@@ -12,8 +12,26 @@ from symnet.ops.nnet import OneHot
 from symnet.ops.random import RandomUniform
 from symnet.ops.reduction import Argmax, Cumulate, ShapeI
 from symnet.ops.scan import Scan
-from symnet.ops.shape import Concatenate, DimShuffle, Empty, Reshape, ReshapeLike, SplitPart, StopGradient, resolve
-from symnet.ops.indexing import ARange, IncSubtensor, SetSubtensor, Subtensor, Take, TakeAlongAxis, TakeAlongAxisGrad, TakeGrad
+from symnet.ops.shape import (
+    Concatenate,
+    DimShuffle,
+    Empty,
+    Reshape,
+    ReshapeLike,
+    SplitPart,
+    StopGradient,
+    resolve,
+)
+from symnet.ops.indexing import (
+    ARange,
+    IncSubtensor,
+    SetSubtensor,
+    Subtensor,
+    Take,
+    TakeAlongAxis,
+    TakeAlongAxisGrad,
+    TakeGrad,
+)
 
 
 def _dtype(v) -> str:

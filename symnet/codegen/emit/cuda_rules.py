@@ -14,7 +14,16 @@ from symnet.ops.random import RandomUniform
 from symnet.ops.reduction import Argmax, Cumulate, ShapeI
 from symnet.ops.scan import Scan
 from symnet.ops.shape import Concatenate, DimShuffle, Empty, Reshape, ReshapeLike, SplitPart, StopGradient
-from symnet.ops.indexing import ARange, IncSubtensor, SetSubtensor, Subtensor, Take, TakeAlongAxis, TakeAlongAxisGrad, TakeGrad
+from symnet.ops.indexing import (
+    ARange,
+    IncSubtensor,
+    SetSubtensor,
+    Subtensor,
+    Take,
+    TakeAlongAxis,
+    TakeAlongAxisGrad,
+    TakeGrad,
+)
 
 
 def key_code(spec) -> str:
