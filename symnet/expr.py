@@ -15,7 +15,7 @@ from symnet.ops import elementwise as ew
 from symnet.ops.conv import Conv2d, Pool2d
 from symnet.ops.linalg import Matmul
 from symnet.ops.nnet import LogSoftmax, OneHot, Softmax
-from symnet.ops.reduction import Argmax, Cumulate, Reduce, ShapeI
+from symnet.ops.reduction import Argmax, Argsort, Cumulate, Reduce, ShapeI
 from symnet.ops.shape import BroadcastLike, Concatenate, DimShuffle, Dynamic, Empty, Reshape, StopGradient
 from symnet.tensor_type import TensorType, is_float, normalize_dtype
 
@@ -320,6 +320,24 @@ def cumsum(x, axis=None):
 def cumprod(x, axis=None):
     """The running product along ``axis``; its gradient divides by x (as Theano's)."""
     return _cumulate("prod", x, axis)
+
+
+def argsort(x, axis=-1):
+    """The indices that sort x along ``axis`` (None: the flattened x), stably; NaN last."""
+    x = as_tensor(x)
+    if axis is None:
+        x, axis = reshape(x, -1), 0
+    return Argsort(_axis(axis, builtins.max(x.ndim, 1)))(x)
+
+
+def sort(x, axis=-1):
+    """x sorted along ``axis`` (None: flattened): picked by argsort, so it differentiates."""
+    x = as_tensor(x)
+    if axis is None:
+        x, axis = reshape(x, -1), 0
+    from symnet.indexing import take_along_axis
+
+    return take_along_axis(x, argsort(x, axis), axis)
 
 
 def size(x, axis=None):

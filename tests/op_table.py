@@ -679,6 +679,13 @@ def _inc(x, index, y):
 
 # functions composed of other ops (symnet/composite.py)
 COMPOSITE = [
+    unary("argsort_ties", sn.argsort, lambda x: np.argsort(x, kind="stable"), "ties", dtypes=ALL,
+          shapes=_single([(3, 5), (2, 0), (1, 1), (6,)]), grad=False),
+    unary("argsort_axis0_flat", lambda x: sn.argsort(x, 0) + sn.argsort(x, None).reshape(x.shape) * 0,
+          lambda x: np.argsort(x, 0, kind="stable") + np.argsort(x, None, kind="stable").reshape(x.shape) * 0, "ties",
+          dtypes=NUMERIC, shapes=_single([(4, 3)]), grad=False),
+    unary("sort", lambda x: sn.sort(x, 1), lambda x: np.sort(x, 1), dtypes=ALL, shapes=_single([(3, 4), (0, 2), (1, 1)]),
+          grad_shapes=(((3, 4),),)),
     unary("cumsum_axis", lambda x: sn.cumsum(x, 1), lambda x: np.cumsum(x, 1), dtypes=ALL, shapes=_single([(3, 4), (2, 0), (1, 1)]),
           grad_shapes=(((3, 4),),)),
     unary("cumsum_flat", sn.cumsum, np.cumsum, dtypes=ALL, shapes=_single([(2, 3), (0,), ()])),

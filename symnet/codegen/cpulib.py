@@ -450,6 +450,16 @@ def cumulate(x, before, n, after, product, out):
                 dest[a, i, c] = acc
 
 
+@_jit
+def argsort(x, before, n, after, out):
+    """out = the stable ascending order of x viewed as (before, n, after) along n."""
+    v = np.ascontiguousarray(x).reshape((before, n, after))
+    dest = out.reshape((before, n, after))
+    for a in range(before):
+        for c in range(after):
+            dest[a, :, c] = np.argsort(v[a, :, c].copy(), kind="mergesort")
+
+
 # -- the fallback: an op without a compiled rule runs its NumPy evaluate ------------------------
 
 _FALLBACKS: dict = {}  # key → (op, output dtypes), for the ops this process printed

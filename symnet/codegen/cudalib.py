@@ -342,6 +342,33 @@ def cumulate(x, product: bool, out) -> None:
         _launch(_cumulate_kernel, out.shape[0] * out.shape[2], x, product, out)
 
 
+@cuda.jit(device=True)
+def _after(a, b):
+    """Whether a sorts after b: greater, or NaN where b is not (NumPy puts NaN last)."""
+    return a > b or (a != a and b == b)
+
+
+@cuda.jit
+def _argsort_kernel(x, out):
+    before, n, after = x.shape
+    for k in range(cuda.grid(1), before * after, cuda.gridsize(1)):
+        b = k // after
+        a = k % after
+        for i in range(n):  # insertion sort of the indices: stable
+            j = i
+            while j > 0 and _after(x[b, out[b, j - 1, a], a], x[b, i, a]):
+                out[b, j, a] = out[b, j - 1, a]
+                j -= 1
+            out[b, j, a] = i
+
+
+def argsort(x, out) -> None:
+    """out (B, n, A) = the stable order of x (B, n, A) along its middle axis (one thread a
+    row: an insertion sort, for the short rows of neural-net code)."""
+    if x.size:
+        _launch(_argsort_kernel, out.shape[0] * out.shape[2], x, out)
+
+
 def argmax(x, out) -> None:
     """out (B, A) = argmax of x (B, n, A) over its middle axis (the first maximum)."""
     _launch(_argmax_kernel, out.size, x, out)

@@ -120,6 +120,29 @@ class Cumulate(Op):
 
 
 @dataclass(frozen=True)
+class Argsort(Op):
+    """The indices that sort ``axis`` ascending, stably (ties in order; NaN last), int64."""
+
+    axis: int
+    name = "argsort"
+
+    def output_types(self, x):
+        return [TensorType("int64", x.shape)]
+
+    def infer_shape(self, node, sizes):
+        return [sizes.of(node.inputs[0])]
+
+    def evaluate(self, x):
+        return [np.argsort(x, axis=self.axis, kind="stable").astype(np.int64)]
+
+    def pullback(self, node, cotangents):
+        return [None]
+
+    def __str__(self) -> str:
+        return f"argsort{{axis={self.axis}}}"
+
+
+@dataclass(frozen=True)
 class Argmax(Op):
     """Index of the first maximum along ``axis`` (None: of the flattened array); int64."""
 

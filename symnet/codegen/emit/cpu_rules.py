@@ -10,7 +10,7 @@ from symnet.ops.conv import Conv2d, Conv2dGradInput, Conv2dGradWeight, Pool2d, P
 from symnet.ops.linalg import Matmul
 from symnet.ops.nnet import OneHot
 from symnet.ops.random import RandomUniform
-from symnet.ops.reduction import Argmax, Cumulate, ShapeI
+from symnet.ops.reduction import Argmax, Argsort, Cumulate, ShapeI
 from symnet.ops.scan import Scan
 from symnet.ops.shape import (
     Concatenate,
@@ -278,6 +278,11 @@ def cumulate(d, node, o, a):
     x = node.inputs[0]
     converted = a[0] if x.dtype == node.outputs[0].dtype else f"{a[0]}.astype({_dtype(node.outputs[0])})"
     return call(d, "cumulate", node, [converted] + argmax_extents(d, node) + [str(node.op.kind == "prod")])
+
+
+@rule(Argsort)
+def argsort(d, node, o, a):
+    return call(d, "argsort", node, [a[0]] + argmax_extents(d, node))
 
 
 @rule(Argmax)

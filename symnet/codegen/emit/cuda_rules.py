@@ -11,7 +11,7 @@ from symnet.ops.conv import Conv2d, Conv2dGradInput, Conv2dGradWeight, Pool2d, P
 from symnet.ops.linalg import Matmul
 from symnet.ops.nnet import OneHot
 from symnet.ops.random import RandomUniform
-from symnet.ops.reduction import Argmax, Cumulate, ShapeI
+from symnet.ops.reduction import Argmax, Argsort, Cumulate, ShapeI
 from symnet.ops.scan import Scan
 from symnet.ops.shape import Concatenate, DimShuffle, Empty, Reshape, ReshapeLike, SplitPart, StopGradient
 from symnet.ops.indexing import (
@@ -218,6 +218,16 @@ def cumulate(d, node, o, a):
     d.allocate_out(o, out)
     shape = f"({', '.join(extents)})"
     d.emit(f"cudalib.cumulate({xs}.reshape({shape}), {node.op.kind == 'prod'}, {o}.reshape({shape}))")
+    return BUFFER
+
+
+@rule(Argsort)
+def argsort(d, node, o, a):
+    extents = argmax_extents(d, node)
+    xs = d.contiguous(a[0], node.inputs[0])
+    d.allocate_out(o, node.outputs[0])
+    shape = f"({', '.join(extents)})"
+    d.emit(f"cudalib.argsort({xs}.reshape({shape}), {o}.reshape({shape}))")
     return BUFFER
 
 

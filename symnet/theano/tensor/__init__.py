@@ -56,6 +56,14 @@ dot, concatenate, stack, transpose, dimshuffle = _T.dot, _T.concatenate, _T.stac
 grad = _grad
 jacobian, hessian, Rop, Lop = _sn.jacobian, _sn.hessian, _sn.Rop, _sn.Lop
 cumsum, cumprod = _sn.cumsum, _sn.cumprod
+
+
+def sort(a, axis=-1, kind="quicksort", order=None):
+    return _sn.sort(a, axis)
+
+
+def argsort(a, axis=-1, kind="quicksort", order=None):
+    return _sn.argsort(a, axis)
 var, std, outer, tensordot, batched_dot = _sn.var, _sn.std, _sn.outer, _sn.tensordot, _sn.batched_dot
 eye, tril, triu, diag, tile, repeat = _sn.eye, _sn.tril, _sn.triu, _sn.diag, _sn.tile, _sn.repeat
 
