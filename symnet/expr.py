@@ -335,9 +335,7 @@ def sort(x, axis=-1):
     x = as_tensor(x)
     if axis is None:
         x, axis = reshape(x, -1), 0
-    from symnet.indexing import take_along_axis
-
-    return take_along_axis(x, argsort(x, axis), axis)
+    return take_along_axis(x, argsort(x, axis), axis)  # symnet.indexing's, imported below
 
 
 def size(x, axis=None):
