@@ -410,8 +410,7 @@ def reshape(x, *shape):
     x = as_tensor(x)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    bounds: list = []
-    spec = tuple(_bound(s, bounds, "a reshape size") for s in shape)
+    spec, bounds = _sizes(shape, "a reshape size")
     return Reshape(spec)(x, *bounds)
 
 

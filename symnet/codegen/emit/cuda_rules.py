@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from symnet.codegen.emit.cpu_rules import along, argmax_extents, resolved_spec
+from symnet.codegen.emit.cpu_rules import along, argmax_extents, empty, resolved_spec
 from symnet.codegen.emit.numba_cpu import NUMPY_DTYPE
 from symnet.codegen.emit.printer import Lines
 from symnet.codegen.rules import BUFFER, CUDA as rule, SCALAR, VIEW
@@ -186,10 +186,7 @@ def _broadcast_except_copy(d, name: str, v, sizes, axis: int) -> str:
     return f"{name}_b"
 
 
-@rule(Empty)
-def empty(d, node, o, a):
-    d.emit(f"{o} = {d.new_buffer(d.env.of(node.outputs[0]), 'bool')}")
-    return BUFFER
+rule(Empty)(empty)  # the CPU's rule: it only asks the printer for a buffer
 
 
 @rule(ARange)
@@ -209,26 +206,26 @@ def one_hot(d, node, o, a):
     return BUFFER
 
 
+def _along_axis(d, node, o, routine: str, x: str, *flags) -> str:
+    """``cudalib.<routine>(x, *flags, out)`` with x and out (of x's shape) seen as (before, n,
+    after) around the op's axis."""
+    shape = "(" + ", ".join(argmax_extents(d, node)) + ")"
+    xs = d.contiguous(x, node.inputs[0])
+    d.allocate_out(o, node.outputs[0])
+    d.emit(f"cudalib.{routine}({', '.join([f'{xs}.reshape({shape})', *flags, f'{o}.reshape({shape})'])})")
+    return BUFFER
+
+
 @rule(Cumulate)
 def cumulate(d, node, o, a):
-    extents = argmax_extents(d, node)
     out = node.outputs[0]
     xs = d.converted(a[0], node.inputs[0], out.dtype) if node.inputs[0].dtype != out.dtype else a[0]
-    xs = d.contiguous(xs, node.inputs[0])
-    d.allocate_out(o, out)
-    shape = f"({', '.join(extents)})"
-    d.emit(f"cudalib.cumulate({xs}.reshape({shape}), {node.op.kind == 'prod'}, {o}.reshape({shape}))")
-    return BUFFER
+    return _along_axis(d, node, o, "cumulate", xs, str(node.op.kind == "prod"))
 
 
 @rule(Argsort)
 def argsort(d, node, o, a):
-    extents = argmax_extents(d, node)
-    xs = d.contiguous(a[0], node.inputs[0])
-    d.allocate_out(o, node.outputs[0])
-    shape = f"({', '.join(extents)})"
-    d.emit(f"cudalib.argsort({xs}.reshape({shape}), {o}.reshape({shape}))")
-    return BUFFER
+    return _along_axis(d, node, o, "argsort", a[0])
 
 
 @rule(Argmax)
