@@ -13,6 +13,7 @@ from symnet import interp, interrupts, nancheck
 from symnet.config import config
 from symnet.errors import ShapeError, UnusedInputError
 from symnet.graph import Constant, SharedVariable, Variable, clone, graph_inputs
+from symnet.ops.ifelse import lazy_branches
 from symnet.ops.scan import drop_unread, merge_extended
 from symnet.rewrite.canonicalize import CANONICALIZE
 from symnet.rewrite.engine import rewrite
@@ -99,8 +100,8 @@ def _optimize(inputs, outputs, updates, fused: bool, times: dict | None = None) 
     times = {} if times is None else times
     start = time.perf_counter()
     # a loop that a gradient ran again, stacking more of each step, runs once; what no one
-    # reads of a loop is not stacked
-    optimized = drop_unread(optimize(merge_extended(outputs + [new for _, new in updates])))
+    # reads of a loop is not stacked; an ifelse computes only the branch it takes
+    optimized = lazy_branches(drop_unread(optimize(merge_extended(outputs + [new for _, new in updates]))))
     graph = Graph(inputs, optimized[: len(outputs)], [(s, new) for (s, _), new in zip(updates, optimized[len(outputs) :])])
     times["rewrite"] = time.perf_counter() - start
     if not fused:

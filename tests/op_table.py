@@ -1259,6 +1259,20 @@ CONV = [
           shapes=_single([(2, 2, 4, 5), (1, 1, 3, 3)]), grad_shapes=(((1, 1, 3, 4),),)),
 ]
 
+# condition, then, else: each branch reached (the condition's values include 0 and nonzero)
+CONTROL = [
+    ternary("ifelse", sn.ifelse, lambda c, a, b: a if c else b, (Arg("ties", "int64"), Arg(), Arg()), dtypes=ALL,
+            shapes=(((), (3, 4), (3, 4)), ((), (0, 2), (0, 2)), ((), (1,), (1,)), ((), (), ())),
+            grad_shapes=(((), (2, 3), (2, 3)), ((), (), ()))),
+    binary("ifelse_guarded_row", lambda n, x: sn.ifelse(n < x.shape[0], sn.exp(x[n]), x.sum(0)),
+           lambda n, x: np.exp(x[n]) if n < len(x) else x.sum(0), (Arg("index", "int64", 4), "real"),
+           dtypes=FLOATS, shapes=(((), (2, 3)), ((), (5, 1))), grad_shapes=(((), (4, 2)),)),
+    binary("ifelse_computed_condition", lambda a, b: sn.ifelse(sn.sum(a) > sn.sum(b), a * 2, b - 1),
+           lambda a, b: a * 2 if np.sum(a) > np.sum(b) else b - 1, dtypes=FLOATS + INTS,
+           shapes=(((3, 4), (3, 4)), ((2, 1), (2, 1)), ((0,), (0,)), ((5,), (5,)), ((), ())),
+           grad_shapes=(((2, 3), (2, 3)), ((3,), (3,)))),
+]
+
 
 CASES = (
     ELEMENTWISE
@@ -1275,6 +1289,7 @@ CASES = (
     + NNET
     + CONV
     + LOSSES
+    + CONTROL
 )
 
 _names = [c.name for c in CASES]

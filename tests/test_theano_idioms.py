@@ -231,6 +231,11 @@ def test_the_negative_log_likelihood_idiom_and_its_gradient(target):
     np.testing.assert_allclose(grad, expected)
     with pytest.raises((IndexError, sn.ShapeError), match="out of bounds"):
         f(P, np.array([0, 3, 1, 1, 2]))  # 3 is past the 3 columns: an error, not the next row's element
+    rows_grad = sn.function([p, y], sn.grad(sn.sum(p[y] ** 2), p), target=target)
+    columns_grad = sn.function([p, y], sn.grad(sn.sum(sn.take_along_axis(p, y[:, None], 1)), p), target=target)
+    for grad, bad in ((rows_grad, [0, 5]), (rows_grad, [-6]), (columns_grad, [0, 1, 3, 0, 0])):
+        with pytest.raises((IndexError, sn.ShapeError), match="out of bounds"):
+            grad(P, np.array(bad))  # the gradients' scatters raise too, never write outside the buffer
 
 
 def test_unsupported_integer_array_indexes_say_what_is_supported():

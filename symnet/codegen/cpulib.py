@@ -358,7 +358,7 @@ def take_rows(x, idx, out):
 
 @_jit
 def take_rows_grad(idx, g, out):
-    """out = zeros; out[idx] += g along axis 0 (repeated indices add up)."""
+    """out = zeros; out[idx] += g along axis 0 (repeated indices add up; out of range raises)."""
     n = out.shape[0]
     flat = out.reshape(-1)
     for j in range(flat.size):
@@ -370,6 +370,8 @@ def take_rows_grad(idx, g, out):
         i = flat_idx[k]
         if i < 0:
             i += n
+        if i < 0 or i >= n:
+            raise IndexError("index out of bounds in take")
         rows[i, :] += grads[k, :]
 
 
@@ -393,7 +395,7 @@ def take_along(x, idx, before, n, after, m, out):
 
 @_jit
 def take_along_grad(idx, g, before, n, after, m, out):
-    """out = zeros; then g added at the gathered positions (repeats add up)."""
+    """out = zeros; then g added at the gathered positions (repeats add up; out of range raises)."""
     flat = out.reshape(-1)
     for j in range(flat.size):
         flat[j] = 0
@@ -406,6 +408,8 @@ def take_along_grad(idx, g, before, n, after, m, out):
                 i = picks[b, c, a]
                 if i < 0:
                     i += n
+                if i < 0 or i >= n:
+                    raise IndexError("index out of bounds in take_along_axis")
                 dest[b, i, a] += grads[b, c, a]
 
 

@@ -243,7 +243,7 @@ def take_rows(x, idx, out) -> None:
 
 
 @cuda.jit
-def _take_rows_grad_kernel(idx, g, out):
+def _take_rows_grad_kernel(idx, g, out, flag):
     n, width = out.shape
     total = g.shape[0] * width
     for k in range(cuda.grid(1), total, cuda.gridsize(1)):
@@ -251,13 +251,19 @@ def _take_rows_grad_kernel(idx, g, out):
         i = idx[row]
         if i < 0:
             i += n
-        cuda.atomic.add(out, (i, k % width), g[row, k % width])  # repeated indices add up
+        if i < 0 or i >= n:
+            flag[0] = 1
+        else:
+            cuda.atomic.add(out, (i, k % width), g[row, k % width])  # repeated indices add up
 
 
 def take_rows_grad(idx, g, out) -> None:
-    """out (n, w) = zeros, then g (m, w) added at rows idx (m) (atomically: repeats add up)."""
+    """out (n, w) = zeros, then g (m, w) added at rows idx (m) (atomically: repeats add up);
+    IndexError out of range."""
     zero(out)
-    _launch(_take_rows_grad_kernel, g.size, idx, g, out)
+    flag = _flag()
+    _launch(_take_rows_grad_kernel, g.size, idx, g, out, flag)
+    _raise_if(flag, "index out of bounds in take")
 
 
 @cuda.jit
@@ -282,20 +288,26 @@ def take_along(x, idx, out) -> None:
 
 
 @cuda.jit
-def _take_along_grad_kernel(idx, g, out):
+def _take_along_grad_kernel(idx, g, out, flag):
     n = out.shape[1]
     for k in range(cuda.grid(1), g.size, cuda.gridsize(1)):
         _, b, c, a = _coordinates(k, (1, g.shape[0], g.shape[1], g.shape[2]))
         i = idx[b, c, a]
         if i < 0:
             i += n
-        cuda.atomic.add(out, (b, i, a), g[b, c, a])
+        if i < 0 or i >= n:
+            flag[0] = 1
+        else:
+            cuda.atomic.add(out, (b, i, a), g[b, c, a])
 
 
 def take_along_grad(idx, g, out) -> None:
-    """out (B, n, A) = zeros, then g (B, m, A) added at the gathered positions."""
+    """out (B, n, A) = zeros, then g (B, m, A) added at the gathered positions; IndexError
+    out of range."""
     zero(out)
-    _launch(_take_along_grad_kernel, g.size, idx, g, out)
+    flag = _flag()
+    _launch(_take_along_grad_kernel, g.size, idx, g, out, flag)
+    _raise_if(flag, "index out of bounds in take_along_axis")
 
 
 @cuda.jit

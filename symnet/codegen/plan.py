@@ -370,13 +370,12 @@ class Plan:
         return BUFFER
 
 
-def step_program(op) -> tuple:
-    """(fused program, inputs) of a loop's step (a ``Scan``'s inner graph, optimized and
-    fused like any function's), for a target's driver to print as a module of its own."""
+def step_program(inputs: list, outputs: list):
+    """The fused program of an inner graph (a loop's step, an ifelse's branch: optimized
+    and fused like any function's), for a target's driver to print as a module of its own."""
     from symnet.function import _optimize  # the optimizer imports the back end
 
-    inputs = op.inner_inputs + [op.step]
-    return _optimize(inputs, op.inner_outputs, [], fused=True)[1], inputs
+    return _optimize(inputs, outputs, [], fused=True)[1]
 
 
 def add_module(modules: dict, source: str, target: str, prefix: str) -> str:

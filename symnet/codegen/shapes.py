@@ -9,6 +9,8 @@ message naming the node and the user's line.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 
 def literal(text: str) -> str:
     """``text`` (a user's name or line) as it must appear in a message that ``{}`` fields
@@ -29,6 +31,7 @@ class ShapeEnv:
         self.errors: list = []  # message per error number
         self.slices = False  # whether the size code calls slice_length (the driver imports it)
         self.count = 0
+        self.quiet = False  # checks are not made (see ``unchecked``)
 
     literal = staticmethod(literal)
 
@@ -49,7 +52,7 @@ class ShapeEnv:
         ``message`` with its ``{}`` fields filled by the run-time ``values`` (size code)
         that the check compared, and user text in it escaped (``literal``)."""
         left, _, right = condition_fails.partition(" != ")
-        if left == right:
+        if left == right or self.quiet:
             return  # the same size (a literal, or one local) is never unequal to itself
         line = f"if {condition_fails}: raise ValueError('{self.tag}:{{}}'{''.join(f', {v}' for v in values)})"
         same = {f"if {condition_fails}:", f"if {right} != {left}:" if right else None}
@@ -57,6 +60,16 @@ class ShapeEnv:
             return  # the same condition is already checked
         self.errors.append(message)
         self.lines.append(line.format(len(self.errors) - 1))
+
+    @contextmanager
+    def unchecked(self):
+        """Sizes computed in this block make no checks (a lazy branch's: it checks its own
+        when it runs)."""
+        self.quiet, before = True, self.quiet
+        try:
+            yield
+        finally:
+            self.quiet = before
 
     def input(self, v, param: str, position: int | None = None) -> None:
         """Sizes of an argument; known sizes are checked (the caller checked dtype and ndim)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from symnet import expr as T
 from symnet.graph import Constant
 from symnet.ops import elementwise as ew
+from symnet.ops.ifelse import IfElse
 from symnet.ops.reduction import Reduce, ShapeI
 from symnet.ops.shape import BroadcastLike, DimShuffle, Reshape, ReshapeLike, StopGradient
 from symnet.ops.indexing import IncSubtensor, Subtensor
@@ -54,6 +55,15 @@ def _known_shape(out):
     x = out.owner.inputs[0]
     size = x.type.shape[out.owner.op.i]
     return None if size is None else Constant(size, "int64")
+
+
+def _decided_ifelse(out):
+    """The branch an ifelse with a constant condition takes."""
+    node = out.owner
+    condition = node.inputs[0]
+    if not isinstance(condition, Constant):
+        return None
+    return node.inputs[1 + out.index + (0 if condition.data else node.op.n)]
 
 
 def _one_minus_sigmoid(x):
@@ -157,6 +167,7 @@ CANONICALIZE = [
     Rule("squeeze_subtensor", _bound(node(Subtensor, x)), _squeeze_subtensor),
     Rule("whole_inc_subtensor", _bound(node(IncSubtensor, x, y)), _whole_inc_subtensor),
     Rule("lift_dimshuffle", AnyInputs(ew.Elemwise, "out"), _lift_dimshuffle),
+    Rule("decided_ifelse", AnyInputs(IfElse, "out"), _decided_ifelse),
     Rule("add_into_slice", _bound(node(ew.add, x, _zeros_inc)), _add_into),
     Rule("add_into_slice_left", _bound(node(ew.add, _zeros_inc, x)), _add_into),
 ]

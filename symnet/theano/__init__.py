@@ -9,7 +9,7 @@ import warnings
 import symnet as _sn
 from symnet.theano._unsupported import module_getattr
 
-__all__ = ["Lop", "Rop", "clone", "clone_replace", "config", "function", "grad", "gradient", "printing", "scan", "shared", "tensor"]
+__all__ = ["Lop", "Rop", "clone", "clone_replace", "config", "function", "grad", "gradient", "ifelse", "printing", "scan", "shared", "tensor"]
 
 _MODES = (None, "FAST_RUN", "FAST_COMPILE", "NUMBA")
 
@@ -97,5 +97,5 @@ Rop, Lop = _sn.Rop, _sn.Lop
 __getattr__ = module_getattr(__name__)
 
 # the submodules use the functions above (theano.tensor.grad is theano.grad)
-from symnet.theano import gradient, printing, tensor  # noqa: E402
+from symnet.theano import gradient, ifelse, printing, tensor  # noqa: E402
 

@@ -7,7 +7,7 @@ import runpy
 import sys
 
 import symnet.theano
-from symnet.theano import gradient, printing, sandbox, tensor
+from symnet.theano import gradient, ifelse, printing, sandbox, tensor
 from symnet.theano.sandbox import rng_mrg
 from symnet.theano.tensor import nnet, shared_randomstreams, signal
 from symnet.theano.tensor.signal import pool
@@ -15,6 +15,7 @@ from symnet.theano.tensor.signal import pool
 ALIASES = {
     "theano": symnet.theano,
     "theano.gradient": gradient,
+    "theano.ifelse": ifelse,
     "theano.printing": printing,
     "theano.tensor": tensor,
     "theano.tensor.nnet": nnet,

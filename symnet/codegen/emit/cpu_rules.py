@@ -6,6 +6,7 @@ from __future__ import annotations
 from symnet.codegen.emit.numba_cpu import NUMPY_DTYPE
 from symnet.codegen.emit.printer import Lines
 from symnet.codegen.rules import BUFFER, CPU as rule, SCALAR, VIEW
+from symnet.ops.ifelse import Branches
 from symnet.ops.conv import Conv2d, Conv2dGradInput, Conv2dGradWeight, Pool2d, Pool2dGrad
 from symnet.ops.linalg import Matmul
 from symnet.ops.nnet import OneHot
@@ -350,7 +351,7 @@ def scan(d, node, o, a):
     the stacked outputs (a recurrent one's row is the next step's state) or, for an output
     kept last, into one of two buffers that take turns as the state."""
     op = node.op
-    alias = d.step_module(op)
+    alias = d.step_module(op.inner_inputs + [op.step], op.inner_outputs)
     if alias is None:
         return d.plan.fallback(node, a, d)
     plan, env = d.plan, d.env
@@ -423,4 +424,35 @@ def scan(d, node, o, a):
     for k in recurrent:
         if op.keep_last[k]:
             d.emit(f"{outs[k]} = {states[recurrent.index(k)]}")
+    return BUFFER
+
+
+@rule(Branches)
+def branches(d, node, o, a):
+    """An ifelse in the driver: each branch is a program of its own (``d.step_module``), and
+    the driver launches the one the condition picks, writing into the outputs."""
+    op = node.op
+    aliases = [d.step_module(op.inner_inputs, outputs) for outputs in op.branches]
+    if None in aliases:
+        return d.plan.fallback(node, a, d)
+    plan, env = d.plan, d.env
+    args = []
+    for k, (v, name) in enumerate(zip(node.inputs[1:], a[1:])):
+        if v in plan.scalars:  # a number in the driver: the branch takes a 0-d array
+            d.emit(f"{o}_c{k} = np.empty((), {_dtype(v)})")
+            d.emit(f"{o}_c{k}[()] = {name}")
+            name = f"{o}_c{k}"
+        args.append(name)
+    for v in node.outputs:
+        d.emit(f"{plan.name(v)} = {d.new_buffer(env.of(v), v.dtype)}")
+    args += [plan.name(v) for v in node.outputs]
+    condition = a[0] if node.inputs[0] in plan.scalars else f"{a[0]}[()]"
+    variants = []
+    for variant in ("serial", "parallel"):
+        lines = Lines()
+        for keyword, alias in zip((f"if {condition}:", "else:"), aliases):
+            with lines.block(keyword):
+                lines.add(f"launch({alias}.run_{variant}, {', '.join(args)})")
+        variants.append(lines.lines)
+    plan.add(*variants)
     return BUFFER

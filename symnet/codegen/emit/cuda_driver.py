@@ -125,10 +125,11 @@ class CudaDriver:
         return " * ".join(sizes) or "1"
 
     # -- loops ------------------------------------------------------------------------------------
-    def step_module(self, op) -> str | None:
-        """The alias of the module holding a loop's step, printed as a CUDA driver of its own
-        (``run``), or None where the step reads arrays that are not its inputs."""
-        program, inputs = step_program(op)
+    def step_module(self, inputs: list, outputs: list) -> str | None:
+        """The alias of the module holding an inner graph (a loop's step, an ifelse's
+        branch), printed as a CUDA driver of its own (``run``), or None where it reads arrays
+        that are not its inputs."""
+        program = step_program(inputs, outputs)
         printer = CudaDriver(program, inputs, [], False, self.fast_math, step=True)
         info = printer.print()
         if len(info.params) != len(inputs):

@@ -7,6 +7,7 @@ from symnet.codegen.emit.cpu_rules import along, argmax_extents, empty, resolved
 from symnet.codegen.emit.numba_cpu import NUMPY_DTYPE
 from symnet.codegen.emit.printer import Lines
 from symnet.codegen.rules import BUFFER, CUDA as rule, SCALAR, VIEW
+from symnet.ops.ifelse import Branches
 from symnet.ops.conv import Conv2d, Conv2dGradInput, Conv2dGradWeight, Pool2d, Pool2dGrad
 from symnet.ops.linalg import Matmul
 from symnet.ops.nnet import OneHot
@@ -271,21 +272,26 @@ def random_uniform(d, node, o, a):
 
 
 
+def _on_device(d, v, name: str) -> str:
+    """``name``, or a 0-d device array holding it where ``v`` is a number in the driver."""
+    return f"cudalib.to_device(np.asarray({name}, np.{v.dtype}))" if v in d.plan.scalars else name
+
+
 @rule(Scan, when=lambda op: op.compilable)
 def scan(d, node, o, a):
     """The loop in the host driver: the step is a CUDA driver of its own (``d.step_module``),
     called once per step on device views of the step's slices; its outputs are copied into
     the stacked outputs by a copy kernel, its states fed back."""
     op = node.op
-    alias = d.step_module(op)
+    alias = d.step_module(op.inner_inputs + [op.step], op.inner_outputs)
     if alias is None:
         return d.plan.fallback(node, a, d)
     plan, env = d.plan, d.env
     n, seqs, inits, consts = op.split(node.inputs)
     names = dict(zip(node.inputs, a))
 
-    def device(v, name):  # a driver number as a 0-d device array
-        return f"cudalib.to_device(np.asarray({name}, np.{v.dtype}))" if v in plan.scalars else name
+    def device(v, name):
+        return _on_device(d, v, name)
 
     steps = env.of(seqs[0])[0] if seqs else str(op.n_static)
     outs = [plan.name(v) for v in node.outputs]
@@ -323,4 +329,35 @@ def scan(d, node, o, a):
     for k in recurrent:
         if op.keep_last[k]:
             d.emit(f"{outs[k]} = {states[recurrent.index(k)]}")
+    return BUFFER
+
+
+@rule(Branches)
+def branches(d, node, o, a):
+    """An ifelse in the host driver: each branch a CUDA driver of its own (``d.step_module``),
+    the one the condition picks called, its outputs copied into this node's by a copy kernel
+    (a branch may return one of its inputs)."""
+    op = node.op
+    aliases = [d.step_module(op.inner_inputs, outputs) for outputs in op.branches]
+    if None in aliases:
+        return d.plan.fallback(node, a, d)
+    args = []
+    for k, (v, name) in enumerate(zip(node.inputs[1:], a[1:])):
+        if v in d.plan.scalars:
+            d.emit(f"{o}_c{k} = {_on_device(d, v, name)}")
+            name = f"{o}_c{k}"
+        args.append(name)
+    outs = [d.plan.name(v) for v in node.outputs]
+    for name, v in zip(outs, node.outputs):
+        d.allocate_out(name, v)
+    condition = a[0] if node.inputs[0] in d.plan.scalars else f"cudalib.scalar({a[0]})"
+    lines = Lines()
+    for keyword, alias in zip((f"if {condition}:", "else:"), aliases):
+        with lines.block(keyword):
+            lines.add(f"r = {alias}.run({', '.join(args)})")
+    for k, v in enumerate(node.outputs):
+        sizes = list(d.env.of(v))
+        rank = len(sizes)
+        lines.add(d.helper_launch("copy", rank, [tuple(range(rank))], lambda x: x[0], v.dtype, [f"r[{k}]"], outs[k], sizes))
+    d.plan.add(lines.lines)
     return BUFFER

@@ -265,12 +265,12 @@ class CpuDriver:
             lines.add("return entry")
 
     # -- loops ----------------------------------------------------------------------------------
-    def step_module(self, op) -> str | None:
-        """The alias of the module holding a loop's step (``op``'s inner graph, optimized,
-        fused and printed as a driver of its own, its kernels shared with everything else),
-        or None where the step reads arrays that are not its inputs (a constant the
-        rewrites made): the loop then runs through the NumPy fallback."""
-        program, inputs = step_program(op)
+    def step_module(self, inputs: list, outputs: list) -> str | None:
+        """The alias of the module holding an inner graph (a loop's step, an ifelse's branch:
+        optimized, fused and printed as a driver of its own, its kernels shared with
+        everything else), or None where it reads arrays that are not its inputs (a constant
+        the rewrites made): the op then runs through the NumPy fallback."""
+        program = step_program(inputs, outputs)
         printer = CpuDriver(program, inputs, [], self.fastmath, False, self.parallel_threshold, self.vector_math, step=True)
         info = printer.print()
         if len(info.params) != len(inputs):

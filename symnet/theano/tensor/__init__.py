@@ -36,10 +36,32 @@ def _constructor(kind: str, dtype):
     return make
 
 
+def _several(make):
+    """Theano's plural constructors (``T.scalars("a", "b")``, ``T.matrices(2)``): one input
+    per name, or per character of a single string of several (``T.scalars("xy")``), or ``n``
+    unnamed ones; a single name gives the input itself."""
+    def several(*names, dtype=None):
+        def one(name):
+            return make(name) if dtype is None else make(name, dtype)
+
+        if len(names) == 1 and isinstance(names[0], int):
+            return [one(None) for _ in range(names[0])]
+        if len(names) == 1:
+            names = names[0]
+        if len(names) == 1:
+            return one(names[0] if isinstance(names, (list, tuple)) else names)
+        return [one(name) for name in names]
+
+    return several
+
+
 for _kind in _SHAPES:
+    _plural = "matrices" if _kind == "matrix" else _kind + "s"
     globals()[_kind] = _constructor(_kind, None)
+    globals()[_plural] = _several(globals()[_kind])
     for _p, _dtype in _PREFIX.items():
         globals()[_p + _kind] = _constructor(_kind, _dtype)
+        globals()[_p + _plural] = _several(globals()[_p + _kind])
 
 as_tensor_variable = _sn.as_tensor
 constant = _sn.constant
