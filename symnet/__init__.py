@@ -129,7 +129,7 @@ from symnet.expr import (
     zeros,
     zeros_like,
 )
-from symnet.composite import batched_dot, diag, eye, outer, repeat, std, tensordot, tile, tril, triu, var  # noqa: E402
+from symnet.composite import batched_dot, diag, eye, outer, pool2d, repeat, std, tensordot, tile, tril, triu, var  # noqa: E402
 from symnet.ops.ifelse import ifelse
 from symnet.ops.scan import scan
 from symnet.tensor_type import TensorType

@@ -1,6 +1,7 @@
 """Tensor functions made of other ops (NumPy's and Theano's ``var``, ``std``, ``outer``,
-``tensordot``, ``batched_dot``, ``eye``, ``tril``/``triu``, ``diag``, ``tile``, ``repeat``):
-their gradients, fusion and kernels are those of the ops they are built from."""
+``tensordot``, ``batched_dot``, ``eye``, ``tril``/``triu``, ``diag``, ``tile``, ``repeat``;
+pooling with padding and partial windows, ``pool2d``): their gradients, fusion and kernels
+are those of the ops they are built from."""
 
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ from symnet.expr import (
     _axis,
     alloc,
     as_tensor,
+    avg_pool2d,
     cast,
     concatenate,
     eq,
     expand_dims,
     ge,
     matmul,
+    max_pool2d,
     maximum,
     mean,
     minimum,
@@ -35,7 +38,7 @@ from symnet.expr import (
 )
 from symnet.errors import ShapeError
 from symnet.graph import Constant
-from symnet.indexing import arange, getitem, inc_subtensor
+from symnet.indexing import arange, getitem, inc_subtensor, set_subtensor
 from symnet.tensor_type import is_float, normalize_dtype
 
 
@@ -190,3 +193,86 @@ def repeat(x, repeats, axis=None):
     sizes = [shape_i(x, k) for k in range(x.ndim)]
     spread = alloc(expand_dims(x, (axis + 1,)), *(sizes[: axis + 1] + [r] + sizes[axis + 1 :]))
     return reshape(spread, tuple(sizes[:axis]) + (sizes[axis] * r,) + tuple(sizes[axis + 1 :]))
+
+
+POOL_MODES = ("max", "sum", "average_exc_pad", "average_inc_pad")
+
+
+def pool2d(x, size, stride=None, padding=0, mode="max", partial=False):
+    """Pooling of x (N, C, H, W) over (kh, kw) windows every ``stride`` (the size by default)
+    with ``padding`` around H and W (an int, (ph, pw), or ((top, bottom), (left, right)); each
+    pad smaller than the window). ``mode``: "max", "sum", "average_exc_pad" (the mean of the
+    window's elements inside x) or "average_inc_pad" (padding counted as zeros). ``partial``
+    keeps the last windows that reach past the padded edge, each over its part inside
+    (Theano's ``ignore_border=False``; Keras' "same" is ``padding`` with whole windows).
+    Built as a pooling of x written into a padded grid, whose padding max never picks and a
+    mask's pooling counts, so gradients and kernels are the pools'."""
+    x = as_tensor(x)
+    if x.ndim != 4:
+        raise TypeError(f"pool2d takes (N, C, H, W), got {x.type}")
+    if mode not in POOL_MODES:
+        raise ValueError(f"pool2d: mode must be one of {', '.join(map(repr, POOL_MODES))}, got {mode!r}")
+    size = _two("pool2d: size", size)
+    stride = size if stride is None else _two("pool2d: stride", stride)
+    pads = _pads(padding)
+    if builtins.any(p >= w for (a, b), w in zip(pads, size) for p in (a, b)):
+        raise ValueError(f"pool2d: padding {pads} must be smaller than the window {size} on each side")
+    area = float(size[0] * size[1])
+    if pads == ((0, 0), (0, 0)) and not partial:
+        pooled = max_pool2d(x, size, stride) if mode == "max" else avg_pool2d(x, size, stride)
+        return pooled * area if mode == "sum" else pooled
+    sizes = [x.type.shape[k] if x.type.shape[k] is not None else shape_i(x, k) for k in range(4)]
+    extents, grid = [], []
+    for n, (before, after), w, s in zip(sizes[2:], pads, size, stride):
+        extent = n + before + after
+        if partial:  # every window that starts inside, up to the first that reaches the end
+            out = _minimum((extent + s - 1) // s, _maximum(0, (extent - w + s - 1) // s) + 1)
+        else:
+            out = _maximum(0, (extent - w) // s + 1)
+        extents.append(extent)
+        grid.append(_maximum((out - 1) * s + w, extent))
+    inside = (slice(None), slice(None)) + tuple(slice(b, b + n) for (b, _), n in zip(pads, sizes[2:]))
+    if mode == "max":
+        lowest = -np.inf if is_float(x.dtype) else (np.iinfo(x.dtype).min if x.dtype != "bool" else False)
+        padded = set_subtensor(getitem(alloc(Constant(lowest, x.dtype), *sizes[:2], *grid), inside), x)
+        return max_pool2d(padded, size, stride)
+    padded = set_subtensor(getitem(alloc(Constant(0, x.dtype), *sizes[:2], *grid), inside), x)
+    sums = avg_pool2d(padded, size, stride) * area
+    if mode == "sum":
+        return sums
+    counted = inside if mode == "average_exc_pad" else (slice(None), slice(None)) + tuple(slice(0, e) for e in extents)
+    mask = set_subtensor(getitem(alloc(Constant(0, sums.dtype), 1, 1, *grid), counted), 1.0)
+    return sums / (avg_pool2d(mask, size, stride) * area)
+
+
+def _two(what: str, value) -> tuple:
+    pair = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
+    if len(pair) != 2:
+        raise ValueError(f"{what} takes an int or two, got {value!r}")
+    pair = tuple(_int(v, what) for v in pair)
+    if builtins.any(v < 1 for v in pair):
+        raise ValueError(f"{what} must be positive, got {value!r}")
+    return pair
+
+
+def _pads(padding) -> tuple:
+    if isinstance(padding, numbers.Integral):
+        padding = (padding, padding)
+    padding = tuple(padding)
+    if len(padding) != 2:
+        raise ValueError(f"pool2d: padding takes an int, (ph, pw) or ((top, bottom), (left, right)), got {padding!r}")
+    pads = tuple((p, p) if isinstance(p, numbers.Integral) else tuple(p) for p in padding)
+    if builtins.any(len(p) != 2 for p in pads):
+        raise ValueError(f"pool2d: padding takes an int, (ph, pw) or ((top, bottom), (left, right)), got {padding!r}")
+    pads = tuple(tuple(_int(v, "pool2d: padding") for v in p) for p in pads)
+    if builtins.any(v < 0 for p in pads for v in p):
+        raise ValueError(f"pool2d: padding must be >= 0, got {padding!r}")
+    return pads
+
+
+def _maximum(a, b):
+    return builtins.max(a, b) if isinstance(a, int) and isinstance(b, int) else maximum(as_tensor(a), as_tensor(b))
+
+
+def _minimum(a, b):
+    return builtins.min(a, b) if isinstance(a, int) and isinstance(b, int) else minimum(as_tensor(a), as_tensor(b))

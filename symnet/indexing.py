@@ -16,8 +16,11 @@ from symnet.expr import (
     broadcast_like,
     cast,
     ge,
+    gt,
     lt,
+    maximum,
     mul,
+    ones_like,
     reshape,
     shape_i,
     where,
@@ -99,7 +102,9 @@ def _advanced_index(x, index: tuple):
 
 
 def set_subtensor(view, y):
-    """``x`` with ``view = x[index]`` replaced by ``y`` (Theano's ``set_subtensor(x[i], y)``)."""
+    """``x`` with ``view = x[index]`` replaced by ``y`` (Theano's ``set_subtensor(x[i], y)``).
+    With integer arrays, an element indexed more than once gets the mean of the values sent
+    to it (NumPy leaves which one wins unspecified; the mean is one rule on every target)."""
     return _into_subtensor(view, y, "set_subtensor")
 
 
@@ -122,16 +127,24 @@ def _into_subtensor(view, y, what: str):
     if isinstance(node.op, Subtensor):
         op = SetSubtensor(node.op.spec) if what == "set_subtensor" else IncSubtensor(node.op.spec)
         return op(x, y, *node.inputs[1:])
+    # x[idx] is take of x (sliced on other axes) or of its joined axes (several arrays): y goes
+    # in through take's gradient, which sums repeated indices, shaped back as the sliced x
+    taken, idx = node.inputs[0], node.inputs[1]
+    scatter = TakeGrad(node.op.axis)
     if what == "set_subtensor":
-        raise NotImplementedError("set_subtensor with integer-array indices is not supported yet; "
-                                  "inc_subtensor is, and set_subtensor of slices and ints")
-    # x[idx] is take of x (sliced on other axes) or of its joined axes (several arrays): add
-    # y through take's gradient, which sums repeated indices, shaped back as the sliced x
-    added = TakeGrad(node.op.axis)(node.inputs[0], node.inputs[1], broadcast_like(y, view))
-    added = ReshapeLike()(added, sliced) if added.ndim != sliced.ndim or node.inputs[0] is not sliced else added
+        work = "int64" if x.dtype == "bool" else x.dtype
+        values = cast(broadcast_like(y, view), work)
+        hits = scatter(taken, idx, ones_like(values))  # how many values each element gets
+        sums = scatter(taken, idx, values)
+        mean = sums / maximum(hits, 1) if work.startswith("float") else sums // maximum(hits, 1)
+        new = cast(where(gt(hits, 0), mean, cast(taken, work)), x.dtype)
+    else:
+        new = scatter(taken, idx, broadcast_like(y, view))
+    new = ReshapeLike()(new, sliced) if new.ndim != sliced.ndim or taken is not sliced else new
     if sliced is x:
-        return add(x, added)
-    return IncSubtensor(sliced.owner.op.spec)(x, added, *sliced.owner.inputs[1:])
+        return new if what == "set_subtensor" else add(x, new)
+    op = SetSubtensor if what == "set_subtensor" else IncSubtensor
+    return op(sliced.owner.op.spec)(x, new, *sliced.owner.inputs[1:])
 
 
 def arange(start, stop=None, step=1, dtype="int64"):

@@ -677,6 +677,17 @@ def _inc(x, index, y):
     return out
 
 
+def _set_mean(x, index, y):
+    """``x[index] = y`` by integer arrays, an element indexed more than once getting the
+    mean of its values (symnet's rule; NumPy leaves it unspecified)."""
+    work = np.float64 if x.dtype.kind == "f" else np.int64
+    sums, hits = np.zeros(x.shape, work), np.zeros(x.shape, np.int64)
+    np.add.at(sums, index, np.broadcast_to(y, x[index].shape))
+    np.add.at(hits, index, 1)
+    mean = sums / np.maximum(hits, 1) if work is np.float64 else sums // np.maximum(hits, 1)
+    return np.where(hits > 0, mean, x).astype(x.dtype)
+
+
 # functions composed of other ops (symnet/composite.py)
 COMPOSITE = [
     unary("argsort_ties", sn.argsort, lambda x: np.argsort(x, kind="stable"), "ties", dtypes=ALL,
@@ -803,6 +814,30 @@ TAKE = [
         dtypes=NUMERIC,
         shapes=(((4, 3), (4,)), ((0, 2), (0,)), ((3, 1), ())),
         grad_shapes=(((4, 3), (4,)),),
+    ),
+    binary(
+        "set_subtensor_array_rows",
+        lambda x, y: sn.set_subtensor(x[[2, 0]], y),
+        lambda x, y: _set(x, [2, 0], y),
+        dtypes=ALL,
+        shapes=(((3, 2), (2, 2)), ((4,), (2,)), ((3, 2), (2,)), ((3, 0), (2, 0))),
+        grad_shapes=(((3, 2), (2, 2)),),
+    ),
+    binary(
+        "set_subtensor_repeated_columns",
+        lambda x, y: sn.set_subtensor(x[:, [1, 0, 1]], y),
+        lambda x, y: _set_mean(x, (slice(None), [1, 0, 1]), y),
+        dtypes=NUMERIC,
+        shapes=(((2, 3), (2, 3)), ((1, 2), (3,)), ((0, 2), (0, 3))),
+        grad_shapes=(((2, 3), (2, 3)),),
+    ),
+    binary(
+        "set_subtensor_repeated_pairs",
+        lambda x, y: sn.set_subtensor(x[[1, 1, 0], [0, 0, 2]], y),
+        lambda x, y: _set_mean(x, ([1, 1, 0], [0, 0, 2]), y),
+        dtypes=NUMERIC,
+        shapes=(((2, 3), (3,)), ((2, 3, 2), (3, 2)), ((2, 3), ())),
+        grad_shapes=(((2, 3), (3,)),),
     ),
     binary(
         "inc_subtensor_repeated_rows",
@@ -1219,6 +1254,34 @@ CONV_SHAPES = (
     ((2, 2, 4, 4), (0, 2, 3, 3)),
 )
 POOL_SHAPES = _single([(2, 3, 4, 6), (1, 1, 5, 5), (0, 2, 4, 4), (2, 1, 2, 3), (2, 2, 3, 7)])
+def padded_pool_ref(size, stride, pads, mode, partial):
+    """NumPy pooling with padding ((top, bottom), (left, right)) and, with ``partial``, the
+    windows that reach past the padded edge (symnet's ``pool2d``, Theano's pool_2d)."""
+    def pool(x):
+        (h, w), out = x.shape[2:], []
+        for n, (b, a), k, s in zip((h, w), pads, size, stride):
+            e = n + b + a
+            out.append(min(-(-e // s), max(0, -(-(e - k) // s)) + 1) if partial else max(0, (e - k) // s + 1))
+        res = np.zeros(x.shape[:2] + tuple(out), np.float64 if mode != "max" else x.dtype)
+        for i in range(out[0]):
+            for j in range(out[1]):
+                r0, c0 = i * stride[0] - pads[0][0], j * stride[1] - pads[1][0]
+                r1, c1 = r0 + size[0], c0 + size[1]
+                window = x[:, :, max(r0, 0) : min(r1, h), max(c0, 0) : min(c1, w)]
+                if mode == "max":
+                    res[:, :, i, j] = window.max(axis=(2, 3))
+                elif mode == "sum":
+                    res[:, :, i, j] = window.sum(axis=(2, 3))
+                elif mode == "average_exc_pad":
+                    res[:, :, i, j] = window.mean(axis=(2, 3))
+                else:
+                    counted = (min(r1, h + pads[0][1]) - max(r0, -pads[0][0])) * (min(c1, w + pads[1][1]) - max(c0, -pads[1][0]))
+                    res[:, :, i, j] = window.sum(axis=(2, 3)) / counted
+        return res
+
+    return pool
+
+
 CONV = [
     binary(
         "conv2d",
@@ -1253,6 +1316,17 @@ CONV = [
           shapes=POOL_SHAPES, grad=False),
     unary("max_pool2d_stride", lambda x: sn.max_pool2d(x, (2, 3), (1, 2)), _pool_ref(np.max, (2, 3), (1, 2)),
           dtypes=FLOATS, shapes=POOL_SHAPES, grad_shapes=(((1, 1, 3, 4),),)),
+    unary("pool2d_partial_max", lambda x: sn.pool2d(x, 2, partial=True), padded_pool_ref((2, 2), (2, 2), ((0, 0), (0, 0)), "max", True),
+          shapes=_single([(1, 2, 5, 5), (2, 1, 3, 4), (1, 1, 1, 1)]), grad_shapes=(((1, 1, 3, 3),),)),
+    unary("pool2d_padded_average_exc_pad", lambda x: sn.pool2d(x, 3, (1, 2), 1, "average_exc_pad"),
+          padded_pool_ref((3, 3), (1, 2), ((1, 1), (1, 1)), "average_exc_pad", False), dtypes=FLOATS,
+          shapes=_single([(1, 2, 4, 5), (1, 1, 1, 2)]), grad_shapes=(((1, 1, 2, 3),),)),
+    unary("pool2d_uneven_padding_average_inc_pad_partial", lambda x: sn.pool2d(x, (2, 3), 2, ((1, 0), (0, 2)), "average_inc_pad", True),
+          padded_pool_ref((2, 3), (2, 2), ((1, 0), (0, 2)), "average_inc_pad", True), dtypes=FLOATS,
+          shapes=_single([(2, 1, 5, 4), (1, 1, 2, 1)]), grad_shapes=(((1, 1, 3, 2),),)),
+    unary("pool2d_sum_partial", lambda x: sn.pool2d(x, (3, 2), (2, 3), mode="sum", partial=True),
+          padded_pool_ref((3, 2), (2, 3), ((0, 0), (0, 0)), "sum", True), dtypes=FLOATS,
+          shapes=_single([(1, 2, 6, 7), (1, 1, 2, 2)]), grad_shapes=(((1, 1, 4, 3),),)),
     unary("avg_pool2d", lambda x: sn.avg_pool2d(x, 2), _pool_ref(np.mean, (2, 2)), shapes=POOL_SHAPES,
           grad_shapes=(((1, 2, 2, 3),),), second_order=True),
     unary("avg_pool2d_stride", lambda x: sn.avg_pool2d(x, 3, 1), _pool_ref(np.mean, (3, 3), (1, 1)), dtypes=FLOATS,

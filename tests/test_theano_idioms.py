@@ -341,14 +341,18 @@ def test_set_and_inc_subtensor_with_symbolic_and_array_indices(target):
         sn.set_subtensor(x[0, i], -1),
         sn.inc_subtensor(x[a, [1, 1, 3]], x[0, :3]),
         sn.inc_subtensor(x3[1:, a, 2], 1.0),
+        sn.set_subtensor(x3[1:, a[1:], 2], -x3[0, :2, 0]),
     ]
-    f = sn.function([x, i, a, x3], outs, target=target)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sn.FallbackWarning)  # gathers on any axis have rules
+        f = sn.function([x, i, a, x3], outs, target=target)
     X, A, X3 = np.arange(12.0).reshape(3, 4), np.array([0, 2, 0]), np.arange(24.0).reshape(2, 3, 4)
-    expected = [X.copy() for _ in range(3)] + [X3.copy()]
+    expected = [X.copy() for _ in range(3)] + [X3.copy(), X3.copy()]
     expected[0][1:3] = 7.0
     expected[1][0, 1] = -1
     np.add.at(expected[2], (A, [1, 1, 3]), X[0, :3])
     np.add.at(expected[3], (slice(1, None), A, 2), 1.0)
+    expected[4][1:, A[1:], 2] = -X3[0, :2, 0]
     for got, want in zip(f(X, 1, A, X3), expected):
         np.testing.assert_array_equal(got, want)
 
@@ -357,8 +361,6 @@ def test_set_subtensor_errors():
     x = sn.matrix("x")
     with pytest.raises(TypeError, match="must be an index of a tensor"):
         sn.set_subtensor(x, 1.0)
-    with pytest.raises(NotImplementedError, match="inc_subtensor is"):
-        sn.set_subtensor(x[[0, 1]], 1.0)
     with pytest.raises(TypeError, match="cannot be written into"):
         sn.set_subtensor(sn.vector("k", dtype="int64")[0], sn.scalar("f"))
 
@@ -466,3 +468,31 @@ def test_shared_borrow_keeps_the_callers_array():
     R = sn.shared(frozen, borrow=True)  # read-only: copied, so updates can be written
     sn.function([], [], updates=[(R, R + 1)], target="interp")()
     np.testing.assert_array_equal(R.get_value(), [1, 1, 1])
+
+
+@pytest.mark.parametrize("target", ("interp", "cpu"))
+def test_theanos_pool_2d_keeps_partial_windows_and_pads(target):
+    from symnet.theano.tensor.signal import pool
+    from tests.op_table import padded_pool_ref
+
+    x3 = sn.tensor3("x3", dtype="float64")
+    outs = [pool.pool_2d(x3, ws=(2, 2)), pool.pool_2d(x3, ws=(3, 2), stride=(1, 2), pad=(1, 1), ignore_border=True,
+                                                      mode="average_exc_pad")]
+    f = sn.function([x3], outs, target=target)
+    X = np.random.default_rng(1).standard_normal((2, 5, 3))
+    partial, padded = f(X)
+    np.testing.assert_allclose(partial, padded_pool_ref((2, 2), (2, 2), ((0, 0), (0, 0)), "max", True)(X[:, None])[:, 0])
+    np.testing.assert_allclose(padded, padded_pool_ref((3, 2), (1, 2), ((1, 1), (1, 1)), "average_exc_pad", False)(X[:, None])[:, 0])
+    assert partial.shape == (2, 3, 2)  # Theano's default ignore_border=False: ceil(5 / 2), ceil(3 / 2)
+
+
+def test_pool2d_errors():
+    x = sn.tensor4("x")
+    with pytest.raises(ValueError, match="must be smaller than the window"):
+        sn.pool2d(x, 2, padding=2)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        sn.pool2d(x, 2, mode="average")
+    with pytest.raises(TypeError, match=r"takes \(N, C, H, W\)"):
+        sn.pool2d(sn.matrix("m"), 2)
+    with pytest.raises(ValueError, match="padding takes an int"):
+        sn.pool2d(x, 2, padding=(1, 2, 3))

@@ -282,23 +282,12 @@ class _Pooling2D(Layer):
         self.sides = [same_padding(n, k, s) if self.padding == "same" else (0, 0)
                       for n, k, s in zip((h, w), self.pool_size, self.strides)]
         out = [out_size(n + sum(side), k, s, 0) for n, side, k, s in zip((h, w), self.sides, self.pool_size, self.strides)]
-        self.scale = None
-        if self.kind == "avg" and any(sum(side) for side in self.sides):
-            # Keras averages over the window's cells inside the image: rescale each mean
-            inside = np.pad(np.ones((h, w)), self.sides)
-            counts = [[inside[y * self.strides[0]: y * self.strides[0] + self.pool_size[0],
-                              z * self.strides[1]: z * self.strides[1] + self.pool_size[1]].sum()
-                       for z in range(out[1])] for y in range(out[0])]
-            self.scale = np.prod(self.pool_size) / np.array(counts)
         return (channels, *out)
 
     def call(self, x, training):
-        fill = -np.inf if self.kind == "max" else 0.0
-        for axis, (before, after) in zip((2, 3), self.sides):
-            x = pad_edges(x, axis, before, after, fill)
-        pool = sn.max_pool2d if self.kind == "max" else sn.avg_pool2d
-        out = pool(x, self.pool_size, self.strides)
-        return out if self.scale is None else out * sn.constant(self.scale[None, None].astype(out.dtype))
+        # Keras' "same": max ignores the padding, the mean is over the window's cells inside the image
+        mode = "max" if self.kind == "max" else "average_exc_pad"
+        return sn.pool2d(x, self.pool_size, self.strides, tuple(self.sides), mode)
 
     def config(self):
         return {**super().config(), "pool_size": list(self.pool_size), "strides": list(self.strides),

@@ -30,7 +30,9 @@ class Constants:
         return self.names[key]
 
     def definitions(self) -> list:
-        return [f"{name} = np.{dtype}({value})" for (dtype, value), name in self.names.items()]
+        # inf and nan have no literal: NumPy parses their text
+        return [f"{name} = np.{dtype}({value!r})" if value in ("inf", "-inf", "nan") else f"{name} = np.{dtype}({value})"
+                for (dtype, value), name in self.names.items()]
 
 
 class ScalarPrinter(PythonCodePrinter):
