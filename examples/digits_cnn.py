@@ -17,17 +17,17 @@ from symnet import nn
 
 
 def digits() -> tuple:
-    """Images scaled to [0, 1] as (N, 1, 8, 8) float32, and labels 0–9."""
+    """Images scaled to [0, 1] as (N, 8, 8, 1) float32 (channels last, as Keras), and labels 0–9."""
     from sklearn.datasets import load_digits
 
     X, y = load_digits(return_X_y=True)
-    return (X / 16.0).astype(np.float32).reshape(-1, 1, 8, 8), y.astype(np.int64)
+    return (X / 16.0).astype(np.float32).reshape(-1, 8, 8, 1), y.astype(np.int64)
 
 
 def build(kind: str) -> nn.Sequential:
     if kind == "cnn":
         layers = [
-            nn.Conv2D(16, 3, padding="same", activation="relu", input_shape=(1, 8, 8)),
+            nn.Conv2D(16, 3, padding="same", activation="relu", input_shape=(8, 8, 1)),
             nn.MaxPooling2D(2),
             nn.Conv2D(32, 3, padding="same", activation="relu"),
             nn.MaxPooling2D(2),
@@ -37,7 +37,7 @@ def build(kind: str) -> nn.Sequential:
         ]
     else:
         layers = [
-            nn.Flatten(input_shape=(1, 8, 8)),
+            nn.Flatten(input_shape=(8, 8, 1)),
             nn.Dense(64, activation="relu"),
             nn.Dense(64, activation="relu"),
             nn.Dense(10, activation="softmax"),

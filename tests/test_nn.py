@@ -234,17 +234,17 @@ def test_initializers_and_bad_arguments():
 def _conv_numpy(x, w, b, stride=(1, 1), padding=(0, 0)):
     from tests.op_table import _conv_ref
 
-    return _conv_ref(stride, padding)(x, w) + b[None, :, None, None]
+    return _conv_ref(stride, padding)(x, w.transpose(3, 2, 0, 1)) + b[None, :, None, None]  # Keras' (kh, kw, c, f)
 
 
 @pytest.fixture(scope="module")
 def cnn():
     """A small CNN with every convolutional layer kind, its predict compiled for the CPU."""
     model = nn.Sequential([
-        nn.Conv2D(3, (2, 3), strides=(1, 2), activation="relu", input_shape=(2, 7, 9)),
-        nn.MaxPooling2D(2),
-        nn.Conv2D(4, 3, padding="same", activation="tanh"),
-        nn.AveragePooling2D((1, 2), strides=1),
+        nn.Conv2D(3, (2, 3), strides=(1, 2), activation="relu", input_shape=(2, 7, 9), data_format="channels_first"),
+        nn.MaxPooling2D(2, data_format="channels_first"),
+        nn.Conv2D(4, 3, padding="same", activation="tanh", data_format="channels_first"),
+        nn.AveragePooling2D((1, 2), strides=1, data_format="channels_first"),
         nn.Flatten(),
         nn.Dense(2, activation="softmax"),
     ], seed=4)
@@ -259,7 +259,7 @@ def test_conv_layers_forward_is_numpy(cnn):
     model, x = cnn
     assert [layer.output_shape for layer in model.layers] == [(3, 6, 4), (3, 3, 2), (4, 3, 2), (4, 3, 1), (12,), (2,)]
     k1, b1, k2, b2, w3, b3 = model.get_weights()
-    assert k1.shape == (3, 2, 2, 3) and k2.shape == (4, 3, 3, 3)
+    assert k1.shape == (2, 3, 2, 3) and k2.shape == (3, 3, 3, 4)
     h = np.maximum(_conv_numpy(x, k1, b1, stride=(1, 2)), 0)
     h = _pool_ref(np.max, (2, 2))(h)
     h = np.tanh(_conv_numpy(h, k2, b2, padding=(1, 1)))
@@ -287,9 +287,9 @@ def test_a_conv_train_step_matches_the_interpreter():
     weights = []
     for target in ("cpu", "interp"):
         model = nn.Sequential([
-            nn.Conv2D(2, 3, padding="same", activation="relu", input_shape=(1, 6, 6)),
-            nn.AveragePooling2D(2),
-            nn.Conv2D(2, 2, strides=2, activation="sigmoid"),
+            nn.Conv2D(2, 3, padding="same", activation="relu", input_shape=(1, 6, 6), data_format="channels_first"),
+            nn.AveragePooling2D(2, data_format="channels_first"),
+            nn.Conv2D(2, 2, strides=2, activation="sigmoid", data_format="channels_first"),
             nn.Flatten(),
             nn.Dense(2, activation="softmax"),
         ], seed=2)
@@ -315,9 +315,9 @@ def test_same_padding_with_strides_and_even_windows_is_keras():
     from tests.op_table import _pool_ref
 
     model = nn.Sequential([
-        nn.Conv2D(3, (2, 4), strides=(2, 3), padding="same", input_shape=(2, 7, 8)),
-        nn.MaxPooling2D((2, 3), strides=2, padding="same"),
-        nn.AveragePooling2D(3, strides=(2, 1), padding="same"),
+        nn.Conv2D(3, (2, 4), strides=(2, 3), padding="same", input_shape=(2, 7, 8), data_format="channels_first"),
+        nn.MaxPooling2D((2, 3), strides=2, padding="same", data_format="channels_first"),
+        nn.AveragePooling2D(3, strides=(2, 1), padding="same", data_format="channels_first"),
     ], seed=5)
     assert [layer.output_shape for layer in model.layers] == [(3, 4, 3), (3, 2, 2), (3, 1, 2)]
     x = np.random.default_rng(2).standard_normal((3, 2, 7, 8)).astype(np.float32)
@@ -349,12 +349,14 @@ def test_bad_conv_layers_are_named():
         nn.Conv2D(2, (3, 0))
     with pytest.raises(ValueError, match="MaxPooling2D: padding must be 'valid' or 'same', got 'causal'"):
         nn.MaxPooling2D(2, padding="causal")
-    with pytest.raises(ValueError, match=r"takes images \(channels, height, width\), got examples of shape \(64,\)"):
+    with pytest.raises(ValueError, match=r"takes images \(height, width, channels\), got examples of shape \(64,\)"):
         nn.Sequential([nn.Conv2D(2, 3, input_shape=(64,))])
-    with pytest.raises(ValueError, match="add a Flatten layer first"):
-        nn.Sequential([nn.Conv2D(2, 3, input_shape=(1, 8, 8)), nn.Dense(2)])
+    with pytest.raises(ValueError, match=r"takes images \(channels, height, width\)"):
+        nn.Sequential([nn.Conv2D(2, 3, input_shape=(64,), data_format="channels_first")])
+    with pytest.raises(ValueError, match="data_format must be 'channels_last' or 'channels_first'"):
+        nn.MaxPooling2D(2, data_format="NHWC")
     with pytest.raises(sn.ShapeError, match=r"the window \(5\) is larger than the padded input \(4 \+ 2\*0\)"):
-        nn.Sequential([nn.Conv2D(2, 5, input_shape=(1, 4, 4))])
+        nn.Sequential([nn.Conv2D(2, 5, input_shape=(4, 4, 1))])
     with pytest.raises(TypeError, match="conv2d needs float tensors"):
         sn.conv2d(sn.tensor4("x", "int32"), sn.tensor4("w"))
     with pytest.raises(sn.ShapeError, match="the input has 3 channels, the kernel expects 2"):
@@ -486,3 +488,44 @@ def test_a_gru_train_step_matches_the_interpreter_at_any_length():
     for cpu, interp in zip(*weights):
         np.testing.assert_allclose(cpu, interp, rtol=1e-4, atol=1e-6)
     assert len(steps[0].native.module.run_batches_serial.signatures) == 1  # both lengths: one native function
+
+
+def test_channels_last_is_channels_first_transposed(cnn):
+    """Keras' default layout: the same layers and weights on (height, width, channels) images
+    make the channels-first outputs, transposed."""
+    model, x = cnn
+    stacks = {}
+    for fmt in ("channels_first", "channels_last"):
+        layers = []
+        for layer in model.layers[:4]:
+            config = {k: v for k, v in layer.config().items() if k != "name"}
+            config["data_format"] = fmt
+            if "input_shape" in config and fmt == "channels_last":
+                c, h, w = config["input_shape"]
+                config["input_shape"] = [h, w, c]
+            layers.append(type(layer)(**config))
+        stacks[fmt] = nn.Sequential(layers)
+        stacks[fmt].set_weights([a for layer in model.layers[:4] for a in layer.get_weights()])
+    assert stacks["channels_last"].output_shape == (3, 1, 4) and stacks["channels_first"].output_shape == (4, 3, 1)
+    first = stacks["channels_first"].predict(x)
+    last = stacks["channels_last"].predict(np.ascontiguousarray(x.transpose(0, 2, 3, 1)))
+    np.testing.assert_allclose(last, first.transpose(0, 2, 3, 1), rtol=1e-5, atol=1e-6)
+
+
+def test_a_model_file_of_format_1_loads_channels_first(cnn, tmp_path):
+    """Files written before channels-last (format 1: images channels-first, conv kernels
+    (filters, channels, kh, kw)) load as the same model."""
+    import json
+
+    model, x = cnn
+    model.save(tmp_path / "new.npz")
+    with np.load(tmp_path / "new.npz") as data:
+        config = json.loads(str(data["config"]))
+        weights = {k: data[k] for k in data.files if k != "config"}
+    config["format"] = "symnet.nn.Sequential/1"
+    for entry in config["layers"]:
+        entry["config"].pop("data_format", None)
+    for k in ("w0", "w2"):  # the two conv kernels, back to (filters, channels, kh, kw)
+        weights[k] = weights[k].transpose(3, 2, 0, 1)
+    np.savez(tmp_path / "old.npz", config=np.array(json.dumps(config)), **weights)
+    np.testing.assert_array_equal(nn.load_model(tmp_path / "old.npz").predict(x), model.predict(x))

@@ -152,7 +152,7 @@ def _conv_model():
 
     # named layers: unnamed ones are numbered per process (conv2d_1, conv2d_2, ...) as in Keras
     model = nn.Sequential([
-        nn.Conv2D(2, 3, padding="same", activation="relu", input_shape=(1, 6, 6), name="conv"),
+        nn.Conv2D(2, 3, padding="same", activation="relu", input_shape=(6, 6, 1), name="conv"),
         nn.MaxPooling2D(2, name="pool"),
         nn.Dropout(0.2, name="drop"),
         nn.Flatten(name="flat"),
@@ -175,7 +175,7 @@ def test_a_graph_built_again_in_the_same_process_is_recalled_and_prints_the_same
     assert [k.name for k in again.kernels] == [k.name for k in first.kernels]
     assert float(again(X, y)) == float(first(X, y))
 
-    x = np.random.default_rng(1).standard_normal((4, 1, 6, 6)).astype(np.float32)
+    x = np.random.default_rng(1).standard_normal((4, 6, 6, 1)).astype(np.float32)
     labels = np.array([0, 1, 1, 0])
     models = [_conv_model() for _ in range(2)]
     histories = [m.fit(x, labels, batch_size=2, epochs=2, shuffle=False, verbose=0).history for m in models]

@@ -6,12 +6,12 @@ import numpy as np
 
 
 def _fans(shape) -> tuple:
-    """(fan_in, fan_out): a Dense kernel is (in, out); a conv kernel (out, in, kh, kw)."""
+    """(fan_in, fan_out): a Dense kernel is (in, out); a conv kernel (kh, kw, in, out), as Keras'."""
     if len(shape) == 2:
         return shape[0], shape[1]
     if len(shape) > 2:
-        receptive = int(np.prod(shape[2:]))
-        return shape[1] * receptive, shape[0] * receptive
+        receptive = int(np.prod(shape[:-2]))
+        return shape[-2] * receptive, shape[-1] * receptive
     return (shape[0], shape[0]) if shape else (1, 1)
 
 

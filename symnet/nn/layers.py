@@ -9,7 +9,7 @@ import re
 import numpy as np
 
 import symnet as sn
-from symnet.nn import initializers
+from symnet.nn import functional, initializers
 from symnet.ops.conv import out_size
 
 ACTIVATIONS = {
@@ -61,9 +61,50 @@ class Layer:
         # None: a size the data decides at call time (a sequence's timesteps)
         self.input_shape = tuple(None if n is None else int(n) for n in input_shape) if input_shape is not None else None
         self.output_shape = None
+        self.input_spec = None  # the example shape(s) it was built for by a call
+        self.calls: list = []  # its calls on KerasTensors (functional.Call), in order
         self.weights: list = []  # shared variables, in get_weights order
         self.trainable = True
         self.random = None  # the model's sn.RandomStream, set before a training-mode call
+
+    def __call__(self, inputs, training=None):
+        """On KerasTensors (``keras.Input`` and what layers made of them): the call is recorded
+        for a functional ``Model`` and its output tensor returned. On symnet expressions
+        (batches of examples): the layer's expression of them."""
+        tensors = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+        symbolic = [isinstance(t, functional.KerasTensor) for t in tensors]
+        if all(symbolic):
+            return functional.call_layer(self, inputs)
+        if any(symbolic):
+            raise TypeError(f"layer {self.name}: called on KerasTensors and other values together")
+        values = [sn.as_tensor(t) for t in tensors]
+        if self.output_shape is None:
+            shapes = [v.type.shape[1:] for v in values]
+            self.input_spec = shapes if isinstance(inputs, (list, tuple)) else shapes[0]
+            self.output_shape = self.build(self.input_spec, functional.RNG)
+        return self.call(values if isinstance(inputs, (list, tuple)) else values[0], bool(training))
+
+    def output_dtype(self, tensors) -> str:
+        """The dtype of the tensors a call on ``tensors`` makes."""
+        return sn.config.floatX
+
+    @property
+    def output(self):
+        """The output of the layer's call on KerasTensors (Keras' ``layer.output``)."""
+        if not self.calls:
+            raise AttributeError(f"layer {self.name} has not been called on a KerasTensor: it has no output yet")
+        if len(self.calls) > 1:
+            raise AttributeError(f"layer {self.name} was called {len(self.calls)} times: it has several outputs, one per call")
+        outputs = self.calls[0].outputs
+        return outputs if len(outputs) > 1 else outputs[0]
+
+    @property
+    def input(self):
+        """The input of the layer's call on KerasTensors (Keras' ``layer.input``)."""
+        if len(self.calls) != 1:
+            raise AttributeError(f"layer {self.name} was called {len(self.calls)} times on KerasTensors: it has no one input")
+        call = self.calls[0]
+        return call.inputs if call.listed else call.inputs[0]
 
     def add_weight(self, name: str, shape, initializer, rng):
         values = np.asarray(initializers.get(initializer)(tuple(shape), rng), dtype=sn.config.floatX)
@@ -97,8 +138,37 @@ class Layer:
         return sum(int(np.prod(w.type.shape)) for w in self.weights)
 
 
+class InputLayer(Layer):
+    """The layer of a functional model's ``Input``: its tensor stands for the examples given."""
+
+    def __init__(self, shape, dtype=None, **kwargs):
+        super().__init__(**kwargs)
+        if shape is None or isinstance(shape, (str, bytes)):
+            raise TypeError(f"Input: shape must be a tuple of sizes (None for any), got {shape!r}")
+        shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+        self.output_shape = tuple(None if n is None else positive_int(n, "Input: shape") for n in shape)
+        self.tensor = functional.KerasTensor(self.output_shape, sn.tensor_type.normalize_dtype(dtype or sn.config.floatX),
+                                             name=self.name)
+        self.tensor.input_layer = self
+
+    @property
+    def output(self):
+        return self.tensor
+
+    def call(self, x, training):
+        return x
+
+
+def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
+    """Keras' ``Input``: a symbolic batch of examples of ``shape`` (the batch axis excluded;
+    None for a size each call decides), for a functional ``Model``."""
+    if shape is None and batch_shape is not None:
+        shape = tuple(batch_shape)[1:]
+    return InputLayer(shape, dtype, name=name).tensor
+
+
 class Dense(Layer):
-    """activation(x @ kernel + bias), kernel (in, units)."""
+    """activation(x @ kernel + bias), kernel (in, units), on the last axis of the examples."""
 
     def __init__(self, units: int, activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", **kwargs):
@@ -109,11 +179,12 @@ class Dense(Layer):
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
 
     def build(self, input_shape, rng):
-        if len(input_shape) != 1:
-            raise ValueError(f"Dense layer {self.name} takes vectors, got examples of shape {input_shape}; add a Flatten layer first")
-        self.kernel = self.add_weight("kernel", (input_shape[0], self.units), self.kernel_initializer, rng)
+        if not input_shape or input_shape[-1] is None:
+            raise ValueError(f"Dense layer {self.name} acts on the last axis, whose size must be known; got examples "
+                             f"of shape {input_shape}")
+        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer, rng)
         self.bias = self.add_weight("bias", (self.units,), self.bias_initializer, rng) if self.use_bias else None
-        return (self.units,)
+        return (*input_shape[:-1], self.units)
 
     def call(self, x, training):
         z = x @ self.kernel
@@ -177,6 +248,86 @@ class Flatten(Layer):
         return sn.reshape(x, -1, int(np.prod(self.output_shape)))
 
 
+class Reshape(Layer):
+    """Each example reshaped to ``target_shape`` (one size may be -1)."""
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(int(n) for n in target_shape)
+
+    def build(self, input_shape, rng):
+        if None in input_shape:
+            raise ValueError(f"Reshape layer {self.name} needs every size of its input, got {input_shape}")
+        total, known = int(np.prod(input_shape)), int(np.prod([n for n in self.target_shape if n != -1]))
+        if self.target_shape.count(-1) > 1 or any(n < -1 or n == 0 for n in self.target_shape):
+            raise ValueError(f"Reshape layer {self.name}: target_shape takes positive sizes and at most one -1, "
+                             f"got {self.target_shape}")
+        if (total % known if -1 in self.target_shape else total != known):
+            raise ValueError(f"Reshape layer {self.name}: examples of shape {input_shape} ({total} values) do not fit "
+                             f"{self.target_shape}")
+        return tuple(total // known if n == -1 else n for n in self.target_shape)
+
+    def call(self, x, training):
+        return sn.reshape(x, (x.shape[0], *self.output_shape))
+
+    def config(self):
+        return {**super().config(), "target_shape": list(self.target_shape)}
+
+
+class _Merge(Layer):
+    """A layer of several inputs (a list of tensors)."""
+
+    def shapes(self, input_shape) -> list:
+        if not isinstance(input_shape, list) or len(input_shape) < 2:
+            raise ValueError(f"{type(self).__name__} layer {self.name} takes a list of at least two tensors")
+        return input_shape
+
+
+class Concatenate(_Merge):
+    """The inputs joined along ``axis`` (Keras counts the batch axis: -1 is the last)."""
+
+    def __init__(self, axis: int = -1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = int(axis)
+
+    def build(self, input_shape, rng):
+        shapes = self.shapes(input_shape)
+        rank = len(shapes[0])
+        axis = self.axis + 1 + rank if self.axis < 0 else self.axis
+        if any(len(s) != rank for s in shapes) or not 1 <= axis <= rank:
+            raise ValueError(f"Concatenate layer {self.name}: axis {self.axis} does not fit inputs of shapes "
+                             f"{[(None, *s) for s in shapes]}")
+        k = axis - 1
+        if any(s[:k] + s[k + 1:] != shapes[0][:k] + shapes[0][k + 1:] for s in shapes):
+            raise ValueError(f"Concatenate layer {self.name}: inputs of shapes {[(None, *s) for s in shapes]} differ "
+                             f"on an axis other than {self.axis}")
+        self.join = axis
+        sizes = [s[k] for s in shapes]
+        return shapes[0][:k] + (None if None in sizes else sum(sizes),) + shapes[0][k + 1:]
+
+    def call(self, x, training):
+        return sn.concatenate(list(x), self.join)
+
+    def config(self):
+        return {**super().config(), "axis": self.axis}
+
+
+class Add(_Merge):
+    """The sum of the inputs, all of one shape."""
+
+    def build(self, input_shape, rng):
+        shapes = self.shapes(input_shape)
+        if any(s != shapes[0] for s in shapes):
+            raise ValueError(f"Add layer {self.name} takes inputs of one shape, got {[(None, *s) for s in shapes]}")
+        return shapes[0]
+
+    def call(self, x, training):
+        total = x[0]
+        for v in x[1:]:
+            total = total + v
+        return total
+
+
 def _pair(value, what: str, layer: str) -> tuple:
     pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
     if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and v >= 1 for v in pair):
@@ -185,9 +336,31 @@ def _pair(value, what: str, layer: str) -> tuple:
 
 
 def _spatial(input_shape, layer) -> tuple:
+    """(channels, height, width) of the layer's images."""
+    last = layer.data_format == "channels_last"
     if len(input_shape) != 3:
-        raise ValueError(f"{layer.name} takes images (channels, height, width), got examples of shape {input_shape}")
-    return input_shape
+        raise ValueError(f"{layer.name} takes images ({'height, width, channels' if last else 'channels, height, width'}), "
+                         f"got examples of shape {input_shape}")
+    return (input_shape[2], input_shape[0], input_shape[1]) if last else tuple(input_shape)
+
+
+def _data_format(value, layer: str) -> str:
+    if value not in ("channels_last", "channels_first"):
+        raise ValueError(f"{layer}: data_format must be 'channels_last' or 'channels_first', got {value!r}")
+    return value
+
+
+def _image(data_format: str, channels, h, w) -> tuple:
+    return (h, w, channels) if data_format == "channels_last" else (channels, h, w)
+
+
+def _to_nchw(x, data_format: str):
+    """The batch as NCHW, the layout of symnet's convolution and pooling ops (a view)."""
+    return x.dimshuffle(0, 3, 1, 2) if data_format == "channels_last" else x
+
+
+def _from_nchw(x, data_format: str):
+    return x.dimshuffle(0, 2, 3, 1) if data_format == "channels_last" else x
 
 
 def same_padding(size: int, kernel: int, stride: int) -> tuple:
@@ -214,15 +387,19 @@ def pad_edges(x, axis: int, before: int, after: int, value: float):
 
 
 class Conv2D(Layer):
-    """activation(conv2d(x, kernel) + bias) on NCHW images; kernel (filters, channels, kh, kw).
+    """activation(conv2d(x, kernel) + bias) on images (height, width, channels), or (channels,
+    height, width) with ``data_format="channels_first"``; kernel (kh, kw, channels, filters),
+    as Keras'.
 
     ``padding="same"`` gives ceil(size / stride) outputs per axis with zero padding split as
     Keras does (an odd total puts the extra row or column after); ``"valid"`` uses none.
     """
 
     def __init__(self, filters: int, kernel_size, strides=(1, 1), padding: str = "valid", activation=None,
-                 use_bias: bool = True, kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+                 use_bias: bool = True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 data_format="channels_last", **kwargs):
         super().__init__(**kwargs)
+        self.data_format = _data_format(data_format, "Conv2D")
         self.filters, self.use_bias = positive_int(filters, "Conv2D: filters"), bool(use_bias)
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2D")
         self.strides = _pair(strides, "strides", "Conv2D")
@@ -243,15 +420,17 @@ class Conv2D(Layer):
         else:
             self.pads, self.extra = (0, 0), (0, 0)
         out = [out_size(n + e, k, s, p) for n, e, k, s, p in zip((h, w), self.extra, self.kernel_size, self.strides, self.pads)]
-        self.kernel = self.add_weight("kernel", (self.filters, channels) + self.kernel_size, self.kernel_initializer, rng)
+        self.kernel = self.add_weight("kernel", self.kernel_size + (channels, self.filters), self.kernel_initializer, rng)
         self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer, rng) if self.use_bias else None
-        return (self.filters, *out)
+        return _image(self.data_format, self.filters, *out)
 
     def call(self, x, training):
+        x = _to_nchw(x, self.data_format)
         for axis, extra in zip((2, 3), self.extra):
             x = pad_edges(x, axis, 0, extra, 0.0)
-        z = sn.conv2d(x, self.kernel, self.strides, self.pads)
-        return self.activation(z + sn.reshape(self.bias, 1, self.filters, 1, 1) if self.bias is not None else z)
+        z = sn.conv2d(x, self.kernel.dimshuffle(3, 2, 0, 1), self.strides, self.pads)
+        z = z + sn.reshape(self.bias, 1, self.filters, 1, 1) if self.bias is not None else z
+        return self.activation(_from_nchw(z, self.data_format))
 
     def config(self):
         if not (self.activation_name is None or isinstance(self.activation_name, str)):
@@ -262,15 +441,16 @@ class Conv2D(Layer):
         return {**super().config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
                 "strides": list(self.strides), "padding": self.padding, "activation": self.activation_name,
                 "use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
-                "bias_initializer": self.bias_initializer}
+                "bias_initializer": self.bias_initializer, "data_format": self.data_format}
 
 
 class _Pooling2D(Layer):
     kind = ""
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding: str = "valid", **kwargs):
+    def __init__(self, pool_size=(2, 2), strides=None, padding: str = "valid", data_format="channels_last", **kwargs):
         super().__init__(**kwargs)
         what = type(self).__name__
+        self.data_format = _data_format(data_format, what)
         self.pool_size = _pair(pool_size, "pool_size", what)
         self.strides = self.pool_size if strides is None else _pair(strides, "strides", what)
         if padding not in ("valid", "same"):
@@ -282,26 +462,27 @@ class _Pooling2D(Layer):
         self.sides = [same_padding(n, k, s) if self.padding == "same" else (0, 0)
                       for n, k, s in zip((h, w), self.pool_size, self.strides)]
         out = [out_size(n + sum(side), k, s, 0) for n, side, k, s in zip((h, w), self.sides, self.pool_size, self.strides)]
-        return (channels, *out)
+        return _image(self.data_format, channels, *out)
 
     def call(self, x, training):
         # Keras' "same": max ignores the padding, the mean is over the window's cells inside the image
         mode = "max" if self.kind == "max" else "average_exc_pad"
-        return sn.pool2d(x, self.pool_size, self.strides, tuple(self.sides), mode)
+        pooled = sn.pool2d(_to_nchw(x, self.data_format), self.pool_size, self.strides, tuple(self.sides), mode)
+        return _from_nchw(pooled, self.data_format)
 
     def config(self):
         return {**super().config(), "pool_size": list(self.pool_size), "strides": list(self.strides),
-                "padding": self.padding}
+                "padding": self.padding, "data_format": self.data_format}
 
 
 class MaxPooling2D(_Pooling2D):
-    """The maximum of each pool_size window (NCHW); strides default to pool_size."""
+    """The maximum of each pool_size window; strides default to pool_size."""
 
     kind = "max"
 
 
 class AveragePooling2D(_Pooling2D):
-    """The mean of each pool_size window (NCHW); strides default to pool_size."""
+    """The mean of each pool_size window; strides default to pool_size."""
 
     kind = "avg"
 
@@ -512,5 +693,5 @@ class Bidirectional(Layer):
                 "merge_mode": self.merge_mode}
 
 
-LAYERS = {cls.__name__: cls for cls in (Dense, Activation, Dropout, Flatten, Conv2D, MaxPooling2D, AveragePooling2D,
-                                        SimpleRNN, LSTM, GRU, Bidirectional)}
+LAYERS = {cls.__name__: cls for cls in (Dense, Activation, Dropout, Flatten, Reshape, Concatenate, Add, Conv2D, MaxPooling2D,
+                                        AveragePooling2D, SimpleRNN, LSTM, GRU, Bidirectional)}

@@ -1,9 +1,11 @@
-"""``Sequential``: a stack of layers compiled into three native functions — the train step
-(forward, loss, gradients, optimizer updates and metrics in one call), evaluate, predict —
-with Keras' ``compile``/``fit``/``predict``/``evaluate``, and saving as JSON + ``.npz``."""
+"""``Model`` (Keras' functional model: a graph of layer calls) and ``Sequential`` (a stack),
+compiled into three native functions — the train step (forward, loss, gradients, optimizer
+updates and metrics in one call), evaluate, predict — with Keras' ``compile``/``fit``/
+``predict``/``evaluate``, and saving as JSON + ``.npz``."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import warnings
@@ -13,7 +15,7 @@ import numpy as np
 
 import symnet as sn
 from symnet.nn import callbacks as callbacks_module
-from symnet.nn import losses, optimizers
+from symnet.nn import functional, losses, optimizers
 from symnet.nn.layers import LAYERS, Layer
 
 LOSSES = {
@@ -22,102 +24,179 @@ LOSSES = {
     "categorical_crossentropy": losses.categorical_crossentropy,
     "sparse_categorical_crossentropy": losses.sparse_categorical_crossentropy,
 }
-FORMAT = "symnet.nn.Sequential/1"
+FORMAT = "symnet.nn.Sequential/2"
+# version 1: images channels-first only, conv kernels (filters, channels, kh, kw)
+FORMAT_1 = "symnet.nn.Sequential/1"
 
 
-class Sequential:
-    def __init__(self, layers=None, name: str = "sequential", seed: int = 0):
-        self.name = name
-        self.layers: list = []
+class Model(Layer):
+    """A graph of layers, Keras' ``Model(inputs, outputs)`` (several inputs and outputs,
+    shared layers; ``Sequential`` is the stack case), compiled into three native functions.
+    A model is a layer too: called on tensors, it is one call of its whole graph."""
+
+    def __init__(self, inputs=None, outputs=None, name: str | None = None, seed: int = 0):
+        if not isinstance(self, Sequential) and (inputs is None or outputs is None):
+            raise TypeError("Model(inputs, outputs): the Input tensors and the tensors the layers made of them")
+        super().__init__(name=name)
         self.rng = np.random.default_rng(seed)  # weights and shuffling
         self.random = sn.RandomStream(seed, name="dropout_counter")  # noise inside the train step
-        self.input_shape = None
         self.compiled = False
         self.stop_training = False
         self.target = None
         self._train = self._eval = self._predict = None
-        for layer in layers or []:
-            self.add(layer)
+        if inputs is None:
+            return
+        self.single_input = not isinstance(inputs, (list, tuple))
+        self.single_output = not isinstance(outputs, (list, tuple))
+        self.inputs = [inputs] if self.single_input else list(inputs)
+        self.outputs = [outputs] if self.single_output else list(outputs)
+        for k, t in enumerate(self.inputs):
+            if not isinstance(t, functional.KerasTensor) or t.call is not None:
+                raise TypeError(f"Model: input {k} must be a keras Input, got {t!r}")
+        self.graph_calls = functional.calls_between(self.inputs, self.outputs)
+        self.layers = [t.input_layer for t in self.inputs]
+        for call in self.graph_calls:
+            if call.layer not in self.layers:
+                self.layers.append(call.layer)
+        self.several_outputs = not self.single_output
+        self.output_shape = self.output_shapes[0] if self.single_output else self.output_shapes
+        self.input_spec = self.input_shapes[0] if self.single_input else self.input_shapes
 
-    # -- building ----------------------------------------------------------------------------
-    def add(self, layer: Layer) -> None:
-        if not isinstance(layer, Layer):
-            raise TypeError(f"Sequential.add takes an nn layer, got {type(layer).__name__}")
-        if not self.layers:
-            self.input_shape = layer.input_shape
-        elif layer.input_shape is not None:
-            raise ValueError(f"layer {layer.name}: only the first layer takes input_dim/input_shape")
-        self.layers.append(layer)
-        self.compiled = False
-        self._train = self._eval = self._predict = None
-        if self.input_shape is not None:
-            self._build()
+    # -- the graph ---------------------------------------------------------------------------
+    @property
+    def weights(self) -> list:
+        return [w for layer in self.layers for w in layer.weights]
 
-    def _build(self) -> None:
-        shape = self.input_shape
-        for layer in self.layers:
-            if layer.output_shape is None:
-                layer.output_shape = tuple(layer.build(shape, self.rng))
-            shape = layer.output_shape
+    @weights.setter
+    def weights(self, value) -> None:  # Layer.__init__ starts every layer without weights
+        if value:
+            raise AttributeError("a model's weights are its layers'")
 
     @property
-    def output_shape(self):
-        return self.layers[-1].output_shape if self.layers else None
+    def input_shapes(self) -> list:
+        return [t.example_shape for t in self.inputs]
 
-    def _forward(self, training: bool):
-        """(input, output, updates): the updates move on the counters of the random streams
-        that the graph draws from (dropout while training)."""
-        x = sn.tensor("x", ndim=1 + len(self.input_shape))
-        out = x
-        streams = []
+    @property
+    def output_shapes(self) -> list:
+        return [t.example_shape for t in self.outputs]
+
+    @property
+    def input_names(self) -> list:
+        return [t.name for t in self.inputs]
+
+    @property
+    def output_names(self) -> list:
+        names = [t.call.layer.name for t in self.outputs]
+        return [f"{n}_{k}" if names.count(n) > 1 else n for k, n in enumerate(names)]
+
+    def build(self, input_shape, rng):
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+        if len(shapes) != len(self.input_shapes) or not all(_fits(s, e) for s, e in zip(shapes, self.input_shapes)):
+            raise ValueError(f"model {self.name} takes inputs of shape {self.input_shapes}, got {shapes}")
+        return self.output_shape
+
+    def call(self, x, training):
+        values = list(x) if isinstance(x, (list, tuple)) else [x]
+        env = functional.run(self.graph_calls, self.inputs, values, training, self._apply)
+        outs = [env[id(t)] for t in self.outputs]
+        return outs[0] if self.single_output else outs
+
+    def _apply(self, layer, args, training):
+        layer.random = self.random  # a model inside draws from this one's stream too
+        return layer.call(args, training)
+
+    def _graph(self, training: bool):
+        """(input variables, output expressions, updates): the updates move on the counters
+        of the random streams that the graph draws from (dropout while training)."""
+        streams = _streams(self)
+        before = [s.draws for s in streams]
+        xs = [sn.tensor(name or f"input_{k}", dtype, ndim=len(shape) + 1)
+              for k, (name, dtype, shape) in enumerate(zip(self.input_names, self.input_dtypes, self.input_shapes))]
+        out = self.call(xs if not self.single_input else xs[0], training)
+        outs = [out] if self.single_output else list(out)
+        return xs, outs, [u for s, b in zip(streams, before) if s.draws > b for u in s.updates()]
+
+    @property
+    def input_dtypes(self) -> list:
+        return [t.dtype for t in self.inputs]
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """The layer called ``name``, or at ``index`` in ``layers``."""
+        if index is not None:
+            return self.layers[index]
         for layer in self.layers:
-            layer.random = self.random
-            draws = [(s, s.draws) for s in (self.random, getattr(layer, "own_random", None)) if s is not None]
-            out = layer.call(out, training)
-            streams += [s for s, before in draws if s.draws > before and s not in streams]
-        return x, out, [u for s in streams for u in s.updates()]
+            if layer.name == name:
+                return layer
+        raise ValueError(f"no layer named {name!r} in model {self.name}; it has {', '.join(lr.name for lr in self.layers)}")
 
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, target=None) -> None:
-        """Define the loss, optimizer and metrics; the step compiles on the first ``fit``."""
+    # -- compiling ---------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, target=None) -> None:
+        """Define the loss (one for every output, or a list or dict by output name), the
+        optimizer and the metrics; the step compiles on the first ``fit``."""
         if not self.layers:
             raise ValueError("the model has no layers")
-        if isinstance(loss, str):
-            if loss not in LOSSES:
-                raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
-        elif not callable(loss):
-            raise ValueError("compile needs a loss: a name or a function (prediction, target) -> elementwise loss")
+        names = self.output_names
+        self.loss_names = _per_output(loss, names, "loss")
+        for name in self.loss_names:
+            if isinstance(name, str):
+                if name not in LOSSES:
+                    raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
+            elif not callable(name):
+                raise ValueError("compile needs a loss: a name or a function (prediction, target) -> elementwise loss")
+        self.loss_weights = [1.0] * len(names) if loss_weights is None else [float(w) for w in _per_output(loss_weights, names, "loss_weights")]
         for m in metrics or []:
             if m not in ("accuracy", "acc"):
                 raise ValueError(f"unknown metric {m!r}; symnet.nn has 'accuracy'")
-        self.loss_name = loss
-        self.loss_fn = LOSSES[loss] if isinstance(loss, str) else loss
-        self.optimizer = optimizers.get(optimizer)
         self.metrics = ["accuracy" for _ in metrics or []][:1]
+        self.loss_name = self.loss_names[0]
+        self.loss_fns = [LOSSES[n] if isinstance(n, str) else n for n in self.loss_names]
+        self.optimizer = optimizers.get(optimizer)
         self.target = target
         self.compiled = True
         self._train = self._eval = self._predict = None
 
-    # -- the compiled functions --------------------------------------------------------------
-    def _target_variable(self):
-        if self.loss_name == "sparse_categorical_crossentropy":
-            return sn.vector("y", dtype="int64")
-        if self.output_shape == (1,) and self.loss_name in ("binary_crossentropy", "mse"):
-            return sn.vector("y")  # Keras-style labels of shape (n,) for a one-unit output
-        return sn.tensor("y", ndim=1 + len(self.output_shape))
+    @property
+    def metrics_names(self) -> list:
+        """What the train step, ``evaluate`` and the History report, in order."""
+        if len(self.output_shapes) == 1:
+            return ["loss", *self.metrics]
+        names = self.output_names
+        return ["loss", *(f"{n}_loss" for n in names), *(f"{n}_{m}" for n in names for m in self.metrics)]
 
-    def _loss_and_metrics(self, out, y) -> list:
-        pred = out[:, 0] if y.ndim == 1 and out.ndim == 2 and self.loss_name != "sparse_categorical_crossentropy" else out
-        loss = sn.mean(self.loss_fn(pred, y))
-        results = [loss]
-        if self.metrics:
-            if self.loss_name == "sparse_categorical_crossentropy":
-                hit = sn.eq(sn.argmax(out, axis=-1), y)
-            elif self.output_shape[-1] > 1:
-                hit = sn.eq(sn.argmax(out, axis=-1), sn.argmax(y, axis=-1))
+    # -- the compiled functions --------------------------------------------------------------
+    def _vector_labels(self, k: int) -> bool:
+        """Keras-style labels of shape (n,) for output k: a one-unit output of bce or mse."""
+        return self.output_shapes[k] == (1,) and self.loss_names[k] in ("binary_crossentropy", "mse")
+
+    def _target_variables(self) -> list:
+        ys = []
+        for k, (name, shape) in enumerate(zip(self.output_names, self.output_shapes)):
+            if self.loss_names[k] == "sparse_categorical_crossentropy":
+                ys.append(sn.tensor(f"y_{name}", "int64", ndim=len(shape)))
+            elif self._vector_labels(k):
+                ys.append(sn.vector(f"y_{name}"))
             else:
-                hit = sn.eq(sn.cast(pred > 0.5, pred.dtype), y)
-            results.append(sn.mean(sn.cast(hit, out.dtype)))
-        return results
+                ys.append(sn.tensor(f"y_{name}", ndim=1 + len(shape)))
+        return ys
+
+    def _loss_and_metrics(self, outs, ys) -> list:
+        losses_, metrics = [], []
+        for k, (out, y) in enumerate(zip(outs, ys)):
+            sparse = self.loss_names[k] == "sparse_categorical_crossentropy"
+            pred = out[:, 0] if y.ndim == 1 and out.ndim == 2 and not sparse else out
+            losses_.append(sn.mean(self.loss_fns[k](pred, y)))
+            if self.metrics:
+                if sparse:
+                    hit = sn.eq(sn.argmax(out, axis=-1), y)
+                elif self.output_shapes[k][-1] > 1:
+                    hit = sn.eq(sn.argmax(out, axis=-1), sn.argmax(y, axis=-1))
+                else:
+                    hit = sn.eq(sn.cast(pred > 0.5, pred.dtype), y)
+                metrics.append(sn.mean(sn.cast(hit, out.dtype)))
+        total = losses_[0] * self.loss_weights[0] if self.loss_weights[0] != 1 else losses_[0]
+        for loss, weight in zip(losses_[1:], self.loss_weights[1:]):
+            total = total + loss * weight
+        return [total, *(losses_ if len(losses_) > 1 else []), *metrics]
 
     def _require_compiled(self, what: str) -> None:
         if not self.compiled:
@@ -125,16 +204,16 @@ class Sequential:
 
     @property
     def train_function(self):
-        """The compiled train step: (x, y) -> [loss, *metrics], updating the weights, the
+        """The compiled train step: (*x, *y) -> [loss, *metrics], updating the weights, the
         optimizer's slots and the dropout noise counters in place."""
         self._require_compiled("fit")
         if self._train is None:
-            x, out, random_updates = self._forward(training=True)
-            y = self._target_variable()
-            results = self._loss_and_metrics(out, y)
-            params = [w for layer in self.layers if layer.trainable for w in layer.weights]
+            xs, outs, random_updates = self._graph(training=True)
+            ys = self._target_variables()
+            results = self._loss_and_metrics(outs, ys)
+            params = [w for layer in _all_layers(self) if layer.trainable for w in layer.weights]
             updates = self.optimizer.updates(params, sn.grad(results[0], params)) if params else []
-            self._train = sn.function([x, y], results, updates=updates + random_updates, name="train_step",
+            self._train = sn.function(xs + ys, results, updates=updates + random_updates, name="train_step",
                                       target=self.target)
         return self._train
 
@@ -142,85 +221,101 @@ class Sequential:
     def evaluate_function(self):
         self._require_compiled("evaluate")
         if self._eval is None:
-            x, out, _ = self._forward(training=False)
-            y = self._target_variable()
-            self._eval = sn.function([x, y], self._loss_and_metrics(out, y), name="evaluate", target=self.target)
+            xs, outs, _ = self._graph(training=False)
+            ys = self._target_variables()
+            self._eval = sn.function(xs + ys, self._loss_and_metrics(outs, ys), name="evaluate", target=self.target)
         return self._eval
 
     @property
     def predict_function(self):
-        if self.input_shape is None:
-            raise RuntimeError("the model's input shape is unknown: give the first layer input_dim= or input_shape=")
         if self._predict is None:
-            x, out, _ = self._forward(training=False)
-            self._predict = sn.function([x], out, name="predict", target=self.target)
+            xs, outs, _ = self._graph(training=False)
+            self._predict = sn.function(xs, outs[0] if len(outs) == 1 else outs, name="predict", target=self.target)
         return self._predict
 
     # -- data checks -------------------------------------------------------------------------
-    def _check_x(self, x, what: str) -> np.ndarray:
-        x = np.ascontiguousarray(_rows(x, "x", what, sn.config.floatX))
-        if self.input_shape is None:
-            self.input_shape = x.shape[1:]
-            self._build()
-        if not _fits(x.shape[1:], self.input_shape):
-            raise ValueError(f"{what}: the model takes examples of shape {tuple(self.input_shape)} (x of shape "
-                             f"{(None, *self.input_shape)}), got x of shape {x.shape}")
-        if not np.isfinite(x).all():
-            raise ValueError(f"{what}: x has nan or inf values (first at row {int(np.argwhere(~np.isfinite(x))[0][0])})")
-        return x
+    def _check_x(self, x, what: str) -> list:
+        """The input arrays, one per input (``x`` an array, a list, or a dict by input name)."""
+        arrays = _by_name(x, self.input_names, "x", what)
+        out = []
+        for k, (a, shape) in enumerate(zip(arrays, self.input_shapes)):
+            name = "x" if len(arrays) == 1 else f"x[{k}] ({self.input_names[k]})"
+            dtype = self.input_dtypes[k] if self.input_dtypes[k].startswith("int") else sn.config.floatX
+            a = np.ascontiguousarray(_rows(a, name, what, dtype))
+            if not _fits(a.shape[1:], shape):
+                raise ValueError(f"{what}: the model takes examples of shape {tuple(shape)} ({name} of shape "
+                                 f"{(None, *shape)}), got {name} of shape {a.shape}")
+            if a.dtype.kind == "f" and not np.isfinite(a).all():
+                raise ValueError(f"{what}: {name} has nan or inf values (first at row {int(np.argwhere(~np.isfinite(a))[0][0])})")
+            if out and len(a) != len(out[0]):
+                raise ValueError(f"{what}: the inputs have different numbers of rows ({len(out[0])} and {len(a)})")
+            out.append(a)
+        return out
 
-    def _check_y(self, y, n: int, what: str) -> np.ndarray:
-        y = _rows(y, "y", what)
+    def _check_y(self, y, n: int, what: str) -> list:
+        """The target arrays, one per output (``y`` an array, a list, or a dict by output name)."""
+        arrays = _by_name(y, self.output_names, "y", what)
+        return [self._check_one_y(a, n, k, "y" if len(arrays) == 1 else f"y[{k}] ({self.output_names[k]})", what)
+                for k, a in enumerate(arrays)]
+
+    def _check_one_y(self, y, n: int, k: int, name: str, what: str) -> np.ndarray:
+        y = _rows(y, name, what)
+        shape = self.output_shapes[k]
         if len(y) != n:
-            raise ValueError(f"{what}: x has {n} rows but y has {len(y)}")
-        if self.loss_name == "sparse_categorical_crossentropy":
+            raise ValueError(f"{what}: x has {n} rows but {name} has {len(y)}")
+        if self.loss_names[k] == "sparse_categorical_crossentropy":
             if not np.issubdtype(y.dtype, np.integer) and not np.all(y == np.round(y)):
                 raise ValueError(f"{what}: sparse_categorical_crossentropy takes integer class labels")
-            y = np.ascontiguousarray(y.reshape(n), dtype=np.int64)
-            classes = self.output_shape[-1]
+            y = np.ascontiguousarray(y.reshape((n, *shape[:-1])), dtype=np.int64)
+            classes = shape[-1]
             if n and (y.min() < 0 or y.max() >= classes):
                 raise ValueError(f"{what}: labels must be in [0, {classes}), got values from {y.min()} to {y.max()}")
             return y
         y = np.ascontiguousarray(y, dtype=sn.config.floatX)
-        if self.output_shape == (1,) and self.loss_name in ("binary_crossentropy", "mse"):
+        if self._vector_labels(k):
             if y.size != n:
-                raise ValueError(f"{what}: the model has one output per example, got y of shape {y.shape}")
+                raise ValueError(f"{what}: the model has one output per example, got {name} of shape {y.shape}")
             y = y.reshape(n)
-        elif not _fits(y.shape[1:], self.output_shape):
-            raise ValueError(f"{what}: the model outputs examples of shape {self.output_shape}, got y of shape {y.shape}")
+        elif shape == (1,) and y.shape == (n,):  # one label per example for a one-unit output, as Keras takes
+            y = y.reshape(n, 1)
+        elif not _fits(y.shape[1:], shape):
+            raise ValueError(f"{what}: the model outputs examples of shape {shape}, got {name} of shape {y.shape}")
         if not np.isfinite(y).all():
-            raise ValueError(f"{what}: y has nan or inf values")
+            raise ValueError(f"{what}: {name} has nan or inf values")
         return y
 
     # -- training and inference --------------------------------------------------------------
     def fit(self, x, y, batch_size: int = 32, epochs: int = 1, verbose: int = 1, callbacks=None,
             validation_split: float = 0.0, validation_data=None, shuffle: bool = True) -> callbacks_module.History:
         self._require_compiled("fit")
-        x = self._check_x(x, "fit")
-        y = self._check_y(y, len(x), "fit")
+        xs = self._check_x(x, "fit")
+        ys = self._check_y(y, len(xs[0]), "fit")
         if validation_data is None and validation_split:
             if not 0 < validation_split < 1:
                 raise ValueError(f"fit: validation_split must be in (0, 1), got {validation_split!r}")
-            cut = int(len(x) * (1 - validation_split))  # the last rows, before shuffling, as Keras
-            x, y, validation_data = x[:cut], y[:cut], (x[cut:], y[cut:])
-        if validation_data is not None:
-            vx = self._check_x(validation_data[0], "fit validation_data")
-            vy = self._check_y(validation_data[1], len(vx), "fit validation_data")
-        if len(x) == 0:
+            cut = int(len(xs[0]) * (1 - validation_split))  # the last rows, before shuffling, as Keras
+            validation = ([a[cut:] for a in xs], [a[cut:] for a in ys])
+            xs, ys = [a[:cut] for a in xs], [a[:cut] for a in ys]
+        elif validation_data is not None:
+            vxs = self._check_x(validation_data[0], "fit validation_data")
+            validation = (vxs, self._check_y(validation_data[1], len(vxs[0]), "fit validation_data"))
+        else:
+            validation = None
+        n = len(xs[0])
+        if n == 0:
             raise ValueError("fit: no training rows")
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"fit: batch_size must be a positive integer, got {batch_size!r}")
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
         step = self.train_function
-        names = ["loss", *self.metrics]
+        names = self.metrics_names
         history = callbacks_module.History()
         cbs = [history, *(callbacks or [])]
         for cb in cbs:
             cb.model = self
             cb.on_train_begin()
         self.stop_training = False
-        n = len(x)
         batches = -(-n // batch_size)
         rows = np.full(batches, batch_size)
         rows[-1] = n - batch_size * (batches - 1)
@@ -231,18 +326,18 @@ class Sequential:
             for epoch in range(epochs):
                 # one gather per epoch: every batch is then a contiguous slice, passed without a copy
                 order = self.rng.permutation(n) if shuffle else slice(None)
-                xs, ys = x[order], y[order]
+                arrays = [a[order] for a in xs + ys]
                 totals = np.zeros(len(names))
                 bar = _progress(batches, f"Epoch {epoch + 1}/{epochs}", verbose)
                 for first in range(0, batches, per_call):
                     part = slice(first * batch_size, (first + per_call) * batch_size)
-                    values = step.run_batches(xs[part], ys[part], batch_size=batch_size)
+                    values = step.run_batches(*(a[part] for a in arrays), batch_size=batch_size)
                     totals += [float(np.dot(v.astype(np.float64), rows[first : first + per_call])) for v in values]
                     if bar is not None:
                         bar.update(len(values[0]))
                 logs = {name: total / n for name, total in zip(names, totals)}
-                if validation_data is not None:
-                    logs.update({f"val_{k}": float(v) for k, v in zip(names, self.evaluate_function(vx, vy))})
+                if validation is not None:
+                    logs.update({f"val_{k}": float(v) for k, v in zip(names, self.evaluate_function(*validation[0], *validation[1]))})
                 if bar is not None:
                     bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
                     bar.close()
@@ -262,14 +357,15 @@ class Sequential:
         return history
 
     def evaluate(self, x, y, batch_size: int | None = None, verbose: int = 0):
-        """The loss (and metrics) over all of x, y: ``loss`` or ``[loss, accuracy]``."""
+        """The loss (and metrics) over all of x, y: ``loss``, or a list in ``metrics_names`` order."""
         self._require_compiled("evaluate")
-        x = self._check_x(x, "evaluate")
-        values = [float(v) for v in self.evaluate_function(x, self._check_y(y, len(x), "evaluate"))]
-        return values if self.metrics else values[0]
+        xs = self._check_x(x, "evaluate")
+        values = [float(v) for v in self.evaluate_function(*xs, *self._check_y(y, len(xs[0]), "evaluate"))]
+        return values if len(values) > 1 else values[0]
 
-    def predict(self, x, batch_size: int | None = None, verbose: int = 0) -> np.ndarray:
-        return self.predict_function(self._check_x(x, "predict"))
+    def predict(self, x, batch_size: int | None = None, verbose: int = 0):
+        """The outputs for x: an array, or a list of them for a model of several outputs."""
+        return self.predict_function(*self._check_x(x, "predict"))
 
     # -- weights, summary, saving ------------------------------------------------------------
     def get_weights(self) -> list:
@@ -289,8 +385,13 @@ class Sequential:
         return sum(layer.count_params() for layer in self.layers)
 
     def summary(self, print_fn=print) -> None:
-        rows = [(f"{layer.name} ({type(layer).__name__})", str((None, *layer.output_shape)) if layer.output_shape else "?",
-                 str(layer.count_params())) for layer in self.layers]
+        def shape_text(shape):
+            if shape is None:
+                return "?"
+            return str([(None, *s) for s in shape]) if isinstance(shape, list) else str((None, *shape))
+
+        rows = [(f"{layer.name} ({type(layer).__name__})", shape_text(layer.output_shape), str(layer.count_params()))
+                for layer in self.layers]
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(("Layer (type)", "Output Shape", "Param #"))]
         line = "  ".join(h.ljust(w) for h, w in zip(("Layer (type)", "Output Shape", "Param #"), widths))
         print_fn(f'Model: "{self.name}"')
@@ -300,6 +401,106 @@ class Sequential:
             print_fn("  ".join(c.ljust(w) for c, w in zip(r, widths)))
         trainable = sum(layer.count_params() for layer in self.layers if layer.trainable)
         print_fn(f"Total params: {self.count_params()} (trainable {trainable}, frozen {self.count_params() - trainable})")
+
+    def save(self, path) -> None:
+        raise NotImplementedError("saving a functional Model is not supported yet; Sequential models save")
+
+
+class Sequential(Model):
+    """A stack of layers, each taking the previous one's output."""
+
+    def __init__(self, layers=None, name: str = "sequential", seed: int = 0):
+        super().__init__(name=name, seed=seed)
+        self.layers: list = []
+        self.input_shape = None
+        self.single_input = self.single_output = True
+        for layer in layers or []:
+            self.add(layer)
+
+    # -- building ----------------------------------------------------------------------------
+    def add(self, layer: Layer) -> None:
+        if isinstance(layer, functional.KerasTensor) and layer.call is None:  # keras.Input(shape) first
+            if self.layers or self.input_shape is not None:
+                raise ValueError("Sequential: an Input comes first only")
+            self.input_shape = layer.example_shape
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add takes an nn layer, got {type(layer).__name__}")
+        if not self.layers and self.input_shape is None:
+            self.input_shape = layer.input_shape
+        elif layer.input_shape is not None:
+            raise ValueError(f"layer {layer.name}: only the first layer takes input_dim/input_shape")
+        self.layers.append(layer)
+        self.compiled = False
+        self._train = self._eval = self._predict = None
+        if self.input_shape is not None:
+            self._build()
+
+    def pop(self) -> Layer:
+        """Remove the last layer (and return it)."""
+        if not self.layers:
+            raise ValueError("Sequential.pop: the model has no layers")
+        self.compiled = False
+        self._train = self._eval = self._predict = None
+        return self.layers.pop()
+
+    def _build(self) -> None:
+        shape = self.input_shape
+        for layer in self.layers:
+            if layer.output_shape is None:
+                layer.input_spec = shape
+                layer.output_shape = tuple(layer.build(shape, self.rng))
+            shape = layer.output_shape
+        self.input_spec = self.input_shape
+
+    @property
+    def output_shape(self):
+        return self.layers[-1].output_shape if self.layers else None
+
+    @output_shape.setter
+    def output_shape(self, value) -> None:  # Layer.__init__ starts it unknown; the last layer's is the model's
+        pass
+
+    @property
+    def input_shapes(self) -> list:
+        if self.input_shape is None:
+            raise RuntimeError("the model's input shape is unknown: give the first layer input_dim= or input_shape=")
+        return [self.input_shape]
+
+    @property
+    def output_shapes(self) -> list:
+        return [self.output_shape]
+
+    @property
+    def input_names(self) -> list:
+        return ["x"]
+
+    @property
+    def output_names(self) -> list:
+        return [self.layers[-1].name] if self.layers else []
+
+    @property
+    def input_dtypes(self) -> list:
+        return [sn.config.floatX]
+
+    def build(self, input_shape, rng):
+        if self.input_shape is None:
+            self.input_shape = tuple(input_shape)
+            self._build()
+        elif not _fits(tuple(input_shape), self.input_shape):
+            raise ValueError(f"model {self.name} takes examples of shape {self.input_shape}, got {tuple(input_shape)}")
+        return self.output_shape
+
+    def call(self, x, training):
+        for layer in self.layers:
+            x = self._apply(layer, x, training)
+        return x
+
+    def _check_x(self, x, what: str) -> list:
+        if self.input_shape is None:  # the first data fixes it
+            self.input_shape = np.shape(_rows(x, "x", what))[1:]
+            self._build()
+        return super()._check_x(x, what)
 
     def save(self, path) -> None:
         """Architecture as JSON and weights as arrays in one ``.npz`` (no pickle)."""
@@ -325,17 +526,24 @@ def load_model(path) -> Sequential:
         if "config" not in data.files:
             raise ValueError(f"{path} is not a symnet model file (no architecture record)")
         config = json.loads(str(data["config"]))
-        if config.get("format") != FORMAT:
+        if config.get("format") not in (FORMAT, FORMAT_1):
             raise ValueError(f"{path}: unknown model format {config.get('format')!r}")
         weights = [data[f"w{k}"] for k in range(len(data.files) - 1)]
     model = Sequential(name=config["name"])
+    old = config["format"] == FORMAT_1
+    position = 0
     for entry in config["layers"]:
         cls = LAYERS.get(entry["class"])
         if cls is None:
             raise ValueError(f"{path}: unknown layer type {entry['class']!r}; symnet.nn has {', '.join(LAYERS)}")
+        if old and "data_format" in inspect.signature(cls).parameters:
+            entry["config"]["data_format"] = "channels_first"
         layer = cls(**entry["config"])
         layer.trainable = entry["trainable"]
         model.add(layer)
+        if old and cls.__name__ == "Conv2D" and position < len(weights) and weights[position].ndim == 4:
+            weights[position] = np.transpose(weights[position], (2, 3, 1, 0))  # to Keras' (kh, kw, channels, filters)
+        position += len(layer.weights)
     if model.input_shape is None:
         raise ValueError(f"{path}: the first layer has no input shape")
     expected = [tuple(w.type.shape) for layer in model.layers for w in layer.weights]
@@ -344,6 +552,57 @@ def load_model(path) -> Sequential:
         raise ValueError(f"{path}: weight shapes {got} do not fit the architecture, which needs {expected}")
     model.set_weights(weights)
     return model
+
+
+def _all_layers(model) -> list:
+    """Every layer of ``model``, inside the models it holds too."""
+    out = []
+    for layer in model.layers:
+        out += _all_layers(layer) if isinstance(layer, Model) else [layer]
+    return out
+
+
+def _streams(model) -> list:
+    """The random streams a graph of ``model`` may draw from."""
+    found = [model.random]
+    for layer in _all_layers(model):
+        own = getattr(layer, "own_random", None)
+        if own is not None and own not in found:
+            found.append(own)
+    return found
+
+
+def _per_output(value, names: list, what: str) -> list:
+    """``value`` for each output: one for all, a list in output order, or a dict by name."""
+    if isinstance(value, dict):
+        unknown = set(value) - set(names)
+        if unknown:
+            raise ValueError(f"compile: {what} names {sorted(unknown)}, which are not outputs ({', '.join(names)})")
+        missing = [n for n in names if n not in value]
+        if missing:
+            raise ValueError(f"compile: {what} has no entry for the outputs {missing}")
+        return [value[n] for n in names]
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(names):
+            raise ValueError(f"compile: {what} has {len(value)} entries for {len(names)} outputs")
+        return list(value)
+    return [value] * len(names)
+
+
+def _by_name(value, names: list, what: str, where: str) -> list:
+    """The arrays for ``names`` (the model's inputs or outputs) from one array, a list or a dict."""
+    if isinstance(value, dict):
+        missing = [n for n in names if n not in value]
+        if missing or len(value) != len(names):
+            raise ValueError(f"{where}: {what} must have the keys {names}, got {sorted(value)}")
+        return [value[n] for n in names]
+    if isinstance(value, (list, tuple)) and len(names) > 1:
+        if len(value) != len(names):
+            raise ValueError(f"{where}: the model has {len(names)} {'inputs' if what == 'x' else 'outputs'}, got {len(value)} arrays in {what}")
+        return list(value)
+    if len(names) > 1:
+        raise ValueError(f"{where}: the model has {len(names)} {'inputs' if what == 'x' else 'outputs'}: pass {what} as a list or a dict by name")
+    return [value]
 
 
 def _fits(shape: tuple, expected: tuple) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import warnings
 
 import symnet as _sn
-from symnet.theano._unsupported import module_getattr
+from symnet.unsupported import module_getattr
 
 __all__ = ["Lop", "Rop", "clone", "clone_replace", "config", "function", "grad", "gradient", "ifelse", "printing", "scan", "shared", "tensor"]
 

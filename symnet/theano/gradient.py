@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import symnet as _sn
 from symnet.theano import grad
-from symnet.theano._unsupported import module_getattr
+from symnet.unsupported import module_getattr
 
 jacobian, hessian, Rop, Lop = _sn.jacobian, _sn.hessian, _sn.Rop, _sn.Lop
 disconnected_grad = _sn.stop_gradient

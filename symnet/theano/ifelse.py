@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from symnet.ops.ifelse import ifelse
-from symnet.theano._unsupported import module_getattr
+from symnet.unsupported import module_getattr
 
 __all__ = ["ifelse"]
 __getattr__ = module_getattr(__name__)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from symnet.printing import debugprint, graph_text, outputs_of
-from symnet.theano._unsupported import module_getattr
+from symnet.unsupported import module_getattr
 
 
 def pp(obj) -> str:

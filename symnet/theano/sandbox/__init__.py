@@ -1,6 +1,6 @@
 """``theano.sandbox``: the MRG random streams (``rng_mrg``)."""
 
-from symnet.theano._unsupported import module_getattr
+from symnet.unsupported import module_getattr
 from symnet.theano.sandbox import rng_mrg
 
 __all__ = ["rng_mrg"]

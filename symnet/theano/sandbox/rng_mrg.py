@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from symnet.expr import RandomStream
-from symnet.theano._unsupported import module_getattr
+from symnet.unsupported import module_getattr
 from symnet.theano.tensor.shared_randomstreams import _size
 
 

@@ -7,7 +7,7 @@ import symnet as _sn
 from symnet import expr as _T
 from symnet.config import config as _config
 from symnet.theano import grad as _grad
-from symnet.theano._unsupported import module_getattr
+from symnet.unsupported import module_getattr
 from symnet.theano.tensor import nnet, shared_randomstreams, signal  # noqa: F401  (T.nnet, T.signal, ...)
 
 # -- types ---------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import numbers
 
 from symnet import expr as _T
 from symnet import nn as _nn
-from symnet.theano._unsupported import module_getattr
+from symnet.unsupported import module_getattr
 
 sigmoid, softplus, softmax = _T.sigmoid, _T.softplus, _T.softmax
 logsoftmax = _T.log_softmax

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from symnet.expr import RandomStream
-from symnet.theano._unsupported import module_getattr
+from symnet.unsupported import module_getattr
 
 
 def _size(size):

@@ -1,6 +1,6 @@
 """``theano.tensor.signal``: pooling (``pool``)."""
 
-from symnet.theano._unsupported import module_getattr
+from symnet.unsupported import module_getattr
 from symnet.theano.tensor.signal import pool
 
 __all__ = ["pool"]

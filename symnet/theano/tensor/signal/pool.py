@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import symnet as _sn
 from symnet import expr as _T
-from symnet.theano._unsupported import module_getattr
+from symnet.unsupported import module_getattr
 
 
 def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="max", ds=None, st=None, padding=None):

@@ -1,0 +1,8 @@
+"""``keras.callbacks``: symnet.nn's callbacks by Keras' names."""
+
+from __future__ import annotations
+
+from symnet.nn.callbacks import Callback, EarlyStopping, History  # noqa: F401
+from symnet.unsupported import module_getattr
+
+__getattr__ = module_getattr(__name__)
