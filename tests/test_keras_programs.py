@@ -30,3 +30,13 @@ def test_a_channels_last_convnet_on_the_digits():
     out = run("digits_convnet.py")  # 0.980 when written
     assert out["accuracy"] >= 0.95, out
     assert out["shapes"] == [[8, 8, 16], [4, 4, 16], [4, 4, 32], [2, 2, 32], [128], [128], [10]]
+
+
+def test_an_embedding_and_bidirectional_gru_text_classifier_on_padded_sequences():
+    out = run("text_classifier.py")  # 0.967 when written
+    assert out["accuracy"] >= 0.9, out
+
+
+def test_a_conv1d_and_batch_normalization_time_series_classifier():
+    out = run("timeseries_conv1d.py")  # 0.965 when written (early stopping restores the best weights)
+    assert out["accuracy"] >= 0.9, out

@@ -51,6 +51,7 @@ class Layer:
     graph. ``trainable = False`` freezes the weights (set before ``model.compile``)."""
 
     count = 0
+    keeps_mask = False  # whether its output has its input's padding mask (Keras' supports_masking)
 
     def __init__(self, name=None, input_dim=None, input_shape=None):
         Layer.count += 1
@@ -64,6 +65,8 @@ class Layer:
         self.input_spec = None  # the example shape(s) it was built for by a call
         self.calls: list = []  # its calls on KerasTensors (functional.Call), in order
         self.weights: list = []  # shared variables, in get_weights order
+        self.frozen: list = []  # those of the weights the optimizer does not train
+        self.pending_updates: list = []  # (shared, new value) pairs the last training graph made
         self.trainable = True
         self.random = None  # the model's sn.RandomStream, set before a training-mode call
 
@@ -106,10 +109,14 @@ class Layer:
         call = self.calls[0]
         return call.inputs if call.listed else call.inputs[0]
 
-    def add_weight(self, name: str, shape, initializer, rng):
+    def add_weight(self, name: str, shape, initializer, rng, trainable: bool = True):
+        """A new weight; ``trainable=False``: state the layer updates itself (moving
+        statistics), never the optimizer."""
         values = np.asarray(initializers.get(initializer)(tuple(shape), rng), dtype=sn.config.floatX)
         w = sn.shared(values, name=f"{self.name}_{name}")
         self.weights.append(w)
+        if not trainable:
+            self.frozen.append(w)
         return w
 
     def build(self, input_shape: tuple, rng) -> tuple:
@@ -170,6 +177,8 @@ def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
 class Dense(Layer):
     """activation(x @ kernel + bias), kernel (in, units), on the last axis of the examples."""
 
+    keeps_mask = True
+
     def __init__(self, units: int, activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
@@ -201,6 +210,7 @@ class Dense(Layer):
 
 
 class Activation(Layer):
+    keeps_mask = True
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation_name = activation
@@ -219,6 +229,8 @@ class Dropout(Layer):
     """Inverted dropout while training: x * (u >= rate) / (1 - rate) with u uniform noise
     drawn inside the compiled step (``sn.RandomStream``: the model's, seeded by the model's
     seed, or the layer's own with ``seed=``); the identity at predict and evaluate."""
+
+    keeps_mask = True
 
     def __init__(self, rate: float, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
@@ -373,15 +385,14 @@ def same_padding(size: int, kernel: int, stride: int) -> tuple:
 
 def pad_edges(x, axis: int, before: int, after: int, value: float):
     """``x`` (NCHW) with ``before``/``after`` rows (axis 2) or columns (axis 3) of ``value``
-    added; the blocks broadcast from a zero edge of ``x``, so any batch size works."""
+    added; the blocks take x's other sizes at run time, so any batch size works."""
     if not before and not after:
         return x
-    edge = sn.zeros_like(x[:, :, :1, :] if axis == 2 else x[:, :, :, :1])
 
     def block(count):
-        shape = [1, 1, 1, 1]
-        shape[axis] = count
-        return edge + sn.constant(np.full(shape, value, dtype=x.dtype))
+        sizes = [x.shape[k] for k in range(x.ndim)]
+        sizes[axis] = count
+        return sn.alloc(sn.constant(np.asarray(value, dtype=x.dtype)), *sizes)
 
     return sn.concatenate(([block(before)] if before else []) + [x] + ([block(after)] if after else []), axis)
 
@@ -537,15 +548,29 @@ class _Recurrent(Layer):
             inputs = inputs + self.input_bias()
         sequence = inputs.transpose(1, 2, 0)  # (steps, width, batch)
         zero = sn.zeros_like(sequence[0, : self.units])
+        mask = getattr(x, "keras_mask", None)  # (batch, steps): False at padding
 
         def one_step(z, *state):
             return list(self.step(z, state))
 
+        def masked_step(z, keep, *state):  # a padded step keeps the state it was given, as Keras
+            return [sn.where(keep, new, old) for new, old in zip(self.step(z, state), state)]
+
         # a loop over time (sn.scan): the step is compiled once whatever the sequence length
-        states, _ = sn.scan(one_step, sequences=sequence, outputs_info=[zero] * self.states,
-                            go_backwards=self.go_backwards, name=self.name)
+        if mask is None:
+            states, _ = sn.scan(one_step, sequences=sequence, outputs_info=[zero] * self.states,
+                                go_backwards=self.go_backwards, name=self.name)
+        else:
+            keep = sn.cast(mask, "bool").T[:, None, :]  # (steps, 1, batch)
+            states, _ = sn.scan(masked_step, sequences=[sequence, keep], outputs_info=[zero] * self.states,
+                                go_backwards=self.go_backwards, name=self.name)
         h = states[0] if self.states > 1 else states  # (steps, units, batch)
-        return h.transpose(2, 0, 1) if self.return_sequences else h[-1].T
+        if not self.return_sequences:
+            return h[-1].T
+        out = h.transpose(2, 0, 1)
+        if mask is not None:
+            out.keras_mask = mask[:, ::-1] if self.go_backwards else mask
+        return out
 
     def step(self, z, state):
         """The new state(s) from this step's input projection ``z`` (bias included) and the
@@ -678,20 +703,298 @@ class Bidirectional(Layer):
     def call(self, x, training):
         forward = self.forward_layer.call(x, training)
         backward = self.backward_layer.call(x, training)
+        mask = getattr(x, "keras_mask", None)
         if self.layer.return_sequences:
             backward = backward[:, ::-1]
         if self.merge_mode == "concat":
-            return sn.concatenate([forward, backward], axis=-1)
-        if self.merge_mode == "sum":
-            return forward + backward
-        if self.merge_mode == "mul":
-            return forward * backward
-        return (forward + backward) * 0.5
+            out = sn.concatenate([forward, backward], axis=-1)
+        elif self.merge_mode == "sum":
+            out = forward + backward
+        elif self.merge_mode == "mul":
+            out = forward * backward
+        else:
+            out = (forward + backward) * 0.5
+        if mask is not None and self.layer.return_sequences:  # padded steps output zeros, as Keras'
+            out = sn.where(sn.cast(mask, "bool")[:, :, None], out, 0)
+            out.keras_mask = mask
+        return out
 
     def config(self):
         return {**super().config(), "layer": {"class": type(self.layer).__name__, "config": self.layer.config()},
                 "merge_mode": self.merge_mode}
 
 
+class Embedding(Layer):
+    """Rows of ``embeddings`` (input_dim, output_dim) picked by integer ids: (…) → (…, output_dim).
+    ``mask_zero=True``: id 0 is padding; the recurrent layers and the global average pooling
+    after it skip those steps, as Keras' masks make them."""
+
+    def __init__(self, input_dim: int, output_dim: int, embeddings_initializer="uniform", mask_zero: bool = False,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.input_dim = positive_int(input_dim, "Embedding: input_dim")
+        self.output_dim = positive_int(output_dim, "Embedding: output_dim")
+        self.embeddings_initializer, self.mask_zero = embeddings_initializer, bool(mask_zero)
+
+    def build(self, input_shape, rng):
+        self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer, rng)
+        return (*input_shape, self.output_dim)
+
+    def call(self, x, training):
+        if x.dtype.startswith("float"):  # Keras casts float ids
+            x = sn.cast(x, "int64")
+        out = self.embeddings[x]
+        if self.mask_zero:
+            out.keras_mask = sn.neq(x, 0)
+        return out
+
+    def config(self):
+        if not isinstance(self.embeddings_initializer, str):
+            raise ValueError(f"layer {self.name}: a custom initializer cannot be saved by name")
+        return {**super().config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
+                "embeddings_initializer": self.embeddings_initializer, "mask_zero": self.mask_zero}
+
+
+class _GlobalPooling(Layer):
+    """The mean or maximum over every axis but the batch and the channels."""
+
+    kind, rank = "avg", 1
+
+    def __init__(self, data_format="channels_last", keepdims: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = _data_format(data_format, type(self).__name__)
+        self.keepdims = bool(keepdims)
+
+    def axes(self) -> tuple:
+        return tuple(range(1, self.rank + 1)) if self.data_format == "channels_last" else tuple(range(2, self.rank + 2))
+
+    def build(self, input_shape, rng):
+        if len(input_shape) != self.rank + 1:
+            raise ValueError(f"{type(self).__name__} layer {self.name} takes examples of {self.rank + 1} axes, got {input_shape}")
+        reduced = {a - 1 for a in self.axes()}
+        return tuple(1 if k in reduced else n for k, n in enumerate(input_shape)) if self.keepdims else \
+            tuple(n for k, n in enumerate(input_shape) if k not in reduced)
+
+    def call(self, x, training):
+        mask = getattr(x, "keras_mask", None)
+        if self.kind == "max":
+            return sn.max(x, self.axes(), keepdims=self.keepdims)
+        if mask is None or self.rank != 1:
+            return sn.mean(x, self.axes(), keepdims=self.keepdims)
+        # the mean over the steps that are not padding
+        weights = sn.cast(mask, x.dtype)[:, :, None] if self.data_format == "channels_last" else sn.cast(mask, x.dtype)[:, None, :]
+        total = sn.sum(x * weights, self.axes(), keepdims=self.keepdims)
+        return total / sn.maximum(sn.sum(weights, self.axes(), keepdims=self.keepdims), 1)
+
+    def config(self):
+        return {**super().config(), "data_format": self.data_format, "keepdims": self.keepdims}
+
+
+class GlobalAveragePooling1D(_GlobalPooling):
+    """The mean over the steps of (steps, channels) examples (the steps not masked as padding)."""
+
+
+class GlobalMaxPooling1D(_GlobalPooling):
+    kind = "max"
+
+
+class GlobalAveragePooling2D(_GlobalPooling):
+    rank = 2
+
+
+class GlobalMaxPooling2D(_GlobalPooling):
+    kind, rank = "max", 2
+
+
+class Conv1D(Layer):
+    """activation(conv1d(x, kernel) + bias) over (steps, channels) sequences (or (channels,
+    steps) channels-first); kernel (k, channels, filters), as Keras'. ``padding``: "valid",
+    "same" or "causal" (zeros before the sequence only: output t sees inputs up to t)."""
+
+    def __init__(self, filters: int, kernel_size, strides=1, padding: str = "valid", activation=None,
+                 use_bias: bool = True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 data_format="channels_last", **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.use_bias = positive_int(filters, "Conv1D: filters"), bool(use_bias)
+        self.kernel_size = _single_int(kernel_size, "kernel_size", "Conv1D")
+        self.strides = _single_int(strides, "strides", "Conv1D")
+        if padding not in ("valid", "same", "causal"):
+            raise ValueError(f"Conv1D: padding must be 'valid', 'same' or 'causal', got {padding!r}")
+        self.padding, self.data_format = padding, _data_format(data_format, "Conv1D")
+        self.activation_name = activation
+        self.activation = globals()["activation"](activation)
+        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+
+    def build(self, input_shape, rng):
+        if len(input_shape) != 2:
+            raise ValueError(f"Conv1D layer {self.name} takes sequences (steps, channels), got examples of shape {input_shape}")
+        steps, channels = input_shape if self.data_format == "channels_last" else input_shape[::-1]
+        if steps is None:
+            raise ValueError(f"Conv1D layer {self.name} needs the number of steps, got examples of shape {input_shape}")
+        k, s = self.kernel_size, self.strides
+        if self.padding == "same":
+            self.sides = same_padding(steps, k, s)
+        elif self.padding == "causal":
+            self.sides = (k - 1, 0)
+        else:
+            self.sides = (0, 0)
+        out = out_size(steps + sum(self.sides), k, s, 0)
+        self.kernel = self.add_weight("kernel", (k, channels, self.filters), self.kernel_initializer, rng)
+        self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer, rng) if self.use_bias else None
+        return (out, self.filters) if self.data_format == "channels_last" else (self.filters, out)
+
+    def call(self, x, training):
+        x = x.dimshuffle(0, 2, "x", 1) if self.data_format == "channels_last" else x.dimshuffle(0, 1, "x", 2)
+        x = pad_edges(x, 3, *self.sides, 0.0)
+        z = sn.conv2d(x, self.kernel.dimshuffle(2, 1, "x", 0), (1, self.strides), (0, 0))[:, :, 0, :]  # (batch, filters, steps)
+        z = z + sn.reshape(self.bias, 1, self.filters, 1) if self.bias is not None else z
+        return self.activation(z.dimshuffle(0, 2, 1) if self.data_format == "channels_last" else z)
+
+    def config(self):
+        if not (self.activation_name is None or isinstance(self.activation_name, str)):
+            raise ValueError(f"layer {self.name}: a model with a custom activation function cannot be saved by name")
+        return {**super().config(), "filters": self.filters, "kernel_size": self.kernel_size, "strides": self.strides,
+                "padding": self.padding, "activation": self.activation_name, "use_bias": self.use_bias,
+                "kernel_initializer": self.kernel_initializer, "bias_initializer": self.bias_initializer,
+                "data_format": self.data_format}
+
+
+class _Pooling1D(Layer):
+    kind = "max"
+
+    def __init__(self, pool_size=2, strides=None, padding: str = "valid", data_format="channels_last", **kwargs):
+        super().__init__(**kwargs)
+        what = type(self).__name__
+        self.pool_size = _single_int(pool_size, "pool_size", what)
+        self.strides = self.pool_size if strides is None else _single_int(strides, "strides", what)
+        if padding not in ("valid", "same"):
+            raise ValueError(f"{what}: padding must be 'valid' or 'same', got {padding!r}")
+        self.padding, self.data_format = padding, _data_format(data_format, what)
+
+    def build(self, input_shape, rng):
+        if len(input_shape) != 2:
+            raise ValueError(f"{type(self).__name__} layer {self.name} takes sequences (steps, channels), got {input_shape}")
+        steps, channels = input_shape if self.data_format == "channels_last" else input_shape[::-1]
+        self.sides = same_padding(steps, self.pool_size, self.strides) if self.padding == "same" else (0, 0)
+        out = out_size(steps + sum(self.sides), self.pool_size, self.strides, 0)
+        return (out, channels) if self.data_format == "channels_last" else (channels, out)
+
+    def call(self, x, training):
+        images = x.dimshuffle(0, 2, "x", 1) if self.data_format == "channels_last" else x.dimshuffle(0, 1, "x", 2)
+        mode = "max" if self.kind == "max" else "average_exc_pad"
+        pooled = sn.pool2d(images, (1, self.pool_size), (1, self.strides), ((0, 0), self.sides), mode)[:, :, 0, :]
+        return pooled.dimshuffle(0, 2, 1) if self.data_format == "channels_last" else pooled
+
+    def config(self):
+        return {**super().config(), "pool_size": self.pool_size, "strides": self.strides, "padding": self.padding,
+                "data_format": self.data_format}
+
+
+class MaxPooling1D(_Pooling1D):
+    """The maximum of each window of pool_size steps; strides default to pool_size."""
+
+
+class AveragePooling1D(_Pooling1D):
+    """The mean of each window of pool_size steps; strides default to pool_size."""
+
+    kind = "avg"
+
+
+class _Normalization(Layer):
+    def __init__(self, axis=-1, epsilon: float = 1e-3, center: bool = True, scale: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.axis, self.epsilon, self.center, self.scale = int(axis), float(epsilon), bool(center), bool(scale)
+
+    def feature_axis(self, input_shape) -> int:
+        """The normalized axis of the batch (Keras counts the batch axis: -1 is the last)."""
+        rank = len(input_shape) + 1
+        axis = self.axis + rank if self.axis < 0 else self.axis
+        if not 1 <= axis < rank or input_shape[axis - 1] is None:
+            raise ValueError(f"{type(self).__name__} layer {self.name}: axis {self.axis} does not fit examples of shape "
+                             f"{input_shape} (it must have a known size)")
+        return axis
+
+    def affine(self, normalized, shape):
+        out = normalized
+        if self.scale:
+            out = out * sn.reshape(self.gamma, shape)
+        if self.center:
+            out = out + sn.reshape(self.beta, shape)
+        return out
+
+    def config(self):
+        return {**super().config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center, "scale": self.scale}
+
+
+class BatchNormalization(_Normalization):
+    """(x - mean) / sqrt(var + epsilon) * gamma + beta per feature (``axis``): while training,
+    the batch's mean and variance, and the moving statistics move toward them by
+    ``momentum`` inside the compiled step (moving = moving * momentum + batch * (1 -
+    momentum)); at predict and evaluate, the moving statistics. Weights: gamma, beta,
+    moving_mean, moving_variance (the last two not trained), as Keras'."""
+
+    def __init__(self, axis=-1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
+                 **kwargs):
+        super().__init__(axis, epsilon, center, scale, **kwargs)
+        self.momentum = float(momentum)
+
+    def build(self, input_shape, rng):
+        self.feature = self.feature_axis(input_shape)
+        n = input_shape[self.feature - 1]
+        self.gamma = self.add_weight("gamma", (n,), "ones", rng) if self.scale else None
+        self.beta = self.add_weight("beta", (n,), "zeros", rng) if self.center else None
+        self.moving_mean = self.add_weight("moving_mean", (n,), "zeros", rng, trainable=False)
+        self.moving_variance = self.add_weight("moving_variance", (n,), "ones", rng, trainable=False)
+        return input_shape
+
+    def call(self, x, training):
+        shape = tuple(-1 if k == self.feature else 1 for k in range(x.ndim))
+        if training:
+            axes = tuple(k for k in range(x.ndim) if k != self.feature)
+            mean = sn.mean(x, axes)
+            variance = sn.mean(sn.square(x - sn.reshape(mean, shape)), axes)
+            m = self.momentum
+            self.pending_updates = [(self.moving_mean, self.moving_mean * m + mean * (1 - m)),
+                                    (self.moving_variance, self.moving_variance * m + variance * (1 - m))]
+        else:
+            mean, variance = self.moving_mean, self.moving_variance
+        normalized = (x - sn.reshape(mean, shape)) / sn.sqrt(sn.reshape(variance, shape) + self.epsilon)
+        return self.affine(normalized, shape)
+
+    def config(self):
+        return {**super().config(), "momentum": self.momentum}
+
+
+class LayerNormalization(_Normalization):
+    """(x - mean) / sqrt(var + epsilon) * gamma + beta, the statistics of each example over
+    ``axis`` (the last by default), gamma and beta per feature of that axis."""
+
+    keeps_mask = True
+
+    def build(self, input_shape, rng):
+        self.feature = self.feature_axis(input_shape)
+        n = input_shape[self.feature - 1]
+        self.gamma = self.add_weight("gamma", (n,), "ones", rng) if self.scale else None
+        self.beta = self.add_weight("beta", (n,), "zeros", rng) if self.center else None
+        return input_shape
+
+    def call(self, x, training):
+        mean = sn.mean(x, self.feature, keepdims=True)
+        variance = sn.mean(sn.square(x - mean), self.feature, keepdims=True)
+        shape = tuple(-1 if k == self.feature else 1 for k in range(x.ndim))
+        return self.affine((x - mean) / sn.sqrt(variance + self.epsilon), shape)
+
+
+def _single_int(value, what: str, layer: str) -> int:
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{layer}: {what} must be a positive int, got {value!r}")
+    return int(value)
+
+
 LAYERS = {cls.__name__: cls for cls in (Dense, Activation, Dropout, Flatten, Reshape, Concatenate, Add, Conv2D, MaxPooling2D,
-                                        AveragePooling2D, SimpleRNN, LSTM, GRU, Bidirectional)}
+                                        AveragePooling2D, SimpleRNN, LSTM, GRU, Bidirectional, Embedding,
+                                        GlobalAveragePooling1D, GlobalMaxPooling1D, GlobalAveragePooling2D,
+                                        GlobalMaxPooling2D, Conv1D, MaxPooling1D, AveragePooling1D, BatchNormalization,
+                                        LayerNormalization)}

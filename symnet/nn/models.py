@@ -103,18 +103,27 @@ class Model(Layer):
 
     def _apply(self, layer, args, training):
         layer.random = self.random  # a model inside draws from this one's stream too
-        return layer.call(args, training)
+        out = layer.call(args, training)
+        mask = getattr(args, "keras_mask", None)
+        if layer.keeps_mask and mask is not None and getattr(out, "keras_mask", None) is None:
+            out.keras_mask = mask  # Keras' mask propagation: the padding is still padding
+        return out
 
     def _graph(self, training: bool):
         """(input variables, output expressions, updates): the updates move on the counters
         of the random streams that the graph draws from (dropout while training)."""
         streams = _streams(self)
         before = [s.draws for s in streams]
+        layers = _all_layers(self)
+        for layer in layers:
+            layer.pending_updates = []
         xs = [sn.tensor(name or f"input_{k}", dtype, ndim=len(shape) + 1)
               for k, (name, dtype, shape) in enumerate(zip(self.input_names, self.input_dtypes, self.input_shapes))]
         out = self.call(xs if not self.single_input else xs[0], training)
         outs = [out] if self.single_output else list(out)
-        return xs, outs, [u for s, b in zip(streams, before) if s.draws > b for u in s.updates()]
+        # the layers' own state (a batch normalization's moving statistics), then the noise counters
+        updates = [u for layer in layers for u in layer.pending_updates]
+        return xs, outs, updates + [u for s, b in zip(streams, before) if s.draws > b for u in s.updates()]
 
     @property
     def input_dtypes(self) -> list:
@@ -211,7 +220,7 @@ class Model(Layer):
             xs, outs, random_updates = self._graph(training=True)
             ys = self._target_variables()
             results = self._loss_and_metrics(outs, ys)
-            params = [w for layer in _all_layers(self) if layer.trainable for w in layer.weights]
+            params = [w for layer in _all_layers(self) if layer.trainable for w in layer.weights if w not in layer.frozen]
             updates = self.optimizer.updates(params, sn.grad(results[0], params)) if params else []
             self._train = sn.function(xs + ys, results, updates=updates + random_updates, name="train_step",
                                       target=self.target)
