@@ -148,3 +148,35 @@ def test_functional_errors_name_the_culprit():
         keras.layers.Conv3D
     with pytest.raises(TypeError, match="'jit_compile' is not supported"):
         model.compile("adam", "mse", jit_compile=True)
+
+
+def test_save_and_load_a_functional_model_and_resume_training(two_heads, tmp_path):
+    def build():
+        keras.utils.set_random_seed(11)
+        a, b = keras.Input((4,), name="a"), keras.Input((3,), name="b")
+        h = keras.layers.Concatenate()([keras.layers.Dense(3, activation="tanh")(a), b])
+        model = keras.Model([a, b], [keras.layers.Dense(1, activation="sigmoid", name="yes")(h),
+                                     keras.layers.Dense(3, activation="softmax", name="cls")(h)])
+        model.compile(keras.optimizers.Adam(0.01), ["binary_crossentropy", "sparse_categorical_crossentropy"],
+                      metrics=["accuracy"], loss_weights=[1.0, 2.0])
+        return model
+
+    fit = dict(batch_size=8, verbose=0, shuffle=False)
+    straight = build()
+    straight.fit([A, B], [YES, CLS], epochs=2, **fit)
+    halves = build()
+    halves.fit([A, B], [YES, CLS], epochs=1, **fit)
+    halves.save(tmp_path / "m.keras")
+    assert (tmp_path / "m.keras").exists() and not (tmp_path / "m.keras.npz").exists()
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert [layer.name for layer in loaded.layers] == [layer.name for layer in halves.layers]
+    for got, want in zip(loaded.predict([A, B]), halves.predict([A, B])):
+        np.testing.assert_array_equal(got, want)
+    assert loaded.metrics_names == halves.metrics_names and loaded.loss_weights == [1.0, 2.0]
+    loaded.fit([A, B], [YES, CLS], epochs=1, **fit)  # Adam's moments and step count come back too
+    for got, want in zip(loaded.get_weights(), straight.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    two_heads.save(tmp_path / "two.keras")  # a shared layer, a merge, two heads
+    again = keras.models.load_model(tmp_path / "two.keras")
+    for got, want in zip(again.predict([A, B]), two_heads.predict([A, B])):
+        np.testing.assert_array_equal(got, want)

@@ -165,6 +165,9 @@ class InputLayer(Layer):
     def call(self, x, training):
         return x
 
+    def config(self):
+        return {"name": self.name, "shape": list(self.output_shape), "dtype": self.tensor.dtype}
+
 
 def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
     """Keras' ``Input``: a symbolic batch of examples of ``shape`` (the batch axis excluded;

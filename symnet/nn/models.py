@@ -16,7 +16,7 @@ import numpy as np
 import symnet as sn
 from symnet.nn import callbacks as callbacks_module
 from symnet.nn import functional, losses, optimizers
-from symnet.nn.layers import LAYERS, Layer
+from symnet.nn.layers import LAYERS, InputLayer, Layer
 
 LOSSES = {
     "mse": losses.mse,
@@ -44,6 +44,7 @@ class Model(Layer):
         self.stop_training = False
         self.target = None
         self._train = self._eval = self._predict = None
+        self._saved_slots = None  # optimizer state read by load_model, set when the step is built
         if inputs is None:
             return
         self.single_input = not isinstance(inputs, (list, tuple))
@@ -222,6 +223,9 @@ class Model(Layer):
             results = self._loss_and_metrics(outs, ys)
             params = [w for layer in _all_layers(self) if layer.trainable for w in layer.weights if w not in layer.frozen]
             updates = self.optimizer.updates(params, sn.grad(results[0], params)) if params else []
+            if self._saved_slots is not None:  # a loaded model: its optimizer goes on from its state
+                _restore(self.optimizer.slots, self._saved_slots, self.name)
+                self._saved_slots = None
             self._train = sn.function(xs + ys, results, updates=updates + random_updates, name="train_step",
                                       target=self.target)
         return self._train
@@ -412,7 +416,43 @@ class Model(Layer):
         print_fn(f"Total params: {self.count_params()} (trainable {trainable}, frozen {self.count_params() - trainable})")
 
     def save(self, path) -> None:
-        raise NotImplementedError("saving a functional Model is not supported yet; Sequential models save")
+        """Architecture, compile settings and optimizer state as JSON, weights and optimizer
+        slots as arrays, in one NumPy ``.npz`` archive written to ``path`` as named (``m.keras``
+        works). No pickle: ``load_model`` rebuilds it, and training resumes where it stopped."""
+        config = {"format": self.file_format, "name": self.name, "layers": [_layer_entry(layer) for layer in self.layers]}
+        config.update(self._graph_config())
+        arrays = {f"w{k}": a for k, a in enumerate(self.get_weights())}
+        if self.compiled:
+            config["compile"] = self._compile_config()
+            if self._train is not None:
+                arrays.update({f"s{k}": slot.get_value() for k, slot in enumerate(self.optimizer.slots)})
+        with open(path, "wb") as file:  # a file object: NumPy appends no ".npz"
+            np.savez(file, config=np.array(json.dumps(config)), **arrays)
+
+    file_format = "symnet.nn.Model/1"
+
+    def _graph_config(self) -> dict:
+        """The calls between the inputs and outputs: each input of a call is ["input", k] or
+        ["call", j, i] (output i of call j)."""
+        refs = {id(t): ["input", k] for k, t in enumerate(self.inputs)}
+        calls = []
+        for j, call in enumerate(self.graph_calls):
+            if isinstance(call.layer, Model):
+                raise NotImplementedError(f"saving a model that calls the model {call.layer.name} is not supported yet")
+            calls.append({"layer": self.layers.index(call.layer), "inputs": [refs[id(t)] for t in call.inputs],
+                          "listed": call.listed})
+            refs.update((id(t), ["call", j, i]) for i, t in enumerate(call.outputs))
+        return {"inputs": [self.layers.index(t.input_layer) for t in self.inputs], "calls": calls,
+                "outputs": [refs[id(t)] for t in self.outputs], "single_input": self.single_input,
+                "single_output": self.single_output}
+
+    def _compile_config(self) -> dict:
+        if not all(isinstance(n, str) for n in self.loss_names):
+            raise ValueError(f"model {self.name}: a model compiled with a loss function cannot be saved by name; "
+                             "compile it with a loss name, or save its weights")
+        return {"optimizer": {"class": type(self.optimizer).__name__, "config": self.optimizer.config()},
+                "loss": self.loss_names, "loss_weights": self.loss_weights, "metrics": self.metrics,
+                "target": self.target}
 
 
 class Sequential(Model):
@@ -511,18 +551,16 @@ class Sequential(Model):
             self._build()
         return super()._check_x(x, what)
 
-    def save(self, path) -> None:
-        """Architecture as JSON and weights as arrays in one ``.npz`` (no pickle)."""
-        config = {"format": FORMAT, "name": self.name,
-                  "layers": [{"class": type(layer).__name__, "config": layer.config(), "trainable": layer.trainable}
-                             for layer in self.layers]}
-        weights = {f"w{k}": a for k, a in enumerate(self.get_weights())}
-        np.savez(path, config=np.array(json.dumps(config)), **weights)
+    file_format = FORMAT
+
+    def _graph_config(self) -> dict:
+        return {}  # the layers' order is the graph
 
 
-def load_model(path) -> Sequential:
-    """A model saved by ``model.save``: layers rebuilt from the JSON, weights checked and set.
-    Compile it again to train or evaluate; ``predict`` works at once."""
+def load_model(path) -> Model:
+    """A model saved by ``model.save``: layers and graph rebuilt from the JSON, weights checked
+    and set; compiled again as it was (when it was saved compiled), the optimizer's state
+    restored when its train step is built, so ``fit`` goes on where it stopped."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"load_model: path must be a file name, got {path!r}")
     try:
@@ -535,32 +573,72 @@ def load_model(path) -> Sequential:
         if "config" not in data.files:
             raise ValueError(f"{path} is not a symnet model file (no architecture record)")
         config = json.loads(str(data["config"]))
-        if config.get("format") not in (FORMAT, FORMAT_1):
+        if config.get("format") not in (FORMAT, FORMAT_1, Model.file_format):
             raise ValueError(f"{path}: unknown model format {config.get('format')!r}")
-        weights = [data[f"w{k}"] for k in range(len(data.files) - 1)]
-    model = Sequential(name=config["name"])
+        weights = [data[f"w{k}"] for k in range(sum(name.startswith("w") for name in data.files))]
+        slots = [data[f"s{k}"] for k in range(sum(name.startswith("s") for name in data.files))]
     old = config["format"] == FORMAT_1
-    position = 0
+    layers = []
     for entry in config["layers"]:
-        cls = LAYERS.get(entry["class"])
+        cls = LAYERS.get(entry["class"], InputLayer if entry["class"] == "InputLayer" else None)
         if cls is None:
             raise ValueError(f"{path}: unknown layer type {entry['class']!r}; symnet.nn has {', '.join(LAYERS)}")
         if old and "data_format" in inspect.signature(cls).parameters:
             entry["config"]["data_format"] = "channels_first"
         layer = cls(**entry["config"])
         layer.trainable = entry["trainable"]
-        model.add(layer)
-        if old and cls.__name__ == "Conv2D" and position < len(weights) and weights[position].ndim == 4:
-            weights[position] = np.transpose(weights[position], (2, 3, 1, 0))  # to Keras' (kh, kw, channels, filters)
-        position += len(layer.weights)
-    if model.input_shape is None:
-        raise ValueError(f"{path}: the first layer has no input shape")
+        layers.append(layer)
+    if config["format"] == Model.file_format:
+        model = _rebuild_graph(config, layers)
+    else:
+        model = Sequential(layers, name=config["name"])
+        if model.input_shape is None:
+            raise ValueError(f"{path}: the first layer has no input shape")
+    if old:  # conv kernels to Keras' (kh, kw, channels, filters)
+        position = 0
+        for layer in model.layers:
+            if type(layer).__name__ == "Conv2D" and weights[position].ndim == 4:
+                weights[position] = np.transpose(weights[position], (2, 3, 1, 0))
+            position += len(layer.weights)
     expected = [tuple(w.type.shape) for layer in model.layers for w in layer.weights]
     got = [a.shape for a in weights]
     if expected != got:
         raise ValueError(f"{path}: weight shapes {got} do not fit the architecture, which needs {expected}")
     model.set_weights(weights)
+    settings = config.get("compile")
+    if settings is not None:
+        optimizer = getattr(optimizers, settings["optimizer"]["class"])(**settings["optimizer"]["config"])
+        model.compile(optimizer, settings["loss"], settings["metrics"], settings["loss_weights"], settings["target"])
+        model._saved_slots = slots or None
     return model
+
+
+def _rebuild_graph(config: dict, layers: list) -> Model:
+    """A functional model from its saved calls, each layer called again on KerasTensors."""
+    made = {}
+
+    def tensor(ref):
+        return layers[config["inputs"][ref[1]]].output if ref[0] == "input" else made[ref[1]][ref[2]]
+
+    for j, call in enumerate(config["calls"]):
+        args = [tensor(ref) for ref in call["inputs"]]
+        out = layers[call["layer"]](args if call["listed"] else args[0])
+        made[j] = out if isinstance(out, list) else [out]
+    inputs = [layers[k].output for k in config["inputs"]]
+    outputs = [tensor(ref) for ref in config["outputs"]]
+    return Model(inputs[0] if config["single_input"] else inputs, outputs[0] if config["single_output"] else outputs,
+                 name=config["name"])
+
+
+def _layer_entry(layer) -> dict:
+    return {"class": type(layer).__name__, "config": layer.config(), "trainable": layer.trainable}
+
+
+def _restore(slots: list, arrays: list, name: str) -> None:
+    if [s.get_value(borrow=True).shape for s in slots] != [a.shape for a in arrays]:
+        raise ValueError(f"model {name}: the saved optimizer state does not fit its optimizer's slots")
+    for slot, array in zip(slots, arrays):
+        slot.set_value(array)
 
 
 def _all_layers(model) -> list:
