@@ -180,3 +180,27 @@ def test_save_and_load_a_functional_model_and_resume_training(two_heads, tmp_pat
     again = keras.models.load_model(tmp_path / "two.keras")
     for got, want in zip(again.predict([A, B]), two_heads.predict([A, B])):
         np.testing.assert_array_equal(got, want)
+
+
+def test_losses_and_metrics_by_keras_names_and_objects():
+    x = keras.Input((4,))
+    logits = keras.layers.Dense(3, name="logits")(x)
+    model = keras.Model(x, logits)
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["sparse_categorical_accuracy", "acc"])
+    loss, accuracy, acc = model.evaluate(A, CLS)
+    k, b = model.get_layer("logits").get_weights()
+    p = _softmax(A @ k + b)
+    np.testing.assert_allclose(loss, -np.mean(np.log(p[np.arange(40), CLS])), rtol=1e-5)
+    assert accuracy == acc == pytest.approx(np.mean(p.argmax(1) == CLS))
+    assert model.metrics_names == ["loss", "sparse_categorical_accuracy", "acc"]
+    regression = keras.Model(x, keras.layers.Dense(1, name="out")(x))
+    regression.compile("sgd", "mean_absolute_error", metrics=["mse", "mae"])
+    k, b = regression.get_layer("out").get_weights()
+    error = (A @ k + b)[:, 0] - YES
+    np.testing.assert_allclose(regression.evaluate(A, YES), [np.abs(error).mean(), np.square(error).mean(), np.abs(error).mean()],
+                               rtol=1e-5)
+    with pytest.raises(ValueError, match="unknown metric 'auc'"):
+        regression.compile("sgd", "mse", metrics=["auc"])
+    with pytest.raises(AttributeError, match="keras.metrics.AUC is not supported"):
+        keras.metrics.AUC

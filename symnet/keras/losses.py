@@ -24,6 +24,63 @@ def mean_squared_error(y_true, y_pred):
     return _sn.mean(_losses.mse(y_pred, y_true), axis=-1)
 
 
+def mean_absolute_error(y_true, y_pred):
+    return _sn.mean(_losses.mae(y_pred, y_true), axis=-1)
+
+
+def hinge(y_true, y_pred):
+    return _sn.mean(_losses.hinge(y_pred, y_true), axis=-1)
+
+
 mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+
+
+class _Loss(_losses.Loss):
+    """A Keras loss object: ``compile(loss=...)`` takes it by name (with ``from_logits``), and
+    called on ``(y_true, y_pred)`` expressions it is the mean loss."""
+
+    name = ""
+
+    def __init__(self, from_logits: bool = False, name: str | None = None):
+        super().__init__(self.name, from_logits)
+
+    def __call__(self, y_true, y_pred):
+        prediction = _LOGITS.get(self.loss_name, lambda p: p)(y_pred) if self.from_logits else y_pred
+        return _sn.mean(_FUNCTIONS[self.loss_name](y_true, prediction))
+
+
+class BinaryCrossentropy(_Loss):
+    name = "binary_crossentropy"
+
+
+class CategoricalCrossentropy(_Loss):
+    name = "categorical_crossentropy"
+
+
+class SparseCategoricalCrossentropy(_Loss):
+    name = "sparse_categorical_crossentropy"
+
+
+class MeanSquaredError(_Loss):
+    name = "mse"
+
+    def __init__(self, name: str | None = None):
+        super().__init__(False, name)
+
+
+class MeanAbsoluteError(MeanSquaredError):
+    name = "mae"
+
+
+class Hinge(MeanSquaredError):
+    name = "hinge"
+
+
+_FUNCTIONS = {"binary_crossentropy": binary_crossentropy, "categorical_crossentropy": categorical_crossentropy,
+              "sparse_categorical_crossentropy": sparse_categorical_crossentropy, "mse": mean_squared_error,
+              "mae": mean_absolute_error, "hinge": hinge}
+_LOGITS = {"binary_crossentropy": _sn.sigmoid, "categorical_crossentropy": _sn.softmax,
+           "sparse_categorical_crossentropy": _sn.softmax}
 
 __getattr__ = module_getattr(__name__)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from symnet.nn import losses as _losses
 from symnet.nn import models as _models
 from symnet.nn.models import load_model  # noqa: F401
 from symnet.unsupported import module_getattr
@@ -18,6 +19,8 @@ class _KerasLosses:
 
 
 def _flipped(loss):
+    if isinstance(loss, _losses.Loss):  # a loss object: compile takes it by name
+        return loss
     if isinstance(loss, dict):
         return {k: _flipped(v) for k, v in loss.items()}
     if isinstance(loss, (list, tuple)):

@@ -1,17 +1,62 @@
 """symnet.nn: Keras-like layers, models, optimizers and callbacks on the graph API, and
 the losses as graph expressions."""
 
-from symnet.nn.callbacks import Callback, EarlyStopping, History
+from symnet.nn.callbacks import Callback, CSVLogger, EarlyStopping, History, ModelCheckpoint
+from symnet.nn.functional import set_random_seed
 from symnet.nn.layers import (
-    GRU, LSTM, Activation, AveragePooling2D, Bidirectional, Conv2D, Dense, Dropout, Flatten, Layer, MaxPooling2D,
-    SimpleRNN,
+    GRU, LSTM, Activation, Add, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate,
+    Conv1D, Conv2D, Dense, Dropout, Embedding, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D,
+    GlobalMaxPooling1D, GlobalMaxPooling2D, Input, InputLayer, Layer, LayerNormalization, MaxPooling1D, MaxPooling2D,
+    Reshape, SimpleRNN,
 )
 from symnet.nn.losses import binary_crossentropy, categorical_crossentropy, mse, sparse_categorical_crossentropy
-from symnet.nn.models import Sequential, load_model
+from symnet.nn.models import Model, Sequential, load_model
 from symnet.nn.optimizers import SGD, Adagrad, Adam, Optimizer, RMSprop
 
 __all__ = [
-    "Activation", "Adagrad", "Adam", "AveragePooling2D", "Bidirectional", "Callback", "Conv2D", "Dense", "Dropout", "EarlyStopping", "Flatten", "GRU", "History", "LSTM", "Layer",
-    "MaxPooling2D", "Optimizer", "RMSprop", "SGD", "Sequential", "SimpleRNN", "binary_crossentropy", "categorical_crossentropy", "load_model", "mse",
+    "Activation",
+    "Adagrad",
+    "Adam",
+    "Add",
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "BatchNormalization",
+    "Bidirectional",
+    "CSVLogger",
+    "Callback",
+    "Concatenate",
+    "Conv1D",
+    "Conv2D",
+    "Dense",
+    "Dropout",
+    "EarlyStopping",
+    "Embedding",
+    "Flatten",
+    "GRU",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "History",
+    "Input",
+    "InputLayer",
+    "LSTM",
+    "Layer",
+    "LayerNormalization",
+    "MaxPooling1D",
+    "MaxPooling2D",
+    "Model",
+    "ModelCheckpoint",
+    "Optimizer",
+    "RMSprop",
+    "Reshape",
+    "SGD",
+    "Sequential",
+    "SimpleRNN",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "load_model",
+    "mse",
+    "set_random_seed",
     "sparse_categorical_crossentropy",
 ]

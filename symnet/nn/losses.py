@@ -25,3 +25,22 @@ def sparse_categorical_crossentropy(p, idx):
 def mse(y, t):
     """(y - t)², elementwise."""
     return T.square(y - t)
+
+
+def mae(y, t):
+    """|y - t|, elementwise."""
+    return T.abs(y - t)
+
+
+def hinge(y, t):
+    """max(1 - t y, 0) elementwise, labels -1 or 1 (0/1 labels are taken as -1/1, as Keras)."""
+    t = T.where(T.eq(t, 0), -1.0, t)
+    return T.maximum(1 - t * y, 0.0)
+
+
+class Loss:
+    """A loss by name with its options (``from_logits``: the prediction is the logits, the
+    loss applies sigmoid or softmax first, in the stable fused form)."""
+
+    def __init__(self, name: str, from_logits: bool = False):
+        self.loss_name, self.from_logits = name, bool(from_logits)

@@ -20,13 +20,22 @@ from symnet.nn.layers import LAYERS, InputLayer, Layer
 
 LOSSES = {
     "mse": losses.mse,
+    "mae": losses.mae,
+    "hinge": losses.hinge,
     "binary_crossentropy": losses.binary_crossentropy,
     "categorical_crossentropy": losses.categorical_crossentropy,
     "sparse_categorical_crossentropy": losses.sparse_categorical_crossentropy,
 }
+ALIASES = {"mean_squared_error": "mse", "mean_absolute_error": "mae"}
+# from_logits: the activation the loss applies to the prediction first
+LOGITS = {"binary_crossentropy": sn.sigmoid, "categorical_crossentropy": sn.softmax,
+          "sparse_categorical_crossentropy": sn.softmax}
+METRICS = ("accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy", "mae",
+           "mean_absolute_error", "mse", "mean_squared_error")
 FORMAT = "symnet.nn.Sequential/2"
 # version 1: images channels-first only, conv kernels (filters, channels, kh, kw)
 FORMAT_1 = "symnet.nn.Sequential/1"
+WEIGHTS_FORMAT = "symnet.nn.weights/1"
 
 
 class Model(Layer):
@@ -43,7 +52,7 @@ class Model(Layer):
         self.compiled = False
         self.stop_training = False
         self.target = None
-        self._train = self._eval = self._predict = None
+        self._train = self._eval = self._predict = self._train_weighted = None
         self._saved_slots = None  # optimizer state read by load_model, set when the step is built
         if inputs is None:
             return
@@ -146,24 +155,35 @@ class Model(Layer):
         if not self.layers:
             raise ValueError("the model has no layers")
         names = self.output_names
-        self.loss_names = _per_output(loss, names, "loss")
-        for name in self.loss_names:
+        self.loss_names, self.loss_logits, self.loss_fns = [], [], []
+        for entry in _per_output(loss, names, "loss"):
+            name, logits = (entry.loss_name, entry.from_logits) if isinstance(entry, losses.Loss) else (entry, False)
             if isinstance(name, str):
+                name = ALIASES.get(name, name)
                 if name not in LOSSES:
-                    raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
-            elif not callable(name):
+                    raise ValueError(f"unknown loss {entry!r}; choose one of {', '.join(list(LOSSES) + list(ALIASES))}")
+                if logits and name not in LOGITS:
+                    raise ValueError(f"loss {name!r} has no from_logits form")
+                fn = LOSSES[name]
+                if logits:
+                    fn = (lambda f, act: lambda p, t: f(act(p), t))(fn, LOGITS[name])
+            elif callable(name):
+                fn = name
+            else:
                 raise ValueError("compile needs a loss: a name or a function (prediction, target) -> elementwise loss")
+            self.loss_names.append(name)
+            self.loss_logits.append(logits)
+            self.loss_fns.append(fn)
         self.loss_weights = [1.0] * len(names) if loss_weights is None else [float(w) for w in _per_output(loss_weights, names, "loss_weights")]
         for m in metrics or []:
-            if m not in ("accuracy", "acc"):
-                raise ValueError(f"unknown metric {m!r}; symnet.nn has 'accuracy'")
-        self.metrics = ["accuracy" for _ in metrics or []][:1]
+            if m not in METRICS:
+                raise ValueError(f"unknown metric {m!r}; symnet.nn has {', '.join(METRICS)}")
+        self.metrics = list(dict.fromkeys(metrics or []))
         self.loss_name = self.loss_names[0]
-        self.loss_fns = [LOSSES[n] if isinstance(n, str) else n for n in self.loss_names]
         self.optimizer = optimizers.get(optimizer)
         self.target = target
         self.compiled = True
-        self._train = self._eval = self._predict = None
+        self._train = self._eval = self._predict = self._train_weighted = None
 
     @property
     def metrics_names(self) -> list:
@@ -189,24 +209,41 @@ class Model(Layer):
                 ys.append(sn.tensor(f"y_{name}", ndim=1 + len(shape)))
         return ys
 
-    def _loss_and_metrics(self, outs, ys) -> list:
+    def _loss_and_metrics(self, outs, ys, weights=None) -> list:
+        """[total loss, each output's (several outputs), metrics]; ``weights``: one per
+        example, the loss their weighted mean (Keras' sample and class weights)."""
         losses_, metrics = [], []
         for k, (out, y) in enumerate(zip(outs, ys)):
             sparse = self.loss_names[k] == "sparse_categorical_crossentropy"
             pred = out[:, 0] if y.ndim == 1 and out.ndim == 2 and not sparse else out
-            losses_.append(sn.mean(self.loss_fns[k](pred, y)))
-            if self.metrics:
-                if sparse:
-                    hit = sn.eq(sn.argmax(out, axis=-1), y)
-                elif self.output_shapes[k][-1] > 1:
-                    hit = sn.eq(sn.argmax(out, axis=-1), sn.argmax(y, axis=-1))
-                else:
-                    hit = sn.eq(sn.cast(pred > 0.5, pred.dtype), y)
-                metrics.append(sn.mean(sn.cast(hit, out.dtype)))
+            per = self.loss_fns[k](pred, y)
+            if weights is None:
+                losses_.append(sn.mean(per))
+            else:
+                per = sn.mean(per, tuple(range(1, per.ndim))) if per.ndim > 1 else per
+                losses_.append(sn.mean(per * weights))
+            metrics += [sn.mean(sn.cast(self._metric(m, k, out, pred, y), out.dtype)) for m in self.metrics]
         total = losses_[0] * self.loss_weights[0] if self.loss_weights[0] != 1 else losses_[0]
         for loss, weight in zip(losses_[1:], self.loss_weights[1:]):
             total = total + loss * weight
         return [total, *(losses_ if len(losses_) > 1 else []), *metrics]
+
+    def _metric(self, name: str, k: int, out, pred, y):
+        """Output k's metric ``name`` per example, to average ("accuracy" is Keras': the kind
+        the loss implies)."""
+        sparse = self.loss_names[k] == "sparse_categorical_crossentropy"
+        if name in ("accuracy", "acc"):
+            name = ("sparse_categorical_accuracy" if sparse else
+                    "categorical_accuracy" if self.output_shapes[k][-1] > 1 else "binary_accuracy")
+        if name == "sparse_categorical_accuracy":
+            return sn.eq(sn.argmax(out, axis=-1), y)
+        if name == "categorical_accuracy":
+            return sn.eq(sn.argmax(out, axis=-1), sn.argmax(y, axis=-1))
+        if name == "binary_accuracy":
+            return sn.eq(sn.cast(pred > 0.5, pred.dtype), y)
+        if name in ("mae", "mean_absolute_error"):
+            return sn.abs(pred - y)
+        return sn.square(pred - y)
 
     def _require_compiled(self, what: str) -> None:
         if not self.compiled:
@@ -218,17 +255,31 @@ class Model(Layer):
         optimizer's slots and the dropout noise counters in place."""
         self._require_compiled("fit")
         if self._train is None:
-            xs, outs, random_updates = self._graph(training=True)
-            ys = self._target_variables()
-            results = self._loss_and_metrics(outs, ys)
-            params = [w for layer in _all_layers(self) if layer.trainable for w in layer.weights if w not in layer.frozen]
-            updates = self.optimizer.updates(params, sn.grad(results[0], params)) if params else []
-            if self._saved_slots is not None:  # a loaded model: its optimizer goes on from its state
-                _restore(self.optimizer.slots, self._saved_slots, self.name)
-                self._saved_slots = None
-            self._train = sn.function(xs + ys, results, updates=updates + random_updates, name="train_step",
-                                      target=self.target)
+            self._train = self._train_step(weighted=False)
         return self._train
+
+    @property
+    def weighted_train_function(self):
+        """The train step of weighted examples: (*x, *y, weights) -> [loss, *metrics]."""
+        self._require_compiled("fit")
+        if self._train_weighted is None:
+            self.train_function  # noqa: B018  (the optimizer's slots are made once, by the plain step)
+            self._train_weighted = self._train_step(weighted=True)
+        return self._train_weighted
+
+    def _train_step(self, weighted: bool):
+        xs, outs, random_updates = self._graph(training=True)
+        ys = self._target_variables()
+        weights = sn.vector("sample_weight") if weighted else None
+        results = self._loss_and_metrics(outs, ys, weights)
+        params = [w for layer in _all_layers(self) if layer.trainable for w in layer.weights if w not in layer.frozen]
+        # the weighted step, built after the plain one, gets the same slots: one optimizer state
+        updates = self.optimizer.updates(params, sn.grad(results[0], params)) if params else []
+        if self._saved_slots is not None:  # a loaded model: its optimizer goes on from its state
+            _restore(self.optimizer.slots, self._saved_slots, self.name)
+            self._saved_slots = None
+        return sn.function(xs + ys + ([weights] if weighted else []), results, updates=updates + random_updates,
+                           name="train_step", target=self.target)
 
     @property
     def evaluate_function(self):
@@ -299,16 +350,22 @@ class Model(Layer):
 
     # -- training and inference --------------------------------------------------------------
     def fit(self, x, y, batch_size: int = 32, epochs: int = 1, verbose: int = 1, callbacks=None,
-            validation_split: float = 0.0, validation_data=None, shuffle: bool = True) -> callbacks_module.History:
+            validation_split: float = 0.0, validation_data=None, shuffle: bool = True, class_weight=None,
+            sample_weight=None, initial_epoch: int = 0) -> callbacks_module.History:
+        """Train for epochs ``initial_epoch`` … ``epochs - 1``, as Keras' ``fit``; with
+        ``sample_weight`` (one per row) or ``class_weight`` ({class: weight}) the loss is the
+        weighted mean."""
         self._require_compiled("fit")
         xs = self._check_x(x, "fit")
         ys = self._check_y(y, len(xs[0]), "fit")
+        weights = self._example_weights(ys, sample_weight, class_weight, "fit")
         if validation_data is None and validation_split:
             if not 0 < validation_split < 1:
                 raise ValueError(f"fit: validation_split must be in (0, 1), got {validation_split!r}")
             cut = int(len(xs[0]) * (1 - validation_split))  # the last rows, before shuffling, as Keras
             validation = ([a[cut:] for a in xs], [a[cut:] for a in ys])
             xs, ys = [a[:cut] for a in xs], [a[:cut] for a in ys]
+            weights = None if weights is None else weights[:cut]
         elif validation_data is not None:
             vxs = self._check_x(validation_data[0], "fit validation_data")
             validation = (vxs, self._check_y(validation_data[1], len(vxs[0]), "fit validation_data"))
@@ -317,35 +374,45 @@ class Model(Layer):
         n = len(xs[0])
         if n == 0:
             raise ValueError("fit: no training rows")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"fit: batch_size must be a positive integer, got {batch_size!r}")
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
-        step = self.train_function
+        for name, value, least in (("batch_size", batch_size, 1), ("epochs", epochs, 0), ("initial_epoch", initial_epoch, 0)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+                raise ValueError(f"fit: {name} must be {'a positive' if least else 'a non-negative'} integer, got {value!r}")
+        step = self.train_function if weights is None else self.weighted_train_function
         names = self.metrics_names
         history = callbacks_module.History()
         cbs = [history, *(callbacks or [])]
+        batches = -(-n // batch_size)
         for cb in cbs:
-            cb.model = self
+            cb.set_model(self)
+            cb.set_params({"epochs": epochs, "steps": batches, "verbose": verbose})
             cb.on_train_begin()
         self.stop_training = False
-        batches = -(-n // batch_size)
         rows = np.full(batches, batch_size)
         rows[-1] = n - batch_size * (batches - 1)
-        # the batch loop runs natively: one call per epoch, or per ~1/20 of it for the bar
-        per_call = batches if verbose != 1 else max(1, batches // 20)
-        bar, epoch = None, 0
+        # the batch loop runs natively: one call per epoch, per ~1/20 of it for the bar, or per
+        # batch for a callback's batch hooks
+        per_batch = any(cb.per_batch for cb in cbs)
+        per_call = 1 if per_batch else batches if verbose != 1 else max(1, batches // 20)
+        bar, epoch = None, initial_epoch
         try:
-            for epoch in range(epochs):
+            for epoch in range(initial_epoch, epochs):
+                for cb in cbs:
+                    cb.on_epoch_begin(epoch)
                 # one gather per epoch: every batch is then a contiguous slice, passed without a copy
                 order = self.rng.permutation(n) if shuffle else slice(None)
-                arrays = [a[order] for a in xs + ys]
+                arrays = [a[order] for a in xs + ys + ([] if weights is None else [weights])]
                 totals = np.zeros(len(names))
                 bar = _progress(batches, f"Epoch {epoch + 1}/{epochs}", verbose)
                 for first in range(0, batches, per_call):
+                    if per_batch:
+                        for cb in cbs:
+                            cb.on_train_batch_begin(first)
                     part = slice(first * batch_size, (first + per_call) * batch_size)
                     values = step.run_batches(*(a[part] for a in arrays), batch_size=batch_size)
                     totals += [float(np.dot(v.astype(np.float64), rows[first : first + per_call])) for v in values]
+                    if per_batch:
+                        for cb in cbs:
+                            cb.on_train_batch_end(first, {name: float(v[0]) for name, v in zip(names, values)})
                     if bar is not None:
                         bar.update(len(values[0]))
                 logs = {name: total / n for name, total in zip(names, totals)}
@@ -369,16 +436,57 @@ class Model(Layer):
             cb.on_train_end()
         return history
 
-    def evaluate(self, x, y, batch_size: int | None = None, verbose: int = 0):
-        """The loss (and metrics) over all of x, y: ``loss``, or a list in ``metrics_names`` order."""
+    def _example_weights(self, ys: list, sample_weight, class_weight, what: str):
+        """One weight per row from ``sample_weight`` and ``class_weight``, or None."""
+        if sample_weight is None and class_weight is None:
+            return None
+        n = len(ys[0])
+        weights = np.ones(n)
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+            if sample_weight.shape != (n,) or not np.isfinite(sample_weight).all():
+                raise ValueError(f"{what}: sample_weight must be {n} finite numbers, one per row, got shape {sample_weight.shape}")
+            weights *= sample_weight
+        if class_weight is not None:
+            if len(ys) != 1 or not isinstance(class_weight, dict):
+                raise ValueError(f"{what}: class_weight is a dict {{class: weight}} for a model of one output")
+            y = ys[0]
+            labels = y if y.ndim == 1 and y.dtype.kind == "i" else (np.argmax(y, -1) if y.ndim > 1 and y.shape[-1] > 1 else
+                                                                     np.round(y.reshape(n, -1)[:, 0]).astype(np.int64))
+            weights *= np.array([float(class_weight.get(int(c), 1.0)) for c in labels.reshape(n, -1)[:, 0]])
+        return weights.astype(sn.config.floatX)
+
+    def evaluate(self, x, y, batch_size: int | None = None, verbose: int = 0, return_dict: bool = False):
+        """The loss (and metrics) over all of x, y: ``loss``, or a list in ``metrics_names``
+        order (a dict by those names with ``return_dict``)."""
         self._require_compiled("evaluate")
         xs = self._check_x(x, "evaluate")
         values = [float(v) for v in self.evaluate_function(*xs, *self._check_y(y, len(xs[0]), "evaluate"))]
+        if return_dict:
+            return dict(zip(self.metrics_names, values))
         return values if len(values) > 1 else values[0]
 
     def predict(self, x, batch_size: int | None = None, verbose: int = 0):
         """The outputs for x: an array, or a list of them for a model of several outputs."""
         return self.predict_function(*self._check_x(x, "predict"))
+
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict: bool = False):
+        """One step of the optimizer on the batch x, y; its loss and metrics, as ``evaluate``'s."""
+        self._require_compiled("train_on_batch")
+        xs = self._check_x(x, "train_on_batch")
+        ys = self._check_y(y, len(xs[0]), "train_on_batch")
+        weights = self._example_weights(ys, sample_weight, class_weight, "train_on_batch")
+        step = self.train_function if weights is None else self.weighted_train_function
+        values = [float(v) for v in step(*xs, *ys, *([] if weights is None else [weights]))]
+        if return_dict:
+            return dict(zip(self.metrics_names, values))
+        return values if len(values) > 1 else values[0]
+
+    def test_on_batch(self, x, y, return_dict: bool = False):
+        return self.evaluate(x, y, return_dict=return_dict)
+
+    def predict_on_batch(self, x):
+        return self.predict(x)
 
     # -- weights, summary, saving ------------------------------------------------------------
     def get_weights(self) -> list:
@@ -393,6 +501,25 @@ class Model(Layer):
             k = len(layer.weights)
             layer.set_weights(arrays[:k])
             arrays = arrays[k:]
+
+    def save_weights(self, path) -> None:
+        """The weights alone, as arrays in a NumPy archive written to ``path`` as named."""
+        with open(path, "wb") as file:
+            np.savez(file, format=np.array(WEIGHTS_FORMAT), **{f"w{k}": a for k, a in enumerate(self.get_weights())})
+
+    def load_weights(self, path) -> None:
+        """Weights written by ``save_weights`` (or ``save``) into this model's layers."""
+        try:
+            data = np.load(path, allow_pickle=False)
+        except (ValueError, EOFError, zipfile.BadZipFile):
+            raise ValueError(f"{path} is not a symnet weights file (not a NumPy .npz archive)") from None
+        with data:
+            arrays = [data[f"w{k}"] for k in range(sum(name.startswith("w") for name in data.files))]
+        expected = [tuple(w.type.shape) for layer in self.layers for w in layer.weights]
+        if [a.shape for a in arrays] != expected:
+            raise ValueError(f"{path}: weight shapes {[a.shape for a in arrays]} do not fit model {self.name}, "
+                             f"which needs {expected}")
+        self.set_weights(arrays)
 
     def count_params(self) -> int:
         return sum(layer.count_params() for layer in self.layers)
@@ -451,8 +578,8 @@ class Model(Layer):
             raise ValueError(f"model {self.name}: a model compiled with a loss function cannot be saved by name; "
                              "compile it with a loss name, or save its weights")
         return {"optimizer": {"class": type(self.optimizer).__name__, "config": self.optimizer.config()},
-                "loss": self.loss_names, "loss_weights": self.loss_weights, "metrics": self.metrics,
-                "target": self.target}
+                "loss": self.loss_names, "from_logits": self.loss_logits, "loss_weights": self.loss_weights,
+                "metrics": self.metrics, "target": self.target}
 
 
 class Sequential(Model):
@@ -608,7 +735,8 @@ def load_model(path) -> Model:
     settings = config.get("compile")
     if settings is not None:
         optimizer = getattr(optimizers, settings["optimizer"]["class"])(**settings["optimizer"]["config"])
-        model.compile(optimizer, settings["loss"], settings["metrics"], settings["loss_weights"], settings["target"])
+        loss = [losses.Loss(name, logits) for name, logits in zip(settings["loss"], settings["from_logits"])]
+        model.compile(optimizer, loss, settings["metrics"], settings["loss_weights"], settings["target"])
         model._saved_slots = slots or None
     return model
 

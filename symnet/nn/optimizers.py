@@ -18,12 +18,17 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: learning_rate must be positive, got {learning_rate!r}")
         self.learning_rate = float(learning_rate)
         self.slots: list = []  # shared variables the optimizer owns
+        self.made: dict = {}  # (id of the parameter, slot name) → its slot
 
     def slot(self, param, name: str):
-        """A zero-initialized shared variable shaped like ``param``."""
-        value = sn.shared(np.zeros_like(param.get_value(borrow=True)), name=f"{param.name}_{name}")
-        self.slots.append(value)
-        return value
+        """A zero-initialized shared variable shaped like ``param`` (``param`` None: a scalar
+        step count in float64), the same one for every train step built from this optimizer."""
+        key = (id(param), name)
+        if key not in self.made:
+            initial = np.zeros((), np.float64) if param is None else np.zeros_like(param.get_value(borrow=True))
+            self.made[key] = sn.shared(initial, name=name if param is None else f"{param.name}_{name}")
+            self.slots.append(self.made[key])
+        return self.made[key]
 
     def updates(self, params: list, grads: list) -> list:
         raise NotImplementedError
@@ -113,8 +118,7 @@ class Adam(Optimizer):
     def updates(self, params, grads):
         b1, b2 = self.beta_1, self.beta_2
         # the step count lives in float64: b**t in float32 loses digits after a few thousand steps
-        t = sn.shared(np.zeros((), np.float64), name="adam_iterations")
-        self.slots.append(t)
+        t = self.slot(None, "adam_iterations")
         t1 = t + 1
         alpha = sn.cast(self.learning_rate * sn.sqrt(1 - b2**t1) / (1 - b1**t1), params[0].dtype)
         out = [(t, t1)]
