@@ -101,3 +101,41 @@ def test_model_checkpoint_csv_logger_and_weights_files(tmp_path):
     np.testing.assert_array_equal(fresh.predict(X), model.predict(X))
     with pytest.raises(ValueError, match="do not fit model"):
         keras.Sequential([keras.Input((5,)), keras.layers.Dense(2)]).load_weights(tmp_path / "best.weights.npz")
+
+
+def test_regularizers_add_their_penalties_to_the_loss():
+    keras.utils.set_random_seed(2)
+    x = keras.Input((3,))
+    hidden = keras.layers.Dense(4, activation="tanh", kernel_regularizer=keras.regularizers.l2(0.1),
+                                bias_regularizer="l1", activity_regularizer=keras.regularizers.L1(0.5), name="hidden")
+    model = keras.Model(x, keras.layers.Dense(1, kernel_regularizer=keras.regularizers.L1L2(0.2, 0.3), name="out")(hidden(x)))
+    model.compile("sgd", "mse")
+    target = X[:, :1] * 2
+    (k1, b1), (k2, b2) = hidden.get_weights(), model.get_layer("out").get_weights()
+    b1 = b1 + 0.5  # a nonzero bias, so that its L1 term counts
+    hidden.set_weights([k1, b1])
+    h = np.tanh(X @ k1 + b1)
+    want = np.mean((h @ k2 + b2 - target) ** 2) + 0.1 * np.sum(k1**2) + 0.01 * np.abs(b1).sum() + 0.5 * np.abs(h).sum() / 24 \
+        + 0.2 * np.abs(k2).sum() + 0.3 * np.sum(k2**2)
+    np.testing.assert_allclose(model.evaluate(X, target), want, rtol=1e-5)
+    np.testing.assert_allclose(model.train_on_batch(X, target), want, rtol=1e-5)  # the step's loss, before its update
+    with pytest.raises(ValueError, match="unknown regularizer 'l3'"):
+        keras.layers.Dense(2, kernel_regularizer="l3")
+
+
+def test_recurrent_dropout_draws_inside_the_step_and_predict_has_none():
+    sequences = RNG.standard_normal((6, 5, 2)).astype(np.float32)
+    models = []
+    for target in ("cpu", "interp"):
+        keras.utils.set_random_seed(4)
+        x = keras.Input((5, 2))
+        model = keras.Model(x, keras.layers.Dense(1)(keras.layers.LSTM(3, dropout=0.3, recurrent_dropout=0.4)(x)))
+        model.compile("sgd", "mse", target=target)
+        models.append(model)
+    plain = keras.Model(models[0].inputs[0], models[0].outputs[0])  # the same layers
+    np.testing.assert_array_equal(models[0].predict(sequences), plain.predict(sequences))
+    losses = [[m.train_on_batch(sequences, np.zeros((6, 1))) for _ in range(2)] for m in models]
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-5)  # the same noise on both targets
+    assert losses[0][0] != losses[0][1]  # new noise on every call
+    for a, b in zip(models[0].get_weights(), models[1].get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)

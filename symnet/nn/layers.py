@@ -9,7 +9,7 @@ import re
 import numpy as np
 
 import symnet as sn
-from symnet.nn import functional, initializers
+from symnet.nn import functional, initializers, regularizers
 from symnet.ops.conv import out_size
 
 ACTIVATIONS = {
@@ -53,8 +53,11 @@ class Layer:
     count = 0
     keeps_mask = False  # whether its output has its input's padding mask (Keras' supports_masking)
 
-    def __init__(self, name=None, input_dim=None, input_shape=None):
+    def __init__(self, name=None, input_dim=None, input_shape=None, activity_regularizer=None):
         Layer.count += 1
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.penalties: list = []  # (weight, regularizer): terms of the loss
+        self.pending_losses: list = []  # the activity penalties of the last graph built
         # Keras' names: MaxPooling2D → max_pooling2d_3
         self.name = name or f"{re.sub(r'(?<=[a-z])(?=[A-Z])', '_', type(self).__name__).lower()}_{Layer.count}"
         if input_dim is not None:
@@ -109,14 +112,16 @@ class Layer:
         call = self.calls[0]
         return call.inputs if call.listed else call.inputs[0]
 
-    def add_weight(self, name: str, shape, initializer, rng, trainable: bool = True):
+    def add_weight(self, name: str, shape, initializer, rng, trainable: bool = True, regularizer=None):
         """A new weight; ``trainable=False``: state the layer updates itself (moving
-        statistics), never the optimizer."""
+        statistics), never the optimizer; ``regularizer``: its penalty joins the loss."""
         values = np.asarray(initializers.get(initializer)(tuple(shape), rng), dtype=sn.config.floatX)
         w = sn.shared(values, name=f"{self.name}_{name}")
         self.weights.append(w)
         if not trainable:
             self.frozen.append(w)
+        if regularizer is not None:
+            self.penalties.append((w, regularizer))
         return w
 
     def build(self, input_shape: tuple, rng) -> tuple:
@@ -139,6 +144,8 @@ class Layer:
         config = {"name": self.name}
         if self.input_shape is not None:
             config["input_shape"] = list(self.input_shape)
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = self.activity_regularizer.config()
         return config
 
     def count_params(self) -> int:
@@ -183,8 +190,9 @@ class Dense(Layer):
     keeps_mask = True
 
     def __init__(self, units: int, activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", **kwargs):
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(**kwargs)
+        self.kernel_regularizer, self.bias_regularizer = regularizers.get(kernel_regularizer), regularizers.get(bias_regularizer)
         self.units, self.use_bias = positive_int(units, "Dense: units"), bool(use_bias)
         self.activation_name = activation
         self.activation = globals()["activation"](activation)
@@ -194,8 +202,10 @@ class Dense(Layer):
         if not input_shape or input_shape[-1] is None:
             raise ValueError(f"Dense layer {self.name} acts on the last axis, whose size must be known; got examples "
                              f"of shape {input_shape}")
-        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer, rng)
-        self.bias = self.add_weight("bias", (self.units,), self.bias_initializer, rng) if self.use_bias else None
+        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer, rng,
+                                      regularizer=self.kernel_regularizer)
+        self.bias = self.add_weight("bias", (self.units,), self.bias_initializer, rng,
+                                    regularizer=self.bias_regularizer) if self.use_bias else None
         return (*input_shape[:-1], self.units)
 
     def call(self, x, training):
@@ -209,7 +219,9 @@ class Dense(Layer):
             if not isinstance(init, str):
                 raise ValueError(f"layer {self.name}: a custom initializer cannot be saved by name")
         return {**super().config(), "units": self.units, "activation": self.activation_name, "use_bias": self.use_bias,
-                "kernel_initializer": self.kernel_initializer, "bias_initializer": self.bias_initializer}
+                "kernel_initializer": self.kernel_initializer, "bias_initializer": self.bias_initializer,
+                "kernel_regularizer": regularizers.config(self.kernel_regularizer),
+                "bias_regularizer": regularizers.config(self.bias_regularizer)}
 
 
 class Activation(Layer):
@@ -411,8 +423,9 @@ class Conv2D(Layer):
 
     def __init__(self, filters: int, kernel_size, strides=(1, 1), padding: str = "valid", activation=None,
                  use_bias: bool = True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 data_format="channels_last", **kwargs):
+                 data_format="channels_last", kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(**kwargs)
+        self.kernel_regularizer, self.bias_regularizer = regularizers.get(kernel_regularizer), regularizers.get(bias_regularizer)
         self.data_format = _data_format(data_format, "Conv2D")
         self.filters, self.use_bias = positive_int(filters, "Conv2D: filters"), bool(use_bias)
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2D")
@@ -434,8 +447,10 @@ class Conv2D(Layer):
         else:
             self.pads, self.extra = (0, 0), (0, 0)
         out = [out_size(n + e, k, s, p) for n, e, k, s, p in zip((h, w), self.extra, self.kernel_size, self.strides, self.pads)]
-        self.kernel = self.add_weight("kernel", self.kernel_size + (channels, self.filters), self.kernel_initializer, rng)
-        self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer, rng) if self.use_bias else None
+        self.kernel = self.add_weight("kernel", self.kernel_size + (channels, self.filters), self.kernel_initializer, rng,
+                                      regularizer=self.kernel_regularizer)
+        self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer, rng,
+                                    regularizer=self.bias_regularizer) if self.use_bias else None
         return _image(self.data_format, self.filters, *out)
 
     def call(self, x, training):
@@ -455,7 +470,9 @@ class Conv2D(Layer):
         return {**super().config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
                 "strides": list(self.strides), "padding": self.padding, "activation": self.activation_name,
                 "use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
-                "bias_initializer": self.bias_initializer, "data_format": self.data_format}
+                "bias_initializer": self.bias_initializer, "data_format": self.data_format,
+                "kernel_regularizer": regularizers.config(self.kernel_regularizer),
+                "bias_regularizer": regularizers.config(self.bias_regularizer)}
 
 
 class _Pooling2D(Layer):
@@ -518,8 +535,15 @@ class _Recurrent(Layer):
 
     def __init__(self, units: int, activation="tanh", return_sequences: bool = False, go_backwards: bool = False,
                  use_bias: bool = True, kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", **kwargs):
+                 bias_initializer="zeros", dropout: float = 0.0, recurrent_dropout: float = 0.0, kernel_regularizer=None,
+                 recurrent_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(**kwargs)
+        for what, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            if not 0 <= rate < 1:
+                raise ValueError(f"{type(self).__name__}: {what} must be in [0, 1), got {rate!r}")
+        self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
+        self.regularizers = tuple(regularizers.get(r) for r in (kernel_regularizer, recurrent_regularizer, bias_regularizer))
+        self.recurrent_mask = None  # the recurrent dropout of the call being built
         self.units = positive_int(units, f"{type(self).__name__}: units")
         self.use_bias, self.return_sequences = bool(use_bias), bool(return_sequences)
         self.go_backwards = bool(go_backwards)
@@ -534,9 +558,11 @@ class _Recurrent(Layer):
         self.steps, features = input_shape
         width = self.gates * self.units
         kernel_init, recurrent_init, bias_init = self.initializers
-        self.kernel = self.add_weight("kernel", (features, width), kernel_init, rng)
-        self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, width), recurrent_init, rng)
-        self.bias = self.add_weight("bias", self.bias_shape(width), bias_init, rng) if self.use_bias else None
+        kernel_reg, recurrent_reg, bias_reg = self.regularizers
+        self.kernel = self.add_weight("kernel", (features, width), kernel_init, rng, regularizer=kernel_reg)
+        self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, width), recurrent_init, rng,
+                                                regularizer=recurrent_reg)
+        self.bias = self.add_weight("bias", self.bias_shape(width), bias_init, rng, regularizer=bias_reg) if self.use_bias else None
         return (self.steps, self.units) if self.return_sequences else (self.units,)
 
     def bias_shape(self, width: int) -> tuple:
@@ -546,12 +572,19 @@ class _Recurrent(Layer):
         return self.bias
 
     def call(self, x, training):
+        mask = getattr(x, "keras_mask", None)  # (batch, steps): False at padding
+        if training and self.dropout:  # one mask per sequence, the same at every step, as Keras'
+            keep = self.random.uniform(size=(x.shape[0], 1, x.shape[2]), dtype=x.dtype) >= self.dropout
+            x = sn.where(keep, x * (1 / (1 - self.dropout)), 0)
         inputs = x @ self.kernel  # (batch, steps, width): every timestep in one product
         if self.bias is not None:
             inputs = inputs + self.input_bias()
         sequence = inputs.transpose(1, 2, 0)  # (steps, width, batch)
         zero = sn.zeros_like(sequence[0, : self.units])
-        mask = getattr(x, "keras_mask", None)  # (batch, steps): False at padding
+        self.recurrent_mask = None
+        if training and self.recurrent_dropout:  # on the state the recurrent products read
+            keep = self.random.uniform_like(zero) >= self.recurrent_dropout
+            self.recurrent_mask = sn.where(keep, 1 / (1 - self.recurrent_dropout), 0.0)
 
         def one_step(z, *state):
             return list(self.step(z, state))
@@ -580,6 +613,10 @@ class _Recurrent(Layer):
         previous state(s), all transposed: (width, batch) and (units, batch)."""
         raise NotImplementedError
 
+    def dropped(self, h):
+        """``h`` as the recurrent products read it: with the recurrent dropout while training."""
+        return h if self.recurrent_mask is None else h * self.recurrent_mask
+
     def config(self):
         if not (self.activation_name is None or isinstance(self.activation_name, str)):
             raise ValueError(f"layer {self.name}: a model with a custom activation function cannot be saved by name")
@@ -589,7 +626,9 @@ class _Recurrent(Layer):
         return {**super().config(), "units": self.units, "activation": self.activation_name,
                 "return_sequences": self.return_sequences, "go_backwards": self.go_backwards, "use_bias": self.use_bias,
                 "kernel_initializer": kernel_init, "recurrent_initializer": recurrent_init,
-                "bias_initializer": bias_init}
+                "bias_initializer": bias_init, "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
+                **{name: regularizers.config(r) for name, r in
+                   zip(("kernel_regularizer", "recurrent_regularizer", "bias_regularizer"), self.regularizers)}}
 
 
 class SimpleRNN(_Recurrent):
@@ -597,7 +636,7 @@ class SimpleRNN(_Recurrent):
     (or every h with ``return_sequences=True``)."""
 
     def step(self, z, state):
-        return (self.activation(z + self.recurrent_kernel.T @ state[0]),)
+        return (self.activation(z + self.recurrent_kernel.T @ self.dropped(state[0])),)
 
 
 class _Gated(_Recurrent):
@@ -632,7 +671,7 @@ class LSTM(_Gated):
 
     def step(self, z, state):
         u, gate = self.units, self.recurrent_activation
-        z = z + self.recurrent_kernel.T @ state[0]
+        z = z + self.recurrent_kernel.T @ self.dropped(state[0])
         i, f, o = gate(z[:u]), gate(z[u : 2 * u]), gate(z[3 * u :])
         c = f * state[1] + i * self.activation(z[2 * u : 3 * u])
         return (o * self.activation(c), c)
@@ -658,14 +697,15 @@ class GRU(_Gated):
 
     def step(self, x, state):
         u, gate, h = self.units, self.recurrent_activation, state[0]
+        read = self.dropped(h)
         if self.reset_after:
-            inner = self.recurrent_kernel.T @ h
+            inner = self.recurrent_kernel.T @ read
             if self.bias is not None:
                 inner = inner + self.bias[1][:, None]
         else:
-            inner = self.recurrent_kernel[:, : 2 * u].T @ h
+            inner = self.recurrent_kernel[:, : 2 * u].T @ read
         z, r = gate(x[:u] + inner[:u]), gate(x[u : 2 * u] + inner[u : 2 * u])
-        recurrent = r * inner[2 * u :] if self.reset_after else self.recurrent_kernel[:, 2 * u :].T @ (r * h)
+        recurrent = r * inner[2 * u :] if self.reset_after else self.recurrent_kernel[:, 2 * u :].T @ (r * read)
         return (z * h + (1 - z) * self.activation(x[2 * u :] + recurrent),)
 
     def config(self):
@@ -701,9 +741,11 @@ class Bidirectional(Layer):
         shape = self.forward_layer.build(input_shape, rng)
         self.backward_layer.build(input_shape, rng)
         self.weights = self.forward_layer.weights + self.backward_layer.weights
+        self.penalties = self.forward_layer.penalties + self.backward_layer.penalties
         return (*shape[:-1], 2 * shape[-1]) if self.merge_mode == "concat" else shape
 
     def call(self, x, training):
+        self.forward_layer.random = self.backward_layer.random = self.random
         forward = self.forward_layer.call(x, training)
         backward = self.backward_layer.call(x, training)
         mask = getattr(x, "keras_mask", None)
@@ -733,14 +775,16 @@ class Embedding(Layer):
     after it skip those steps, as Keras' masks make them."""
 
     def __init__(self, input_dim: int, output_dim: int, embeddings_initializer="uniform", mask_zero: bool = False,
-                 **kwargs):
+                 embeddings_regularizer=None, **kwargs):
         super().__init__(**kwargs)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.input_dim = positive_int(input_dim, "Embedding: input_dim")
         self.output_dim = positive_int(output_dim, "Embedding: output_dim")
         self.embeddings_initializer, self.mask_zero = embeddings_initializer, bool(mask_zero)
 
     def build(self, input_shape, rng):
-        self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer, rng)
+        self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer, rng,
+                                          regularizer=self.embeddings_regularizer)
         return (*input_shape, self.output_dim)
 
     def call(self, x, training):
@@ -755,7 +799,8 @@ class Embedding(Layer):
         if not isinstance(self.embeddings_initializer, str):
             raise ValueError(f"layer {self.name}: a custom initializer cannot be saved by name")
         return {**super().config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
-                "embeddings_initializer": self.embeddings_initializer, "mask_zero": self.mask_zero}
+                "embeddings_initializer": self.embeddings_initializer, "mask_zero": self.mask_zero,
+                "embeddings_regularizer": regularizers.config(self.embeddings_regularizer)}
 
 
 class _GlobalPooling(Layer):

@@ -54,6 +54,7 @@ class Model(Layer):
         self.target = None
         self._train = self._eval = self._predict = self._train_weighted = None
         self._saved_slots = None  # optimizer state read by load_model, set when the step is built
+        self._penalty = None  # the regularizers' sum in the graph _graph built last
         if inputs is None:
             return
         self.single_input = not isinstance(inputs, (list, tuple))
@@ -114,6 +115,8 @@ class Model(Layer):
     def _apply(self, layer, args, training):
         layer.random = self.random  # a model inside draws from this one's stream too
         out = layer.call(args, training)
+        if layer.activity_regularizer is not None:  # Keras divides it by the batch size
+            layer.pending_losses.append(layer.activity_regularizer(out) / sn.cast(out.shape[0], out.dtype))
         mask = getattr(args, "keras_mask", None)
         if layer.keeps_mask and mask is not None and getattr(out, "keras_mask", None) is None:
             out.keras_mask = mask  # Keras' mask propagation: the padding is still padding
@@ -126,14 +129,18 @@ class Model(Layer):
         before = [s.draws for s in streams]
         layers = _all_layers(self)
         for layer in layers:
-            layer.pending_updates = []
+            layer.pending_updates, layer.pending_losses = [], []
         xs = [sn.tensor(name or f"input_{k}", dtype, ndim=len(shape) + 1)
               for k, (name, dtype, shape) in enumerate(zip(self.input_names, self.input_dtypes, self.input_shapes))]
         out = self.call(xs if not self.single_input else xs[0], training)
         outs = [out] if self.single_output else list(out)
         # the layers' own state (a batch normalization's moving statistics), then the noise counters
         updates = [u for layer in layers for u in layer.pending_updates]
-        return xs, outs, updates + [u for s, b in zip(streams, before) if s.draws > b for u in s.updates()]
+        updates += [u for s, b in zip(streams, before) if s.draws > b for u in s.updates()]
+        # the regularizers' penalties, added to the loss
+        penalties = [reg(w) for layer in layers for w, reg in layer.penalties] + [p for layer in layers for p in layer.pending_losses]
+        self._penalty = sum(penalties[1:], penalties[0]) if penalties else None
+        return xs, outs, updates
 
     @property
     def input_dtypes(self) -> list:
@@ -226,6 +233,8 @@ class Model(Layer):
         total = losses_[0] * self.loss_weights[0] if self.loss_weights[0] != 1 else losses_[0]
         for loss, weight in zip(losses_[1:], self.loss_weights[1:]):
             total = total + loss * weight
+        if self._penalty is not None:  # of the graph just built (_graph)
+            total = total + sn.cast(self._penalty, total.dtype)
         return [total, *(losses_ if len(losses_) > 1 else []), *metrics]
 
     def _metric(self, name: str, k: int, out, pred, y):
