@@ -89,7 +89,7 @@ def test_batch_normalization_trains_on_batch_statistics_and_predicts_with_the_mo
     np.testing.assert_allclose(moving_mean, 0.5 * x.mean(0), rtol=1e-5)
     np.testing.assert_allclose(moving_variance, 0.5 + 0.5 * x.var(0), rtol=1e-5)
     np.testing.assert_allclose(model.predict(x), (x - moving_mean) / np.sqrt(moving_variance + 1e-3), rtol=1e-5, atol=1e-6)
-    assert len(model.train_function.graph.updates) == 4  # gamma and beta by the optimizer, the moving two by the layer
+    assert len(model.train_function.graph.updates) == 5  # the step count, gamma and beta by the optimizer, the moving two by the layer
 
 
 def test_layer_normalization_is_numpy():

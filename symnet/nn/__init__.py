@@ -1,7 +1,7 @@
 """symnet.nn: Keras-like layers, models, optimizers and callbacks on the graph API, and
 the losses as graph expressions."""
 
-from symnet.nn.callbacks import Callback, CSVLogger, EarlyStopping, History, ModelCheckpoint
+from symnet.nn.callbacks import Callback, CSVLogger, EarlyStopping, History, ModelCheckpoint, ReduceLROnPlateau
 from symnet.nn.functional import set_random_seed
 from symnet.nn.layers import (
     GRU, LSTM, Activation, Add, AveragePooling1D, AveragePooling2D, BatchNormalization, Bidirectional, Concatenate,
@@ -11,12 +11,14 @@ from symnet.nn.layers import (
 )
 from symnet.nn.losses import binary_crossentropy, categorical_crossentropy, mse, sparse_categorical_crossentropy
 from symnet.nn.models import Model, Sequential, load_model
-from symnet.nn.optimizers import SGD, Adagrad, Adam, Optimizer, RMSprop
+from symnet.nn.optimizers import SGD, Adadelta, Adagrad, Adam, AdamW, ExponentialDecay, Nadam, Optimizer, RMSprop
 
 __all__ = [
     "Activation",
+    "Adadelta",
     "Adagrad",
     "Adam",
+    "AdamW",
     "Add",
     "AveragePooling1D",
     "AveragePooling2D",
@@ -31,6 +33,7 @@ __all__ = [
     "Dropout",
     "EarlyStopping",
     "Embedding",
+    "ExponentialDecay",
     "Flatten",
     "GRU",
     "GlobalAveragePooling1D",
@@ -47,8 +50,10 @@ __all__ = [
     "MaxPooling2D",
     "Model",
     "ModelCheckpoint",
+    "Nadam",
     "Optimizer",
     "RMSprop",
+    "ReduceLROnPlateau",
     "Reshape",
     "SGD",
     "Sequential",

@@ -153,3 +153,39 @@ class CSVLogger(Callback):
         if self.file is not None:
             self.file.close()
             self.file = None
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiplies the optimizer's learning rate by ``factor`` (down to ``min_lr``) when
+    ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs, then
+    waits ``cooldown`` epochs; the rate is a shared scalar of the compiled step, so nothing
+    compiles again. The logs get ``learning_rate``, as Keras'."""
+
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, verbose: int = 0,
+                 mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0):
+        if not 0 < factor < 1:
+            raise ValueError(f"ReduceLROnPlateau: factor must be in (0, 1), got {factor!r}")
+        self.monitor, self.factor, self.patience = monitor, float(factor), int(patience)
+        self.sign = _sign(monitor, mode, "ReduceLROnPlateau")
+        self.min_delta, self.cooldown, self.min_lr = abs(float(min_delta)), int(cooldown), float(min_lr)
+
+    def on_train_begin(self, logs=None):
+        self.best, self.wait, self.cooling = np.inf, 0, 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        if self.monitor not in logs:
+            raise KeyError(f"ReduceLROnPlateau monitors {self.monitor!r}, but fit reports only {', '.join(logs)}")
+        optimizer = self.model.optimizer
+        logs["learning_rate"] = optimizer.learning_rate
+        value = self.sign * logs[self.monitor]
+        if self.cooling:
+            self.cooling -= 1
+            self.wait = 0
+        if value < self.best - self.min_delta:
+            self.best, self.wait = value, 0
+        elif not self.cooling:
+            self.wait += 1
+            if self.wait >= self.patience and optimizer.learning_rate > self.min_lr:
+                optimizer.learning_rate = max(optimizer.learning_rate * self.factor, self.min_lr)
+                self.cooling, self.wait = self.cooldown, 0

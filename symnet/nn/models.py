@@ -389,7 +389,7 @@ class Model(Layer):
         step = self.train_function if weights is None else self.weighted_train_function
         names = self.metrics_names
         history = callbacks_module.History()
-        cbs = [history, *(callbacks or [])]
+        cbs = [*(callbacks or []), history]  # History last, as Keras: it records what the others added to the logs
         batches = -(-n // batch_size)
         for cb in cbs:
             cb.set_model(self)
