@@ -139,3 +139,32 @@ def test_recurrent_dropout_draws_inside_the_step_and_predict_has_none():
     assert losses[0][0] != losses[0][1]  # new noise on every call
     for a, b in zip(models[0].get_weights(), models[1].get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def _roc_auc(y, p, thresholds=200):
+    edges = np.array([-1e-7, *[(i + 1) / (thresholds - 1) for i in range(thresholds - 2)], 1 + 1e-7])
+    above = p[:, None] > edges
+    tpr = (above & (y[:, None] == 1)).sum(0) / max((y == 1).sum(), 1)
+    fpr = (above & (y[:, None] == 0)).sum(0) / max((y == 0).sum(), 1)
+    return np.sum((fpr[:-1] - fpr[1:]) * (tpr[:-1] + tpr[1:]) / 2)
+
+
+def test_precision_recall_and_auc_count_over_the_whole_epoch():
+    keras.utils.set_random_seed(6)
+    x = keras.Input((3,))
+    model = keras.Model(x, keras.layers.Dense(1, activation="sigmoid", name="out")(x))
+    model.compile(keras.optimizers.SGD(1e-9), "binary_crossentropy",
+                  metrics=["accuracy", keras.metrics.Precision(), "recall", keras.metrics.AUC(num_thresholds=50)])
+    y = Y.astype(np.float32)
+    history = model.fit(X, y, batch_size=5, epochs=2, shuffle=False, verbose=0, validation_data=(X[:10], y[:10]))
+    k, b = model.get_layer("out").get_weights()
+    p = 1 / (1 + np.exp(-(X @ k + b)[:, 0]))
+    predicted, actual = p > 0.5, y == 1
+    want = {"precision": (predicted & actual).sum() / predicted.sum(), "recall": (predicted & actual).sum() / actual.sum(),
+            "auc": _roc_auc(y, p, 50)}
+    for name, value in want.items():  # of all 24 rows, not a mean of the batches' values
+        np.testing.assert_allclose(history.history[name][-1], value, rtol=1e-4)
+    np.testing.assert_allclose(history.history["val_auc"][-1], _roc_auc(y[:10], p[:10], 50), rtol=1e-4)
+    logs = model.evaluate(X, y, return_dict=True)
+    assert list(logs) == ["loss", "accuracy", "precision", "recall", "auc"]
+    np.testing.assert_allclose(logs["auc"], want["auc"], rtol=1e-4)

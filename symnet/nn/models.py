@@ -16,6 +16,7 @@ import numpy as np
 import symnet as sn
 from symnet.nn import callbacks as callbacks_module
 from symnet.nn import functional, losses, optimizers
+from symnet.nn import metrics as metrics_module
 from symnet.nn.layers import LAYERS, InputLayer, Layer
 
 LOSSES = {
@@ -182,10 +183,20 @@ class Model(Layer):
             self.loss_logits.append(logits)
             self.loss_fns.append(fn)
         self.loss_weights = [1.0] * len(names) if loss_weights is None else [float(w) for w in _per_output(loss_weights, names, "loss_weights")]
+        specs = []
         for m in metrics or []:
-            if m not in METRICS:
-                raise ValueError(f"unknown metric {m!r}; symnet.nn has {', '.join(METRICS)}")
-        self.metrics = list(dict.fromkeys(metrics or []))
+            if isinstance(m, dict):  # a saved metric with state
+                m = getattr(metrics_module, m["class"])(**{k: v for k, v in m.items() if k != "class"})
+            elif isinstance(m, str) and m.lower() in metrics_module.NAMES:
+                m = metrics_module.NAMES[m.lower()]()
+            if not isinstance(m, metrics_module.Metric) and m not in METRICS:
+                raise ValueError(f"unknown metric {m!r}; symnet.nn has {', '.join(METRICS + tuple(metrics_module.NAMES))}")
+            specs.append(m)
+        # a metric with state has counts of its own for each output
+        self.metric_specs = [m for k, m in enumerate(specs) if _name(m) not in map(_name, specs[:k])]
+        self.metrics = [_name(m) for m in self.metric_specs]
+        self.stateful = {(k, j): m.copy() for k in range(len(names)) for j, m in enumerate(self.metric_specs)
+                         if isinstance(m, metrics_module.Metric)}
         self.loss_name = self.loss_names[0]
         self.optimizer = optimizers.get(optimizer)
         self.target = target
@@ -199,6 +210,25 @@ class Model(Layer):
             return ["loss", *self.metrics]
         names = self.output_names
         return ["loss", *(f"{n}_loss" for n in names), *(f"{n}_{m}" for n in names for m in self.metrics)]
+
+    def _logs(self, values: list) -> dict:
+        """{name: value} in ``metrics_names`` order from a step's outputs (the loss, each
+        output's loss, the mean metrics) and the counts of the metrics with state."""
+        values = list(values)
+        several = len(self.output_shapes) > 1
+        logs = {"loss": values.pop(0)}
+        names = self.output_names
+        if several:
+            logs.update((f"{n}_loss", values.pop(0)) for n in names)
+        for k, n in enumerate(names):
+            for j, m in enumerate(self.metric_specs):
+                key = f"{n}_{_name(m)}" if several else _name(m)
+                logs[key] = values.pop(0) if isinstance(m, str) else self.stateful[k, j].result()
+        return logs
+
+    def _reset_metrics(self) -> None:
+        for m in self.stateful.values():
+            m.reset()
 
     # -- the compiled functions --------------------------------------------------------------
     def _vector_labels(self, k: int) -> bool:
@@ -220,6 +250,7 @@ class Model(Layer):
         """[total loss, each output's (several outputs), metrics]; ``weights``: one per
         example, the loss their weighted mean (Keras' sample and class weights)."""
         losses_, metrics = [], []
+        self._metric_updates = []
         for k, (out, y) in enumerate(zip(outs, ys)):
             sparse = self.loss_names[k] == "sparse_categorical_crossentropy"
             pred = out[:, 0] if y.ndim == 1 and out.ndim == 2 and not sparse else out
@@ -229,7 +260,11 @@ class Model(Layer):
             else:
                 per = sn.mean(per, tuple(range(1, per.ndim))) if per.ndim > 1 else per
                 losses_.append(sn.mean(per * weights))
-            metrics += [sn.mean(sn.cast(self._metric(m, k, out, pred, y), out.dtype)) for m in self.metrics]
+            for j, m in enumerate(self.metric_specs):
+                if isinstance(m, str):
+                    metrics.append(sn.mean(sn.cast(self._metric(m, k, out, pred, y), out.dtype)))
+                else:  # its counts move on by the batch's, as updates of the step
+                    self._metric_updates += self.stateful[k, j].update(y, pred)
         total = losses_[0] * self.loss_weights[0] if self.loss_weights[0] != 1 else losses_[0]
         for loss, weight in zip(losses_[1:], self.loss_weights[1:]):
             total = total + loss * weight
@@ -287,8 +322,8 @@ class Model(Layer):
         if self._saved_slots is not None:  # a loaded model: its optimizer goes on from its state
             _restore(self.optimizer.slots, self._saved_slots, self.name)
             self._saved_slots = None
-        return sn.function(xs + ys + ([weights] if weighted else []), results, updates=updates + random_updates,
-                           name="train_step", target=self.target)
+        return sn.function(xs + ys + ([weights] if weighted else []), results,
+                           updates=updates + random_updates + self._metric_updates, name="train_step", target=self.target)
 
     @property
     def evaluate_function(self):
@@ -296,7 +331,8 @@ class Model(Layer):
         if self._eval is None:
             xs, outs, _ = self._graph(training=False)
             ys = self._target_variables()
-            self._eval = sn.function(xs + ys, self._loss_and_metrics(outs, ys), name="evaluate", target=self.target)
+            results = self._loss_and_metrics(outs, ys)
+            self._eval = sn.function(xs + ys, results, updates=self._metric_updates, name="evaluate", target=self.target)
         return self._eval
 
     @property
@@ -387,7 +423,6 @@ class Model(Layer):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
                 raise ValueError(f"fit: {name} must be {'a positive' if least else 'a non-negative'} integer, got {value!r}")
         step = self.train_function if weights is None else self.weighted_train_function
-        names = self.metrics_names
         history = callbacks_module.History()
         cbs = [*(callbacks or []), history]  # History last, as Keras: it records what the others added to the logs
         batches = -(-n // batch_size)
@@ -407,10 +442,11 @@ class Model(Layer):
             for epoch in range(initial_epoch, epochs):
                 for cb in cbs:
                     cb.on_epoch_begin(epoch)
+                self._reset_metrics()
                 # one gather per epoch: every batch is then a contiguous slice, passed without a copy
                 order = self.rng.permutation(n) if shuffle else slice(None)
                 arrays = [a[order] for a in xs + ys + ([] if weights is None else [weights])]
-                totals = np.zeros(len(names))
+                totals = np.zeros(len(step.outputs))
                 bar = _progress(batches, f"Epoch {epoch + 1}/{epochs}", verbose)
                 for first in range(0, batches, per_call):
                     if per_batch:
@@ -421,12 +457,12 @@ class Model(Layer):
                     totals += [float(np.dot(v.astype(np.float64), rows[first : first + per_call])) for v in values]
                     if per_batch:
                         for cb in cbs:
-                            cb.on_train_batch_end(first, {name: float(v[0]) for name, v in zip(names, values)})
+                            cb.on_train_batch_end(first, self._logs([float(v[0]) for v in values]))
                     if bar is not None:
                         bar.update(len(values[0]))
-                logs = {name: total / n for name, total in zip(names, totals)}
+                logs = self._logs(totals / n)  # the metrics with state read before validation resets them
                 if validation is not None:
-                    logs.update({f"val_{k}": float(v) for k, v in zip(names, self.evaluate_function(*validation[0], *validation[1]))})
+                    logs.update({f"val_{k}": v for k, v in self._evaluated(validation[0], validation[1]).items()})
                 if bar is not None:
                     bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
                     bar.close()
@@ -470,10 +506,12 @@ class Model(Layer):
         order (a dict by those names with ``return_dict``)."""
         self._require_compiled("evaluate")
         xs = self._check_x(x, "evaluate")
-        values = [float(v) for v in self.evaluate_function(*xs, *self._check_y(y, len(xs[0]), "evaluate"))]
-        if return_dict:
-            return dict(zip(self.metrics_names, values))
-        return values if len(values) > 1 else values[0]
+        logs = self._evaluated(xs, self._check_y(y, len(xs[0]), "evaluate"))
+        return _returned(logs, return_dict)
+
+    def _evaluated(self, xs: list, ys: list) -> dict:
+        self._reset_metrics()
+        return self._logs([float(v) for v in self.evaluate_function(*xs, *ys)])
 
     def predict(self, x, batch_size: int | None = None, verbose: int = 0):
         """The outputs for x: an array, or a list of them for a model of several outputs."""
@@ -486,10 +524,8 @@ class Model(Layer):
         ys = self._check_y(y, len(xs[0]), "train_on_batch")
         weights = self._example_weights(ys, sample_weight, class_weight, "train_on_batch")
         step = self.train_function if weights is None else self.weighted_train_function
-        values = [float(v) for v in step(*xs, *ys, *([] if weights is None else [weights]))]
-        if return_dict:
-            return dict(zip(self.metrics_names, values))
-        return values if len(values) > 1 else values[0]
+        self._reset_metrics()
+        return _returned(self._logs([float(v) for v in step(*xs, *ys, *([] if weights is None else [weights]))]), return_dict)
 
     def test_on_batch(self, x, y, return_dict: bool = False):
         return self.evaluate(x, y, return_dict=return_dict)
@@ -588,7 +624,7 @@ class Model(Layer):
                              "compile it with a loss name, or save its weights")
         return {"optimizer": {"class": type(self.optimizer).__name__, "config": self.optimizer.config()},
                 "loss": self.loss_names, "from_logits": self.loss_logits, "loss_weights": self.loss_weights,
-                "metrics": self.metrics, "target": self.target}
+                "metrics": [m if isinstance(m, str) else m.config() for m in self.metric_specs], "target": self.target}
 
 
 class Sequential(Model):
@@ -776,6 +812,18 @@ def _restore(slots: list, arrays: list, name: str) -> None:
         raise ValueError(f"model {name}: the saved optimizer state does not fit its optimizer's slots")
     for slot, array in zip(slots, arrays):
         slot.set_value(array)
+
+
+def _name(metric) -> str:
+    return metric if isinstance(metric, str) else metric.name
+
+
+def _returned(logs: dict, as_dict: bool):
+    """``evaluate``'s and ``train_on_batch``'s result: the dict, a list, or the loss alone."""
+    if as_dict:
+        return logs
+    values = list(logs.values())
+    return values if len(values) > 1 else values[0]
 
 
 def _all_layers(model) -> list:
