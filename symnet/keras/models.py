@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from symnet.nn import losses as _losses
 from symnet.nn import models as _models
-from symnet.nn.models import load_model  # noqa: F401
+from symnet.nn.saving import load_model  # noqa: F401
 from symnet.unsupported import module_getattr
 
 

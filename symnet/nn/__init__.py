@@ -10,7 +10,8 @@ from symnet.nn.layers import (
     Reshape, SimpleRNN,
 )
 from symnet.nn.losses import binary_crossentropy, categorical_crossentropy, mse, sparse_categorical_crossentropy
-from symnet.nn.models import Model, Sequential, load_model
+from symnet.nn.models import Model, Sequential
+from symnet.nn.saving import load_model
 from symnet.nn.optimizers import SGD, Adadelta, Adagrad, Adam, AdamW, ExponentialDecay, Nadam, Optimizer, RMSprop
 
 __all__ = [

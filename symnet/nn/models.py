@@ -1,15 +1,11 @@
 """``Model`` (Keras' functional model: a graph of layer calls) and ``Sequential`` (a stack),
 compiled into three native functions — the train step (forward, loss, gradients, optimizer
 updates and metrics in one call), evaluate, predict — with Keras' ``compile``/``fit``/
-``predict``/``evaluate``, and saving as JSON + ``.npz``."""
+``predict``/``evaluate``; files are ``symnet.nn.saving``'s."""
 
 from __future__ import annotations
 
-import inspect
-import json
-import os
 import warnings
-import zipfile
 
 import numpy as np
 
@@ -17,7 +13,7 @@ import symnet as sn
 from symnet.nn import callbacks as callbacks_module
 from symnet.nn import functional, losses, optimizers
 from symnet.nn import metrics as metrics_module
-from symnet.nn.layers import LAYERS, InputLayer, Layer
+from symnet.nn.layers import Layer
 
 LOSSES = {
     "mse": losses.mse,
@@ -33,10 +29,6 @@ LOGITS = {"binary_crossentropy": sn.sigmoid, "categorical_crossentropy": sn.soft
           "sparse_categorical_crossentropy": sn.softmax}
 METRICS = ("accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy", "mae",
            "mean_absolute_error", "mse", "mean_squared_error")
-FORMAT = "symnet.nn.Sequential/2"
-# version 1: images channels-first only, conv kernels (filters, channels, kh, kw)
-FORMAT_1 = "symnet.nn.Sequential/1"
-WEIGHTS_FORMAT = "symnet.nn.weights/1"
 
 
 class Model(Layer):
@@ -320,7 +312,7 @@ class Model(Layer):
         # the weighted step, built after the plain one, gets the same slots: one optimizer state
         updates = self.optimizer.updates(params, sn.grad(results[0], params)) if params else []
         if self._saved_slots is not None:  # a loaded model: its optimizer goes on from its state
-            _restore(self.optimizer.slots, self._saved_slots, self.name)
+            saving.restore_slots(self.optimizer.slots, self._saved_slots, self.name)
             self._saved_slots = None
         return sn.function(xs + ys + ([weights] if weighted else []), results,
                            updates=updates + random_updates + self._metric_updates, name="train_step", target=self.target)
@@ -547,24 +539,20 @@ class Model(Layer):
             layer.set_weights(arrays[:k])
             arrays = arrays[k:]
 
+    def save(self, path) -> None:
+        """Architecture, compile settings and optimizer state as JSON, weights and optimizer
+        slots as arrays, in one NumPy ``.npz`` archive written to ``path`` as named (``m.keras``
+        works; ``symnet.nn.saving``). No pickle: ``load_model`` rebuilds it, and training
+        resumes where it stopped."""
+        saving.save(self, path)
+
     def save_weights(self, path) -> None:
         """The weights alone, as arrays in a NumPy archive written to ``path`` as named."""
-        with open(path, "wb") as file:
-            np.savez(file, format=np.array(WEIGHTS_FORMAT), **{f"w{k}": a for k, a in enumerate(self.get_weights())})
+        saving.save_weights(self, path)
 
     def load_weights(self, path) -> None:
         """Weights written by ``save_weights`` (or ``save``) into this model's layers."""
-        try:
-            data = np.load(path, allow_pickle=False)
-        except (ValueError, EOFError, zipfile.BadZipFile):
-            raise ValueError(f"{path} is not a symnet weights file (not a NumPy .npz archive)") from None
-        with data:
-            arrays = [data[f"w{k}"] for k in range(sum(name.startswith("w") for name in data.files))]
-        expected = [tuple(w.type.shape) for layer in self.layers for w in layer.weights]
-        if [a.shape for a in arrays] != expected:
-            raise ValueError(f"{path}: weight shapes {[a.shape for a in arrays]} do not fit model {self.name}, "
-                             f"which needs {expected}")
-        self.set_weights(arrays)
+        saving.load_weights(self, path)
 
     def count_params(self) -> int:
         return sum(layer.count_params() for layer in self.layers)
@@ -586,46 +574,6 @@ class Model(Layer):
             print_fn("  ".join(c.ljust(w) for c, w in zip(r, widths)))
         trainable = sum(layer.count_params() for layer in self.layers if layer.trainable)
         print_fn(f"Total params: {self.count_params()} (trainable {trainable}, frozen {self.count_params() - trainable})")
-
-    def save(self, path) -> None:
-        """Architecture, compile settings and optimizer state as JSON, weights and optimizer
-        slots as arrays, in one NumPy ``.npz`` archive written to ``path`` as named (``m.keras``
-        works). No pickle: ``load_model`` rebuilds it, and training resumes where it stopped."""
-        config = {"format": self.file_format, "name": self.name, "layers": [_layer_entry(layer) for layer in self.layers]}
-        config.update(self._graph_config())
-        arrays = {f"w{k}": a for k, a in enumerate(self.get_weights())}
-        if self.compiled:
-            config["compile"] = self._compile_config()
-            if self._train is not None:
-                arrays.update({f"s{k}": slot.get_value() for k, slot in enumerate(self.optimizer.slots)})
-        with open(path, "wb") as file:  # a file object: NumPy appends no ".npz"
-            np.savez(file, config=np.array(json.dumps(config)), **arrays)
-
-    file_format = "symnet.nn.Model/1"
-
-    def _graph_config(self) -> dict:
-        """The calls between the inputs and outputs: each input of a call is ["input", k] or
-        ["call", j, i] (output i of call j)."""
-        refs = {id(t): ["input", k] for k, t in enumerate(self.inputs)}
-        calls = []
-        for j, call in enumerate(self.graph_calls):
-            if isinstance(call.layer, Model):
-                raise NotImplementedError(f"saving a model that calls the model {call.layer.name} is not supported yet")
-            calls.append({"layer": self.layers.index(call.layer), "inputs": [refs[id(t)] for t in call.inputs],
-                          "listed": call.listed})
-            refs.update((id(t), ["call", j, i]) for i, t in enumerate(call.outputs))
-        return {"inputs": [self.layers.index(t.input_layer) for t in self.inputs], "calls": calls,
-                "outputs": [refs[id(t)] for t in self.outputs], "single_input": self.single_input,
-                "single_output": self.single_output}
-
-    def _compile_config(self) -> dict:
-        if not all(isinstance(n, str) for n in self.loss_names):
-            raise ValueError(f"model {self.name}: a model compiled with a loss function cannot be saved by name; "
-                             "compile it with a loss name, or save its weights")
-        return {"optimizer": {"class": type(self.optimizer).__name__, "config": self.optimizer.config()},
-                "loss": self.loss_names, "from_logits": self.loss_logits, "loss_weights": self.loss_weights,
-                "metrics": [m if isinstance(m, str) else m.config() for m in self.metric_specs], "target": self.target}
-
 
 class Sequential(Model):
     """A stack of layers, each taking the previous one's output."""
@@ -723,97 +671,6 @@ class Sequential(Model):
             self._build()
         return super()._check_x(x, what)
 
-    file_format = FORMAT
-
-    def _graph_config(self) -> dict:
-        return {}  # the layers' order is the graph
-
-
-def load_model(path) -> Model:
-    """A model saved by ``model.save``: layers and graph rebuilt from the JSON, weights checked
-    and set; compiled again as it was (when it was saved compiled), the optimizer's state
-    restored when its train step is built, so ``fit`` goes on where it stopped."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"load_model: path must be a file name, got {path!r}")
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (ValueError, EOFError, zipfile.BadZipFile):
-        raise ValueError(f"{path} is not a symnet model file (not a NumPy .npz archive)") from None
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path} is not a symnet model file (a single array, not an .npz archive)")
-    with data:
-        if "config" not in data.files:
-            raise ValueError(f"{path} is not a symnet model file (no architecture record)")
-        config = json.loads(str(data["config"]))
-        if config.get("format") not in (FORMAT, FORMAT_1, Model.file_format):
-            raise ValueError(f"{path}: unknown model format {config.get('format')!r}")
-        weights = [data[f"w{k}"] for k in range(sum(name.startswith("w") for name in data.files))]
-        slots = [data[f"s{k}"] for k in range(sum(name.startswith("s") for name in data.files))]
-    old = config["format"] == FORMAT_1
-    layers = []
-    for entry in config["layers"]:
-        cls = LAYERS.get(entry["class"], InputLayer if entry["class"] == "InputLayer" else None)
-        if cls is None:
-            raise ValueError(f"{path}: unknown layer type {entry['class']!r}; symnet.nn has {', '.join(LAYERS)}")
-        if old and "data_format" in inspect.signature(cls).parameters:
-            entry["config"]["data_format"] = "channels_first"
-        layer = cls(**entry["config"])
-        layer.trainable = entry["trainable"]
-        layers.append(layer)
-    if config["format"] == Model.file_format:
-        model = _rebuild_graph(config, layers)
-    else:
-        model = Sequential(layers, name=config["name"])
-        if model.input_shape is None:
-            raise ValueError(f"{path}: the first layer has no input shape")
-    if old:  # conv kernels to Keras' (kh, kw, channels, filters)
-        position = 0
-        for layer in model.layers:
-            if type(layer).__name__ == "Conv2D" and weights[position].ndim == 4:
-                weights[position] = np.transpose(weights[position], (2, 3, 1, 0))
-            position += len(layer.weights)
-    expected = [tuple(w.type.shape) for layer in model.layers for w in layer.weights]
-    got = [a.shape for a in weights]
-    if expected != got:
-        raise ValueError(f"{path}: weight shapes {got} do not fit the architecture, which needs {expected}")
-    model.set_weights(weights)
-    settings = config.get("compile")
-    if settings is not None:
-        optimizer = getattr(optimizers, settings["optimizer"]["class"])(**settings["optimizer"]["config"])
-        loss = [losses.Loss(name, logits) for name, logits in zip(settings["loss"], settings["from_logits"])]
-        model.compile(optimizer, loss, settings["metrics"], settings["loss_weights"], settings["target"])
-        model._saved_slots = slots or None
-    return model
-
-
-def _rebuild_graph(config: dict, layers: list) -> Model:
-    """A functional model from its saved calls, each layer called again on KerasTensors."""
-    made = {}
-
-    def tensor(ref):
-        return layers[config["inputs"][ref[1]]].output if ref[0] == "input" else made[ref[1]][ref[2]]
-
-    for j, call in enumerate(config["calls"]):
-        args = [tensor(ref) for ref in call["inputs"]]
-        out = layers[call["layer"]](args if call["listed"] else args[0])
-        made[j] = out if isinstance(out, list) else [out]
-    inputs = [layers[k].output for k in config["inputs"]]
-    outputs = [tensor(ref) for ref in config["outputs"]]
-    return Model(inputs[0] if config["single_input"] else inputs, outputs[0] if config["single_output"] else outputs,
-                 name=config["name"])
-
-
-def _layer_entry(layer) -> dict:
-    return {"class": type(layer).__name__, "config": layer.config(), "trainable": layer.trainable}
-
-
-def _restore(slots: list, arrays: list, name: str) -> None:
-    if [s.get_value(borrow=True).shape for s in slots] != [a.shape for a in arrays]:
-        raise ValueError(f"model {name}: the saved optimizer state does not fit its optimizer's slots")
-    for slot, array in zip(slots, arrays):
-        slot.set_value(array)
-
-
 def _name(metric) -> str:
     return metric if isinstance(metric, str) else metric.name
 
@@ -903,3 +760,7 @@ def _rows(value, name: str, what: str, dtype=None) -> np.ndarray:
     if array.ndim == 0:
         raise ValueError(f"{what}: {name} must have a leading axis of examples, got a scalar")
     return array
+
+
+# saving builds on the classes above
+from symnet.nn import saving  # noqa: E402
