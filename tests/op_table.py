@@ -1211,7 +1211,7 @@ LOSSES = [
 # -- convolution and pooling (NCHW) -------------------------------------------------------------
 
 
-def _conv_ref(stride=(1, 1), padding=(0, 0)):
+def conv_ref(stride=(1, 1), padding=(0, 0)):
     """Cross-correlation by explicit loops over output positions (no window tricks)."""
 
     def ref(x, w):
@@ -1229,7 +1229,7 @@ def _conv_ref(stride=(1, 1), padding=(0, 0)):
     return ref
 
 
-def _pool_ref(reduce, size, stride=None):
+def pool_ref(reduce, size, stride=None):
     stride = stride or size
 
     def ref(x):
@@ -1286,7 +1286,7 @@ CONV = [
     binary(
         "conv2d",
         sn.conv2d,
-        _conv_ref(),
+        conv_ref(),
         dtypes=FLOATS,
         shapes=CONV_SHAPES,
         grad_shapes=(((1, 2, 2, 3), (1, 2, 2, 2)), ((2, 1, 3, 2), (2, 1, 2, 2))),
@@ -1295,7 +1295,7 @@ CONV = [
     binary(
         "conv2d_stride_padding",
         lambda x, w: sn.conv2d(x, w, (2, 1), (1, 2)),
-        _conv_ref((2, 1), (1, 2)),
+        conv_ref((2, 1), (1, 2)),
         dtypes=FLOATS,
         shapes=(((2, 3, 5, 6), (4, 3, 3, 2)), ((1, 1, 2, 2), (2, 1, 3, 3)), ((1, 2, 1, 1), (3, 2, 1, 1))),
         grad_shapes=(((1, 1, 3, 4), (2, 1, 3, 2)),),
@@ -1304,17 +1304,17 @@ CONV = [
     binary(
         "conv2d_float32_float64",
         sn.conv2d,
-        _conv_ref(),
+        conv_ref(),
         (Arg("real", "float32"), Arg("real", "float64")),
         dtypes=("float64",),
         shapes=(((2, 2, 3, 3), (1, 2, 2, 2)),),
         grad_shapes=(((1, 1, 3, 3), (1, 1, 2, 2)),),
     ),
-    unary("max_pool2d", lambda x: sn.max_pool2d(x, 2), _pool_ref(np.max, (2, 2)), shapes=POOL_SHAPES,
+    unary("max_pool2d", lambda x: sn.max_pool2d(x, 2), pool_ref(np.max, (2, 2)), shapes=POOL_SHAPES,
           grad_shapes=(((1, 1, 3, 4),), ((2, 1, 2, 2),))),
-    unary("max_pool2d_ties", lambda x: sn.max_pool2d(x, (2, 3), (1, 2)), _pool_ref(np.max, (2, 3), (1, 2)), "ties",
+    unary("max_pool2d_ties", lambda x: sn.max_pool2d(x, (2, 3), (1, 2)), pool_ref(np.max, (2, 3), (1, 2)), "ties",
           shapes=POOL_SHAPES, grad=False),
-    unary("max_pool2d_stride", lambda x: sn.max_pool2d(x, (2, 3), (1, 2)), _pool_ref(np.max, (2, 3), (1, 2)),
+    unary("max_pool2d_stride", lambda x: sn.max_pool2d(x, (2, 3), (1, 2)), pool_ref(np.max, (2, 3), (1, 2)),
           dtypes=FLOATS, shapes=POOL_SHAPES, grad_shapes=(((1, 1, 3, 4),),)),
     unary("pool2d_partial_max", lambda x: sn.pool2d(x, 2, partial=True), padded_pool_ref((2, 2), (2, 2), ((0, 0), (0, 0)), "max", True),
           shapes=_single([(1, 2, 5, 5), (2, 1, 3, 4), (1, 1, 1, 1)]), grad_shapes=(((1, 1, 3, 3),),)),
@@ -1327,9 +1327,9 @@ CONV = [
     unary("pool2d_sum_partial", lambda x: sn.pool2d(x, (3, 2), (2, 3), mode="sum", partial=True),
           padded_pool_ref((3, 2), (2, 3), ((0, 0), (0, 0)), "sum", True), dtypes=FLOATS,
           shapes=_single([(1, 2, 6, 7), (1, 1, 2, 2)]), grad_shapes=(((1, 1, 4, 3),),)),
-    unary("avg_pool2d", lambda x: sn.avg_pool2d(x, 2), _pool_ref(np.mean, (2, 2)), shapes=POOL_SHAPES,
+    unary("avg_pool2d", lambda x: sn.avg_pool2d(x, 2), pool_ref(np.mean, (2, 2)), shapes=POOL_SHAPES,
           grad_shapes=(((1, 2, 2, 3),),), second_order=True),
-    unary("avg_pool2d_stride", lambda x: sn.avg_pool2d(x, 3, 1), _pool_ref(np.mean, (3, 3), (1, 1)), dtypes=FLOATS,
+    unary("avg_pool2d_stride", lambda x: sn.avg_pool2d(x, 3, 1), pool_ref(np.mean, (3, 3), (1, 1)), dtypes=FLOATS,
           shapes=_single([(2, 2, 4, 5), (1, 1, 3, 3)]), grad_shapes=(((1, 1, 3, 4),),)),
 ]
 

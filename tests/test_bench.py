@@ -1,7 +1,5 @@
 """sn.bench returns sane statistics and measures the interpreter alongside."""
 
-import importlib.util
-
 import numpy as np
 import pytest
 
@@ -80,15 +78,15 @@ def test_the_command_line_runs_one_small_workload(tmp_path, capsys):
 
     from symnet.bench import main
 
+    pytest.importorskip("matplotlib")  # a test extra: the chart is checked wherever the tests run
     out, chart = tmp_path / "rows.json", tmp_path / "ratios.png"
-    plot = ["--plot", str(chart)] if importlib.util.find_spec("matplotlib") else []
-    assert main(["w1", "--quick", "--size", "1000", "--compare", "numpy", "--json", str(out), *plot]) == 0
+    assert main(["w1", "--quick", "--size", "1000", "--compare", "numpy", "--json", str(out), "--plot", str(chart)]) == 0
     table = capsys.readouterr().out
     assert "W1 (1,000 float32)" in table and "W2" not in table and "numpy (ratio)" in table
     saved = json.loads(out.read_text())
     assert saved["machine"]["cpus"] >= 1 and saved["machine"]["memory GB/s"] > 0 and saved["rows"][0]["ratio"] > 0
     assert set(saved["peers"]) == {"numpy"} and saved["peers"]["numpy"]["W1"] > 0  # timed in its own process
-    assert not plot or chart.stat().st_size > 0
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # a picture, not an empty file
 
 
 def test_the_numpy_mlp_step_is_the_graphs_gradient_step():
@@ -129,7 +127,8 @@ def test_profile_times_every_step_and_restores_state():
     f = sn.function([x], loss, updates=[(w, w - 0.1 * sn.grad(loss, w))])
     result = sn.profile(f, np.ones((4, 3), "float32"), repeat=3)
     assert len(result.labels) == len(f.program.steps) and len(result.seconds) == len(result.labels)
-    assert all(s >= 0 for s in result.seconds) and any("matmul" in label for label in result.labels)
+    assert any("matmul" in label for label in result.labels)
+    assert all(s > 0 for s in result.seconds)  # every step timed: none took no time at all
     assert "share" in str(result)
     np.testing.assert_array_equal(w.get_value(), np.ones((3, 2)))  # profiling left w as it was
     with pytest.raises(TypeError, match="compiled function"):

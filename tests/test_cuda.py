@@ -15,7 +15,7 @@ import symnet as sn
 from symnet.codegen import cudalib
 from symnet.bench import mlp_params, numpy_mlp_step, w4_step_symnet
 from symnet.testing import check_random_graphs, random_graph
-from tests.test_cpu_ops import BATTERY, _grad_items, check_gradients, check_values
+from tests.battery import BATTERY, check_gradients, check_values, grad_items
 
 pytestmark = pytest.mark.cuda
 
@@ -35,7 +35,7 @@ def test_cuda_matches_the_interpreter(dtype, items):
     check_values(items, "cuda")
 
 
-@pytest.mark.parametrize("items", _grad_items())
+@pytest.mark.parametrize("items", grad_items())
 def test_cuda_gradients_match_the_interpreter(items):
     check_gradients(items, "cuda")
 

@@ -232,9 +232,9 @@ def test_initializers_and_bad_arguments():
 
 
 def _conv_numpy(x, w, b, stride=(1, 1), padding=(0, 0)):
-    from tests.op_table import _conv_ref
+    from tests.op_table import conv_ref
 
-    return _conv_ref(stride, padding)(x, w.transpose(3, 2, 0, 1)) + b[None, :, None, None]  # Keras' (kh, kw, c, f)
+    return conv_ref(stride, padding)(x, w.transpose(3, 2, 0, 1)) + b[None, :, None, None]  # Keras' (kh, kw, c, f)
 
 
 @pytest.fixture(scope="module")
@@ -254,16 +254,16 @@ def cnn():
 
 
 def test_conv_layers_forward_is_numpy(cnn):
-    from tests.op_table import _pool_ref
+    from tests.op_table import pool_ref
 
     model, x = cnn
     assert [layer.output_shape for layer in model.layers] == [(3, 6, 4), (3, 3, 2), (4, 3, 2), (4, 3, 1), (12,), (2,)]
     k1, b1, k2, b2, w3, b3 = model.get_weights()
     assert k1.shape == (2, 3, 2, 3) and k2.shape == (3, 3, 3, 4)
     h = np.maximum(_conv_numpy(x, k1, b1, stride=(1, 2)), 0)
-    h = _pool_ref(np.max, (2, 2))(h)
+    h = pool_ref(np.max, (2, 2))(h)
     h = np.tanh(_conv_numpy(h, k2, b2, padding=(1, 1)))
-    h = _pool_ref(np.mean, (1, 2), (1, 1))(h).reshape(len(x), -1)
+    h = pool_ref(np.mean, (1, 2), (1, 1))(h).reshape(len(x), -1)
     z = h @ w3 + b3
     want = np.exp(z - z.max(1, keepdims=True))
     want /= want.sum(1, keepdims=True)
@@ -312,7 +312,7 @@ def test_same_padding_with_strides_and_even_windows_is_keras():
     """Conv2D and both poolings with padding='same' against NumPy written from Keras' rule:
     ceil(size / stride) outputs, the padding split with the odd one after; max pooling
     ignores the padding, average pooling averages the cells inside the image only."""
-    from tests.op_table import _pool_ref
+    from tests.op_table import pool_ref
 
     model = nn.Sequential([
         nn.Conv2D(3, (2, 4), strides=(2, 3), padding="same", input_shape=(2, 7, 8), data_format="channels_first"),
@@ -325,10 +325,10 @@ def test_same_padding_with_strides_and_even_windows_is_keras():
     padded, _ = _keras_same(x, (2, 4), (2, 3), 0.0)
     h = _conv_numpy(padded, kernel, bias, stride=(2, 3))
     padded, _ = _keras_same(h, (2, 3), (2, 2), -np.inf)
-    h = _pool_ref(np.max, (2, 3), (2, 2))(padded)
+    h = pool_ref(np.max, (2, 3), (2, 2))(padded)
     padded, sides = _keras_same(h, (3, 3), (2, 1), 0.0)
     inside = np.pad(np.ones(h.shape[2:]), sides)[None, None]
-    want = _pool_ref(np.sum, (3, 3), (2, 1))(padded) / _pool_ref(np.sum, (3, 3), (2, 1))(inside)
+    want = pool_ref(np.sum, (3, 3), (2, 1))(padded) / pool_ref(np.sum, (3, 3), (2, 1))(inside)
     np.testing.assert_allclose(model.predict(x), want, rtol=1e-5, atol=1e-6)
     model.compile(optimizer="sgd", loss="mse")
     interp = nn.Sequential([layer.__class__(**{k: v for k, v in layer.config().items() if k != "name"})

@@ -227,28 +227,29 @@ def _numpy_namespace() -> dict:
 
 
 # -- the catalogue --------------------------------------------------------------------------
+# sympy is imported on first use: a process that recalls compiled functions never needs it
 
 
-def _sm():
+def _sympy():
     import sympy
 
     return sympy
 
 
-def _nn():
+def _scalar_math():
     from symnet.ops import scalar_math
 
     return scalar_math
 
 
-def _cf():
+def _cfunctions():
     from sympy.codegen import cfunctions
 
     return cfunctions
 
 
 def _indicator(condition):
-    return _sm().Piecewise((1, condition), (0, True))
+    return _sympy().Piecewise((1, condition), (0, True))
 
 
 def op(name: str, nin: int, fn: Callable, dtype_rule: str = "upcast", key: tuple = ()) -> Elemwise:
@@ -265,48 +266,48 @@ lt = op("lt", 2, lambda a, b: _indicator(a < b), "bool")
 le = op("le", 2, lambda a, b: _indicator(a <= b), "bool")
 gt = op("gt", 2, lambda a, b: _indicator(a > b), "bool")
 ge = op("ge", 2, lambda a, b: _indicator(a >= b), "bool")
-eq = op("eq", 2, lambda a, b: _indicator(_sm().Eq(a, b)), "bool")
-neq = op("neq", 2, lambda a, b: _indicator(_sm().Ne(a, b)), "bool")
-where = op("where", 3, lambda c, a, b: _sm().Piecewise((a, _sm().Ne(c, 0)), (b, True)), "select")
-exp = op("exp", 1, lambda a: _sm().exp(a), "float")
-log = op("log", 1, lambda a: _sm().log(a), "float")
-log1p = op("log1p", 1, lambda a: _cf().log1p(a), "float")
-expm1 = op("expm1", 1, lambda a: _cf().expm1(a), "float")
-sqrt = op("sqrt", 1, lambda a: _sm().sqrt(a), "float")
+eq = op("eq", 2, lambda a, b: _indicator(_sympy().Eq(a, b)), "bool")
+neq = op("neq", 2, lambda a, b: _indicator(_sympy().Ne(a, b)), "bool")
+where = op("where", 3, lambda c, a, b: _sympy().Piecewise((a, _sympy().Ne(c, 0)), (b, True)), "select")
+exp = op("exp", 1, lambda a: _sympy().exp(a), "float")
+log = op("log", 1, lambda a: _sympy().log(a), "float")
+log1p = op("log1p", 1, lambda a: _cfunctions().log1p(a), "float")
+expm1 = op("expm1", 1, lambda a: _cfunctions().expm1(a), "float")
+sqrt = op("sqrt", 1, lambda a: _sympy().sqrt(a), "float")
 square = op("square", 1, lambda a: a**2)
-sin = op("sin", 1, lambda a: _sm().sin(a), "float")
-cos = op("cos", 1, lambda a: _sm().cos(a), "float")
-tanh = op("tanh", 1, lambda a: _sm().tanh(a), "float")
-erf = op("erf", 1, lambda a: _sm().erf(a), "float")
-sigmoid = op("sigmoid", 1, lambda a: _nn().sigmoid(a), "float")
-softplus = op("softplus", 1, lambda a: _nn().softplus(a), "float")
-relu = op("relu", 1, lambda a: _nn().relu(a))
-step = op("step", 1, lambda a: _nn().step(a))
-gelu = op("gelu", 1, lambda a: a / 2 * (1 + _sm().erf(a / _sm().sqrt(2))), "float")
-abs_ = op("abs", 1, lambda a: _sm().Abs(a))
-maximum = op("maximum", 2, lambda a, b: _sm().Piecewise((a, a >= b), (b, True)))
-minimum = op("minimum", 2, lambda a, b: _sm().Piecewise((a, a <= b), (b, True)))
-clip = op("clip", 3, lambda x, lo, hi: _sm().Piecewise((lo, x < lo), (hi, x > hi), (x, True)))
-floor = op("floor", 1, lambda a: _nn().floor_of(a))
-ceil = op("ceil", 1, lambda a: _nn().ceil_of(a))
-round_half_even = op("round_half_even", 1, lambda a: _nn().round_half_even(a))
-round_half_away = op("round_half_away", 1, lambda a: _nn().round_half_away(a))
-sign = op("sign", 1, lambda a: _nn().sign_of(a))
-floor_div = op("floor_div", 2, lambda a, b: _nn().floor_div(a, b))
-mod = op("mod", 2, lambda a, b: _nn().mod(a, b))
+sin = op("sin", 1, lambda a: _sympy().sin(a), "float")
+cos = op("cos", 1, lambda a: _sympy().cos(a), "float")
+tanh = op("tanh", 1, lambda a: _sympy().tanh(a), "float")
+erf = op("erf", 1, lambda a: _sympy().erf(a), "float")
+sigmoid = op("sigmoid", 1, lambda a: _scalar_math().sigmoid(a), "float")
+softplus = op("softplus", 1, lambda a: _scalar_math().softplus(a), "float")
+relu = op("relu", 1, lambda a: _scalar_math().relu(a))
+step = op("step", 1, lambda a: _scalar_math().step(a))
+gelu = op("gelu", 1, lambda a: a / 2 * (1 + _sympy().erf(a / _sympy().sqrt(2))), "float")
+abs_ = op("abs", 1, lambda a: _sympy().Abs(a))
+maximum = op("maximum", 2, lambda a, b: _sympy().Piecewise((a, a >= b), (b, True)))
+minimum = op("minimum", 2, lambda a, b: _sympy().Piecewise((a, a <= b), (b, True)))
+clip = op("clip", 3, lambda x, lo, hi: _sympy().Piecewise((lo, x < lo), (hi, x > hi), (x, True)))
+floor = op("floor", 1, lambda a: _scalar_math().floor_of(a))
+ceil = op("ceil", 1, lambda a: _scalar_math().ceil_of(a))
+round_half_even = op("round_half_even", 1, lambda a: _scalar_math().round_half_even(a))
+round_half_away = op("round_half_away", 1, lambda a: _scalar_math().round_half_away(a))
+sign = op("sign", 1, lambda a: _scalar_math().sign_of(a))
+floor_div = op("floor_div", 2, lambda a, b: _scalar_math().floor_div(a, b))
+mod = op("mod", 2, lambda a, b: _scalar_math().mod(a, b))
 zeros_like = op("zeros_like", 1, lambda a: 0)
 ones_like = op("ones_like", 1, lambda a: 1)
 
 
 def leaky_relu(alpha: float) -> Elemwise:
     a = float(alpha)
-    return op("leaky_relu", 1, lambda x: _sm().Piecewise((x, x > 0), (_sm().Float(a) * x, True)), "float", (a,))
+    return op("leaky_relu", 1, lambda x: _sympy().Piecewise((x, x > 0), (_sympy().Float(a) * x, True)), "float", (a,))
 
 
 def elu(alpha: float) -> Elemwise:
     a = float(alpha)
     return op(
-        "elu", 1, lambda x: _sm().Piecewise((x, x > 0), (_sm().Float(a) * _cf().expm1(x), True)), "float", (a,)
+        "elu", 1, lambda x: _sympy().Piecewise((x, x > 0), (_sympy().Float(a) * _cfunctions().expm1(x), True)), "float", (a,)
     )
 
 
@@ -314,16 +315,16 @@ def power_const(exponent: float) -> Elemwise:
     """x ** p for a constant p: derivative p*x**(p-1), printed as products for small ints."""
     p = float(exponent)
     if p.is_integer():
-        return op("pow", 1, lambda x: x ** _sm().Integer(int(p)), "upcast", (int(p),))
-    return op("pow", 1, lambda x: x ** _sm().Float(p), "float", (p,))
+        return op("pow", 1, lambda x: x ** _sympy().Integer(int(p)), "upcast", (int(p),))
+    return op("pow", 1, lambda x: x ** _sympy().Float(p), "float", (p,))
 
 
 def cast(dtype: str) -> Elemwise:
     """Conversion to ``dtype``: truncation for integers, x != 0 for bool, identity for floats."""
     if dtype == "bool":
-        return op("cast", 1, lambda a: _indicator(_sm().Ne(a, 0)), dtype, (dtype,))
+        return op("cast", 1, lambda a: _indicator(_sympy().Ne(a, 0)), dtype, (dtype,))
     if dtype.startswith("int"):
-        return op("cast", 1, lambda a: _nn().trunc(a), dtype, (dtype,))
+        return op("cast", 1, lambda a: _scalar_math().trunc(a), dtype, (dtype,))
     return op("cast", 1, lambda a: a, dtype, (dtype,))
 
 
