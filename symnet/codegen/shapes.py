@@ -143,6 +143,18 @@ class ShapeEnv:
             # known sizes in the type are facts the driver can use directly
             self.sizes[out] = tuple(str(s) if s is not None else code for s, code in zip(out.type.shape, shape))
 
+    def inner(self, order: list, outputs: list) -> list:
+        """Sizes of an inner graph's ``outputs`` (a loop's step, an ifelse's branch) through its
+        nodes ``order``, its placeholders' sizes set by the caller; an output may be a leaf."""
+        from symnet.graph import Constant
+
+        for node in order:
+            for v in node.inputs:
+                if isinstance(v, Constant):
+                    self.sizes[v] = tuple(str(s) for s in v.type.shape)
+            self.node(node)
+        return [self.sizes[v] if v in self.sizes else tuple(str(s) for s in v.type.shape) for v in outputs]
+
     def reduced(self, node, axes, keepdims: bool, nonempty: bool) -> tuple:
         """The sizes of a reduction of ``node``'s first input over ``axes``; ``nonempty``
         checks that there is something to reduce (max, min, argmax)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import symnet as _sn
 from symnet.nn import losses as _losses
+from symnet.nn.models import LOGITS
 from symnet.unsupported import module_getattr
 
 
@@ -46,7 +47,7 @@ class _Loss(_losses.Loss):
         super().__init__(self.name, from_logits)
 
     def __call__(self, y_true, y_pred):
-        prediction = _LOGITS.get(self.loss_name, lambda p: p)(y_pred) if self.from_logits else y_pred
+        prediction = LOGITS[self.loss_name](y_pred) if self.from_logits else y_pred
         return _sn.mean(_FUNCTIONS[self.loss_name](y_true, prediction))
 
 
@@ -80,7 +81,5 @@ class Hinge(MeanSquaredError):
 _FUNCTIONS = {"binary_crossentropy": binary_crossentropy, "categorical_crossentropy": categorical_crossentropy,
               "sparse_categorical_crossentropy": sparse_categorical_crossentropy, "mse": mean_squared_error,
               "mae": mean_absolute_error, "hinge": hinge}
-_LOGITS = {"binary_crossentropy": _sn.sigmoid, "categorical_crossentropy": _sn.softmax,
-           "sparse_categorical_crossentropy": _sn.softmax}
 
 __getattr__ = module_getattr(__name__)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 
-import symnet as sn
 
 RNG = np.random.default_rng(0)  # initial weights of layers built by a call (Keras' global seed)
 
@@ -105,14 +104,6 @@ def run(calls: list, inputs: list, values: list, training: bool, apply) -> dict:
         for t, v in zip(call.outputs, out if len(call.outputs) > 1 else [out]):
             env[id(t)] = v
     return env
-
-
-def as_variable(value, example_shape, name: str):
-    """``value`` (an expression, or numbers) as a batch of examples of ``example_shape``."""
-    v = sn.as_tensor(value)
-    if v.ndim != 1 + len(example_shape):
-        raise ValueError(f"{name}: expected a batch of examples of shape {tuple(example_shape)}, got {v.type}")
-    return v
 
 
 def _normalized(shape):

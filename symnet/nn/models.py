@@ -45,7 +45,6 @@ class Model(Training, Layer):
         self.target = None
         self._train = self._eval = self._predict = self._train_weighted = None
         self._saved_slots = None  # optimizer state read by load_model, set when the step is built
-        self._penalty = None  # the regularizers' sum in the graph _graph built last
         if inputs is None:
             return
         self.single_input = not isinstance(inputs, (list, tuple))
@@ -114,8 +113,9 @@ class Model(Training, Layer):
         return out
 
     def _graph(self, training: bool):
-        """(input variables, output expressions, updates): the updates move on the counters
-        of the random streams that the graph draws from (dropout while training)."""
+        """(input variables, output expressions, updates, penalty): the updates move the
+        layers' own state and the counters of the random streams the graph draws from
+        (dropout while training); the penalty (or None) is the regularizers' sum."""
         streams = _streams(self)
         before = [s.draws for s in streams]
         layers = _all_layers(self)
@@ -130,8 +130,7 @@ class Model(Training, Layer):
         updates += [u for s, b in zip(streams, before) if s.draws > b for u in s.updates()]
         # the regularizers' penalties, added to the loss
         penalties = [reg(w) for layer in layers for w, reg in layer.penalties] + [p for layer in layers for p in layer.pending_losses]
-        self._penalty = sum(penalties[1:], penalties[0]) if penalties else None
-        return xs, outs, updates
+        return xs, outs, updates, (sum(penalties[1:], penalties[0]) if penalties else None)
 
     @property
     def input_dtypes(self) -> list:
@@ -236,11 +235,11 @@ class Model(Training, Layer):
                 ys.append(sn.tensor(f"y_{name}", ndim=1 + len(shape)))
         return ys
 
-    def _loss_and_metrics(self, outs, ys, weights=None) -> list:
-        """[total loss, each output's (several outputs), metrics]; ``weights``: one per
-        example, the loss their weighted mean (Keras' sample and class weights)."""
-        losses_, metrics = [], []
-        self._metric_updates = []
+    def _loss_and_metrics(self, outs, ys, penalty, weights=None) -> tuple:
+        """([total loss, each output's (several outputs), the mean metrics], the updates of the
+        metrics with state); ``penalty`` joins the total; ``weights``: one per example, the
+        loss their weighted mean (Keras' sample and class weights)."""
+        losses_, metrics, metric_updates = [], [], []
         for k, (out, y) in enumerate(zip(outs, ys)):
             sparse = self.loss_names[k] == "sparse_categorical_crossentropy"
             pred = out[:, 0] if y.ndim == 1 and out.ndim == 2 and not sparse else out
@@ -254,13 +253,13 @@ class Model(Training, Layer):
                 if isinstance(m, str):
                     metrics.append(sn.mean(sn.cast(self._metric(m, k, out, pred, y), out.dtype)))
                 else:  # its counts move on by the batch's, as updates of the step
-                    self._metric_updates += self.stateful[k, j].update(y, pred)
+                    metric_updates += self.stateful[k, j].update(y, pred)
         total = losses_[0] * self.loss_weights[0] if self.loss_weights[0] != 1 else losses_[0]
         for loss, weight in zip(losses_[1:], self.loss_weights[1:]):
             total = total + loss * weight
-        if self._penalty is not None:  # of the graph just built (_graph)
-            total = total + sn.cast(self._penalty, total.dtype)
-        return [total, *(losses_ if len(losses_) > 1 else []), *metrics]
+        if penalty is not None:
+            total = total + sn.cast(penalty, total.dtype)
+        return [total, *(losses_ if len(losses_) > 1 else []), *metrics], metric_updates
 
     def _metric(self, name: str, k: int, out, pred, y):
         """Output k's metric ``name`` per example, to average ("accuracy" is Keras': the kind
@@ -302,10 +301,10 @@ class Model(Training, Layer):
         return self._train_weighted
 
     def _train_step(self, weighted: bool):
-        xs, outs, random_updates = self._graph(training=True)
+        xs, outs, layer_updates, penalty = self._graph(training=True)
         ys = self._target_variables()
         weights = sn.vector("sample_weight") if weighted else None
-        results = self._loss_and_metrics(outs, ys, weights)
+        results, metric_updates = self._loss_and_metrics(outs, ys, penalty, weights)
         params = [w for layer in _all_layers(self) if layer.trainable for w in layer.weights if w not in layer.frozen]
         # the weighted step, built after the plain one, gets the same slots: one optimizer state
         updates = self.optimizer.updates(params, sn.grad(results[0], params)) if params else []
@@ -313,22 +312,22 @@ class Model(Training, Layer):
             saving.restore_slots(self.optimizer.slots, self._saved_slots, self.name)
             self._saved_slots = None
         return sn.function(xs + ys + ([weights] if weighted else []), results,
-                           updates=updates + random_updates + self._metric_updates, name="train_step", target=self.target)
+                           updates=updates + layer_updates + metric_updates, name="train_step", target=self.target)
 
     @property
     def evaluate_function(self):
         self._require_compiled("evaluate")
         if self._eval is None:
-            xs, outs, _ = self._graph(training=False)
+            xs, outs, _, penalty = self._graph(training=False)
             ys = self._target_variables()
-            results = self._loss_and_metrics(outs, ys)
-            self._eval = sn.function(xs + ys, results, updates=self._metric_updates, name="evaluate", target=self.target)
+            results, metric_updates = self._loss_and_metrics(outs, ys, penalty)
+            self._eval = sn.function(xs + ys, results, updates=metric_updates, name="evaluate", target=self.target)
         return self._eval
 
     @property
     def predict_function(self):
         if self._predict is None:
-            xs, outs, _ = self._graph(training=False)
+            xs, outs, _, _ = self._graph(training=False)
             self._predict = sn.function(xs, outs[0] if len(outs) == 1 else outs, name="predict", target=self.target)
         return self._predict
 

@@ -34,7 +34,7 @@ class IfElse(Op):
                                 f"branches must have the same dtype and number of dimensions")
             if any(x is not None and y is not None and x != y for x, y in zip(a.shape, b.shape)):
                 raise ShapeError(f"ifelse: output {k} has shape {a.shape} in the then branch and {b.shape} in the else branch")
-            out.append(TensorType(a.dtype, tuple(x if x is not None else y for x, y in zip(a.shape, b.shape))))
+            out.append(_merged(a, b))
         return out
 
     def evaluate(self, condition, *values):
@@ -78,8 +78,7 @@ class Branches(Op):
         self.orders = tuple(toposort(outs) for outs in self.branches)
 
     def output_types(self, condition, *outer):
-        return [TensorType(a.dtype, tuple(x if x is not None else y for x, y in zip(a.type.shape, b.type.shape)))
-                for a, b in zip(*self.branches)]
+        return [_merged(a.type, b.type) for a, b in zip(*self.branches)]
 
     def evaluate(self, condition, *outer):
         from symnet import interp
@@ -98,19 +97,17 @@ class Branches(Op):
                     sizes.values[p] = sizes.value(v, node)
                 except NotImplementedError:
                     pass  # computed by a kernel: an inner size that needs it says so
-        branch_sizes = []
         with sizes.unchecked():
-            for outputs, order in zip(self.branches, self.orders):
-                for inner in order:
-                    for v in inner.inputs:
-                        if isinstance(v, Constant):
-                            sizes.sizes[v] = tuple(str(s) for s in v.type.shape)
-                    sizes.node(inner)
-                branch_sizes.append([sizes.of(v) if v in sizes.sizes else tuple(str(s) for s in v.type.shape) for v in outputs])
+            branch_sizes = [sizes.inner(order, outputs) for outputs, order in zip(self.branches, self.orders)]
         return _same_sizes(node, *branch_sizes, sizes)
 
     def __str__(self) -> str:
         return "ifelse{lazy}"
+
+
+def _merged(a: TensorType, b: TensorType) -> TensorType:
+    """The type of an output that is ``a`` or ``b``: a size either branch knows is known."""
+    return TensorType(a.dtype, tuple(x if x is not None else y for x, y in zip(a.shape, b.shape)))
 
 
 def _same_sizes(node, then_sizes, else_sizes, sizes) -> list:

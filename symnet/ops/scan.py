@@ -207,14 +207,8 @@ class Scan(Op):
         for p, c in zip(inner_consts, consts):
             sizes.sizes[p] = sizes.of(c)
         sizes.sizes[self.step] = ()
-        for inner in self.order:
-            for v in inner.inputs:
-                if isinstance(v, Constant):
-                    sizes.sizes[v] = tuple(str(s) for s in v.type.shape)
-            sizes.node(inner)
         out, state = [], 0
-        for k, v in enumerate(self.inner_outputs):
-            step_sizes = sizes.of(v) if v.owner is not None or v in sizes.sizes else tuple(str(s) for s in v.type.shape)
+        for k, step_sizes in enumerate(sizes.inner(self.order, self.inner_outputs)):
             if self.taps[k]:  # a state keeps its shape: then every step's sizes are these
                 init = sizes.of(inits[state])
                 state += 1

@@ -343,6 +343,16 @@ def call(d, routine: str, node, args) -> str:
     return BUFFER
 
 
+def _as_array(d, v, name: str, array: str) -> str:
+    """``name``, or where ``v`` is a number in the driver a 0-d array ``array`` holding it (an
+    inner program, a loop's step or an ifelse's branch, takes arrays)."""
+    if v not in d.plan.scalars:
+        return name
+    d.emit(f"{array} = np.empty((), {_dtype(v)})")
+    d.emit(f"{array}[()] = {name}")
+    return array
+
+
 @rule(Scan, when=lambda op: op.compilable)
 def scan(d, node, o, a):
     """The loop in the driver: the step is a program of its own (``d.step_module``: a cached
@@ -380,12 +390,7 @@ def scan(d, node, o, a):
         args.append(f"{o}_x{k}" if s.ndim == 1 else f"{names[s]}[t]")
     args += states
     for k, c in enumerate(consts):
-        if c in plan.scalars:
-            d.emit(f"{o}_c{k} = np.empty((), {_dtype(c)})")
-            d.emit(f"{o}_c{k}[()] = {names[c]}")
-            args.append(f"{o}_c{k}")
-        else:
-            args.append(names[c])
+        args.append(_as_array(d, c, names[c], f"{o}_c{k}"))
     d.emit(f"{o}_t = np.empty((), np.int64)")
     args.append(f"{o}_t")
     recurrent = [k for k, taps in enumerate(op.taps) if taps]
@@ -436,13 +441,7 @@ def branches(d, node, o, a):
     if None in aliases:
         return d.plan.fallback(node, a, d)
     plan, env = d.plan, d.env
-    args = []
-    for k, (v, name) in enumerate(zip(node.inputs[1:], a[1:])):
-        if v in plan.scalars:  # a number in the driver: the branch takes a 0-d array
-            d.emit(f"{o}_c{k} = np.empty((), {_dtype(v)})")
-            d.emit(f"{o}_c{k}[()] = {name}")
-            name = f"{o}_c{k}"
-        args.append(name)
+    args = [_as_array(d, v, name, f"{o}_c{k}") for k, (v, name) in enumerate(zip(node.inputs[1:], a[1:]))]
     for v in node.outputs:
         d.emit(f"{plan.name(v)} = {d.new_buffer(env.of(v), v.dtype)}")
     args += [plan.name(v) for v in node.outputs]
