@@ -1,0 +1,146 @@
+"""One Dask worker's copy of a data-parallel step (a Dask actor): its compiled functions, its
+shard of the rows, its optimizer state, and the allreduce it runs with its peers."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+# a worker's random streams count from rank * this, so no two workers draw the same noise
+COUNTER_STRIDE = 1 << 40
+
+
+class Aborted(RuntimeError):
+    """The client stopped the run (a peer was lost)."""
+
+
+class Replica:
+    """Built on its worker from a ``Program`` (the step's functions, pickled as their graphs
+    and compiled there) and the shard's row blocks; the client calls ``run`` on every replica
+    at once and the replicas exchange their sums among themselves, not through the scheduler."""
+
+    def __init__(self, program, rank: int, sizes: list, threads: int, timeout: float, *blocks):
+        import numba
+
+        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+        self.program, self.rank, self.sizes, self.timeout = program, rank, list(sizes), timeout
+        columns = program.columns
+        self.data = [np.concatenate([b[k] for b in blocks]) if len(blocks) > 1 else blocks[0][k] for k in range(columns)]
+        if len(self.data[0]) != sizes[rank]:
+            raise ValueError(f"replica {rank}: its blocks hold {len(self.data[0])} rows, expected {sizes[rank]}")
+        self.peers: list = []
+        self.inbox: dict = {}
+        self.arrived = threading.Condition()
+        self.aborted = False
+
+    def connect(self, peers: list) -> None:
+        self.peers = peers
+
+    def set_state(self, arrays: list, counters: list) -> None:
+        """The client's values of the synchronized state, and its random streams' counters."""
+        for v, a in zip(self.program.state, arrays):
+            v.set_value(a)
+        for v, c in zip(self.program.counters, counters):
+            v.set_value(np.int64(c + self.rank * COUNTER_STRIDE))
+        self.aborted = False
+        self.inbox.clear()
+
+    def get_state(self) -> tuple:
+        return [v.get_value() for v in self.program.state], [int(v.get_value()) - self.rank * COUNTER_STRIDE
+                                                               for v in self.program.counters]
+
+    def compile(self) -> float:
+        """Compile (or load from the cache) every function now; the seconds it took."""
+        start = time.perf_counter()
+        self.program.warm(self.data)
+        return time.perf_counter() - start
+
+    # -- the steps ---------------------------------------------------------------------------
+    def run(self, epoch: int, first: int, count: int, batch_size: int, shuffle: bool, seed: int) -> np.ndarray:
+        """Steps ``first`` … ``first + count - 1`` of the epoch; the sum over them of this
+        replica's rows times its outputs (the client adds the replicas' and divides)."""
+        p = self.program
+        steps = -(-sum(self.sizes) // batch_size)
+        local = [-(-n // steps) for n in self.sizes]  # every replica's rows per step
+        if first == 0 or getattr(self, "_epoch", None) != epoch:
+            order = np.random.default_rng([seed, epoch, self.rank]).permutation(self.sizes[self.rank]) if shuffle else None
+            self.epoch_data = self.data if order is None else [a[order] for a in self.data]
+            self._epoch = epoch
+        totals = np.zeros(p.n_outputs)
+        pending = 0
+        for t in range(first, first + count):
+            b = local[self.rank]
+            batch = [a[t * b : (t + 1) * b] for a in self.epoch_data]
+            rows = len(batch[0])
+            everyone = sum(max(0, min(n, (t + 1) * m) - t * m) for n, m in zip(self.sizes, local))
+            if p.sync_every == 1:
+                outs, parts = p.gradients(batch, rows / everyone) if rows else (np.zeros(p.n_outputs), p.zero_parts())
+                (summed,) = self.allreduce((epoch, t), [parts])
+                p.apply(summed)
+                totals += rows * outs
+            else:
+                if rows:
+                    totals += rows * p.local_step(batch)
+                pending += 1
+                if pending == p.sync_every or t == first + count - 1:
+                    (averaged,) = self.allreduce((epoch, t), [p.flat_state() * (self.sizes[self.rank] / sum(self.sizes))])
+                    p.set_flat_state(averaged)
+                    pending = 0
+        return totals
+
+    # -- the allreduce -----------------------------------------------------------------------
+    async def deliver(self, tag, source: int, arrays: list) -> None:
+        """A peer's partial sums (runs on the worker's event loop while ``run`` waits)."""
+        with self.arrived:
+            self.inbox[tag, source] = arrays
+            self.arrived.notify_all()
+
+    async def abort(self) -> None:
+        with self.arrived:
+            self.aborted = True
+            self.arrived.notify_all()
+
+    def _send(self, peer: int, tag, arrays: list) -> None:
+        self.peers[peer].deliver(tag, self.rank, arrays)
+
+    def _receive(self, peer: int, tag) -> list:
+        deadline = time.monotonic() + self.timeout
+        with self.arrived:
+            while (tag, peer) not in self.inbox:
+                if self.aborted:
+                    raise Aborted(f"replica {self.rank}: stopped by the client")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"replica {self.rank}: nothing from replica {peer} for {self.timeout:g} s")
+                self.arrived.wait(min(left, 1.0))
+            return self.inbox.pop((tag, peer))
+
+    def allreduce(self, tag, arrays: list) -> list:
+        """Every replica's ``arrays`` summed, the same on every replica to the bit: recursive
+        doubling over the largest power of two of replicas (the others fold into it first),
+        each pair adding the lower rank's partial first."""
+        n, r = len(self.peers), self.rank
+        if n == 1:
+            return arrays
+        power = 1 << (n.bit_length() - 1)
+        if r >= power:
+            self._send(r - power, (tag, "fold"), arrays)
+            return self._receive(r - power, (tag, "back"))
+        if r + power < n:
+            arrays = _added(arrays, self._receive(r + power, (tag, "fold")))
+        step = 1
+        while step < power:
+            peer = r ^ step
+            self._send(peer, (tag, step), arrays)
+            other = self._receive(peer, (tag, step))
+            arrays = _added(arrays, other) if r < peer else _added(other, arrays)
+            step <<= 1
+        if r + power < n:
+            self._send(r + power, (tag, "back"), arrays)
+        return arrays
+
+
+def _added(first: list, second: list) -> list:
+    return [a + b for a, b in zip(first, second)]
