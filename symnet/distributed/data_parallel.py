@@ -165,11 +165,20 @@ class DataParallel:
             raise WorkerLost(f"replica {k} on {self.addresses[k]}: {type(e).__name__}: {e}")
         return totals
 
+    @property
+    def total_rows(self) -> int:
+        return sum(self.sizes)
+
+    def step_rows(self, batch_size: int, t: int) -> int:
+        """The rows of global step t: each replica's share of it, added."""
+        steps = self.steps(batch_size)
+        return sum(max(0, min(n, (t + 1) * -(-n // steps)) - t * -(-n // steps)) for n in self.sizes)
+
     def epoch(self, epoch: int, batch_size: int, shuffle: bool = True, seed: int = 0, per_call: int | None = None,
-              on_progress=None) -> np.ndarray:
+              on_progress=None, on_begin=None, on_retry=None) -> np.ndarray:
         """One epoch on the cluster from the client's state (retried from it on the workers
-        left when one is lost); the outputs' means. ``on_progress(first, count, totals)`` after
-        each call of ``per_call`` steps."""
+        left when one is lost, ``on_retry()`` told); the outputs' means. ``on_begin(first)``
+        before and ``on_progress(first, count, totals)`` after each call of ``per_call`` steps."""
         for attempt in range(self.retries + 1):
             try:
                 self.push()
@@ -179,6 +188,8 @@ class DataParallel:
                     per = -(-per // self.program.sync_every) * self.program.sync_every
                 totals = np.zeros(self.program.n_outputs)
                 for first in range(0, steps, per):
+                    if on_begin is not None:
+                        on_begin(first)
                     part = self.run(epoch, first, min(per, steps - first), batch_size, shuffle, seed)
                     totals += part
                     if on_progress is not None:
@@ -190,6 +201,8 @@ class DataParallel:
                     raise
                 self.events.append(f"epoch {epoch + 1}: {e}; retried on the workers left")
                 self._start()
+                if on_retry is not None:
+                    on_retry()
         raise AssertionError("unreachable")
 
 

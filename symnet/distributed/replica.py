@@ -74,7 +74,7 @@ class Replica:
             b = local[self.rank]
             batch = [a[t * b : (t + 1) * b] for a in self.epoch_data]
             rows = len(batch[0])
-            everyone = sum(max(0, min(n, (t + 1) * m) - t * m) for n, m in zip(self.sizes, local))
+            everyone = sum(max(0, min(n, (t + 1) * m) - t * m) for n, m in zip(self.sizes, local))  # DataParallel.step_rows
             if p.sync_every == 1:
                 outs, parts = p.gradients(batch, rows / everyone) if rows else (np.zeros(p.n_outputs), p.zero_parts())
                 (summed,) = self.allreduce((epoch, t), [parts])

@@ -44,6 +44,7 @@ class Model(Training, Layer):
         self.stop_training = False
         self.target = None
         self._train = self._eval = self._predict = self._train_weighted = None
+        self._data_parallel = {}  # symnet.distributed: the step on a Dask client's workers, by (client, weighted, sync_every)
         self._saved_slots = None  # optimizer state read by load_model, set when the step is built
         if inputs is None:
             return
@@ -191,6 +192,7 @@ class Model(Training, Layer):
         self.target = target
         self.compiled = True
         self._train = self._eval = self._predict = self._train_weighted = None
+        self._data_parallel = {}  # symnet.distributed: the step on a Dask client's workers, by (client, weighted, sync_every)
 
     @property
     def metrics_names(self) -> list:

@@ -70,13 +70,23 @@ class Training:
     # -- training and inference --------------------------------------------------------------
     def fit(self, x, y, batch_size: int = 32, epochs: int = 1, verbose: int = 1, callbacks=None,
             validation_split: float = 0.0, validation_data=None, shuffle: bool = True, class_weight=None,
-            sample_weight=None, initial_epoch: int = 0) -> callbacks_module.History:
+            sample_weight=None, initial_epoch: int = 0, distribute=None, sync_every: int = 1) -> callbacks_module.History:
         """Train for epochs ``initial_epoch`` … ``epochs - 1``, as Keras' ``fit``; with
         ``sample_weight`` (one per row) or ``class_weight`` ({class: weight}) the loss is the
-        weighted mean."""
+        weighted mean. ``distribute``: a ``dask.distributed.Client``, the rows sharded across its
+        workers (NumPy or Dask arrays), each global batch split among them and their gradients
+        summed (``sync_every=k``: local SGD, the workers' weights averaged every k steps);
+        ``symnet.distributed``."""
         self._require_compiled("fit")
-        xs = self._check_x(x, "fit")
-        ys = self._check_y(y, len(xs[0]), "fit")
+        if distribute is not None and _lazy(x, y):
+            from symnet.distributed.model import checked_dask
+
+            xs, ys = checked_dask(self, x, y)
+            if sample_weight is not None or class_weight is not None:
+                raise ValueError("fit: sample_weight and class_weight take NumPy arrays of rows; x and y are Dask arrays")
+        else:
+            xs = self._check_x(x, "fit")
+            ys = self._check_y(y, len(xs[0]), "fit")
         weights = self._example_weights(ys, sample_weight, class_weight, "fit")
         if validation_data is None and validation_split:
             if not 0 < validation_split < 1:
@@ -90,13 +100,22 @@ class Training:
             validation = (vxs, self._check_y(validation_data[1], len(vxs[0]), "fit validation_data"))
         else:
             validation = None
+        if validation is not None and _lazy(*validation):
+            validation = tuple([np.asarray(a) for a in part] for part in validation)
         n = len(xs[0])
         if n == 0:
             raise ValueError("fit: no training rows")
         for name, value, least in (("batch_size", batch_size, 1), ("epochs", epochs, 0), ("initial_epoch", initial_epoch, 0)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
                 raise ValueError(f"fit: {name} must be {'a positive' if least else 'a non-negative'} integer, got {value!r}")
-        step = self.train_function if weights is None else self.weighted_train_function
+        if distribute is not None:
+            from symnet.distributed.model import data_parallel
+
+            dp = data_parallel(self, distribute, weights is not None, sync_every)
+            dp.shard(*xs, *ys, *([] if weights is None else [weights]))
+            seed = int(self.rng.integers(2**31))
+        else:
+            step = self.train_function if weights is None else self.weighted_train_function
         history = callbacks_module.History()
         cbs = [*(callbacks or []), history]  # History last, as Keras: it records what the others added to the logs
         batches = -(-n // batch_size)
@@ -117,24 +136,13 @@ class Training:
                 for cb in cbs:
                     cb.on_epoch_begin(epoch)
                 self._reset_metrics()
-                # one gather per epoch: every batch is then a contiguous slice, passed without a copy
-                order = self.rng.permutation(n) if shuffle else slice(None)
-                arrays = [a[order] for a in xs + ys + ([] if weights is None else [weights])]
-                totals = np.zeros(len(step.outputs))
                 bar = _progress(batches, f"Epoch {epoch + 1}/{epochs}", verbose)
-                for first in range(0, batches, per_call):
-                    if per_batch:
-                        for cb in cbs:
-                            cb.on_train_batch_begin(first)
-                    part = slice(first * batch_size, (first + per_call) * batch_size)
-                    values = step.run_batches(*(a[part] for a in arrays), batch_size=batch_size)
-                    totals += [float(np.dot(v.astype(np.float64), rows[first : first + per_call])) for v in values]
-                    if per_batch:
-                        for cb in cbs:
-                            cb.on_train_batch_end(first, self._logs([float(v[0]) for v in values]))
-                    if bar is not None:
-                        bar.update(len(values[0]))
-                logs = self._logs(totals / n)  # the metrics with state read before validation resets them
+                if distribute is not None:
+                    means = self._distributed_epoch(dp, epoch, batch_size, shuffle, seed, per_call, cbs, bar)
+                else:
+                    means = self._local_epoch(step, xs + ys + ([] if weights is None else [weights]), rows, shuffle,
+                                              batch_size, per_call, cbs, bar)
+                logs = self._logs(means)  # the metrics with state read before validation resets them
                 if validation is not None:
                     logs.update({f"val_{k}": v for k, v in self._evaluated(validation[0], validation[1]).items()})
                 if bar is not None:
@@ -153,7 +161,54 @@ class Training:
                           stacklevel=2)
         for cb in cbs:
             cb.on_train_end()
+        if distribute is not None:
+            history.events = list(dp.events)
         return history
+
+    def _local_epoch(self, step, columns: list, rows, shuffle: bool, batch_size: int, per_call: int, cbs: list, bar):
+        """One epoch in this process: the outputs' means over the rows."""
+        n = len(columns[0])
+        per_batch = any(cb.per_batch for cb in cbs)
+        # one gather per epoch: every batch is then a contiguous slice, passed without a copy
+        order = self.rng.permutation(n) if shuffle else slice(None)
+        arrays = [a[order] for a in columns]
+        totals = np.zeros(len(step.outputs))
+        for first in range(0, len(rows), per_call):
+            if per_batch:
+                for cb in cbs:
+                    cb.on_train_batch_begin(first)
+            part = slice(first * batch_size, (first + per_call) * batch_size)
+            values = step.run_batches(*(a[part] for a in arrays), batch_size=batch_size)
+            totals += [float(np.dot(v.astype(np.float64), rows[first : first + per_call])) for v in values]
+            if per_batch:
+                for cb in cbs:
+                    cb.on_train_batch_end(first, self._logs([float(v[0]) for v in values]))
+            if bar is not None:
+                bar.update(len(values[0]))
+        return totals / n
+
+    def _distributed_epoch(self, dp, epoch: int, batch_size: int, shuffle: bool, seed: int, per_call: int, cbs: list, bar):
+        """One epoch on a Dask cluster (``symnet.distributed.DataParallel``): the means."""
+        per_batch = any(cb.per_batch for cb in cbs)
+
+        def begin(first):
+            if per_batch:
+                for cb in cbs:
+                    cb.on_train_batch_begin(first)
+
+        def progress(first, count, totals):
+            if per_batch:
+                for cb in cbs:
+                    cb.on_train_batch_end(first, self._logs(list(totals / dp.step_rows(batch_size, first))))
+            if bar is not None:
+                bar.update(count)
+
+        def retried():
+            warnings.warn(f"fit: {dp.events[-1]}", stacklevel=4)
+            if bar is not None:
+                bar.reset()
+
+        return dp.epoch(epoch, batch_size, shuffle, seed, per_call, progress, begin, retried)
 
     def _example_weights(self, ys: list, sample_weight, class_weight, what: str):
         """One weight per row from ``sample_weight`` and ``class_weight``, or None."""
@@ -206,6 +261,15 @@ class Training:
 
     def predict_on_batch(self, x):
         return self.predict(x)
+
+
+def _lazy(*values) -> bool:
+    """Whether any of the arrays (or lists, dicts of them) is a Dask array."""
+    for v in values:
+        items = v.values() if isinstance(v, dict) else v if isinstance(v, (list, tuple)) else [v]
+        if any(type(a).__module__.startswith("dask.") for a in items):
+            return True
+    return False
 
 
 def _returned(logs: dict, as_dict: bool):
