@@ -882,7 +882,7 @@ def compile_growth(models=COMPILE_MODELS, quick: bool = False) -> list:
     return rows
 
 
-WORKLOADS = ("W1", "W2", "W3", "W4", "FIT", "CALL", "W5", "COMPILE", "RNN", "THEANO")
+WORKLOADS = ("W1", "W2", "W3", "W4", "FIT", "CALL", "W5", "COMPILE", "RNN", "THEANO", "DIST")
 
 
 def suite(quick: bool = False, workloads=WORKLOADS, size: int | None = None, progress=None) -> list:
@@ -922,6 +922,11 @@ def suite(quick: bool = False, workloads=WORKLOADS, size: int | None = None, pro
 
         say("THEANO (fresh processes, symnet.theano and pytensor)")
         rows += bench_theano.rows()
+    if "DIST" in workloads:
+        from symnet import bench_dist
+
+        say("DIST (a Dask LocalCluster of 2 workers; one-process baselines in fresh processes)")
+        rows += bench_dist.rows()
     return rows
 
 

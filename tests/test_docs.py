@@ -31,7 +31,9 @@ def blocks(page: pathlib.Path) -> list:
 
 def run_page(page: pathlib.Path, workdir: pathlib.Path) -> list:
     """The output of each python block of ``page``, run in order in one process."""
-    parts = [f"print({MARK.format(k)!r}, flush=True)\n{code}" for k, (code, _) in enumerate(blocks(page))]
+    # the marks come from the main process only: a page that starts worker processes (Dask's)
+    # has them import it
+    parts = [f"if __name__ == '__main__':\n    print({MARK.format(k)!r}, flush=True)\n{code}" for k, (code, _) in enumerate(blocks(page))]
     script = workdir / "page.py"
     script.write_text("\n".join(parts))
     env = dict(os.environ, MPLBACKEND="Agg")  # the CUDA simulator setting comes from conftest

@@ -34,6 +34,7 @@ class Replica:
         self.inbox: dict = {}
         self.arrived = threading.Condition()
         self.aborted = False
+        self.seconds = {"compute": 0.0, "exchange": 0.0, "steps": 0}  # where this replica's time went
 
     def connect(self, peers: list) -> None:
         self.peers = peers
@@ -69,15 +70,18 @@ class Replica:
             self.epoch_data = self.data if order is None else [a[order] for a in self.data]
             self._epoch = epoch
         totals = np.zeros(p.n_outputs)
-        pending = 0
+        pending, exchanged = 0, self.seconds["exchange"]
         for t in range(first, first + count):
             b = local[self.rank]
             batch = [a[t * b : (t + 1) * b] for a in self.epoch_data]
             rows = len(batch[0])
             everyone = sum(max(0, min(n, (t + 1) * m) - t * m) for n, m in zip(self.sizes, local))  # DataParallel.step_rows
+            start = time.perf_counter()
             if p.sync_every == 1:
                 outs, parts = p.gradients(batch, rows / everyone) if rows else (np.zeros(p.n_outputs), p.zero_parts())
+                exchange = time.perf_counter()
                 (summed,) = self.allreduce((epoch, t), [parts])
+                self.seconds["exchange"] += time.perf_counter() - exchange
                 p.apply(summed)
                 totals += rows * outs
             else:
@@ -85,10 +89,19 @@ class Replica:
                     totals += rows * p.local_step(batch)
                 pending += 1
                 if pending == p.sync_every or t == first + count - 1:
+                    exchange = time.perf_counter()
                     (averaged,) = self.allreduce((epoch, t), [p.flat_state() * (self.sizes[self.rank] / sum(self.sizes))])
+                    self.seconds["exchange"] += time.perf_counter() - exchange
                     p.set_flat_state(averaged)
                     pending = 0
+            self.seconds["compute"] += time.perf_counter() - start
+            self.seconds["steps"] += 1
+        self.seconds["compute"] -= self.seconds["exchange"] - exchanged
         return totals
+
+    def timings(self) -> dict:
+        """Seconds of computing and of exchanging (waiting included) over the steps run."""
+        return dict(self.seconds)
 
     # -- the allreduce -----------------------------------------------------------------------
     async def deliver(self, tag, source: int, arrays: list) -> None:
