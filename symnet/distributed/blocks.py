@@ -70,17 +70,21 @@ def _probe(f, arrays) -> list:
 
 
 def _run_block(payload: bytes, *blocks):
+    import numba
+
+    from distributed import get_worker
+
+    try:
+        # a Dask worker's parallelism is its threads: one Numba thread each (the count is per calling thread)
+        numba.set_num_threads(1)
+    except ValueError:
+        pass  # not on a worker (a graph computed in this process)
     key = hashlib.sha256(payload).hexdigest()
     f = _BUILT.get(key)
     if f is None:
-        import numba
+        from symnet.distributed.replica import keep_freed_memory
 
-        from distributed import get_worker
-
-        try:
-            numba.set_num_threads(max(1, min(get_worker().state.nthreads, numba.config.NUMBA_NUM_THREADS)))
-        except ValueError:
-            pass  # not on a worker (the client computing a graph itself)
+        keep_freed_memory()
         f = _BUILT[key] = pickle.loads(payload)
     outs = f(*blocks)
     return tuple(outs) if isinstance(outs, list) else outs
