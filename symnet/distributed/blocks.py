@@ -75,10 +75,11 @@ def _run_block(payload: bytes, *blocks):
     from distributed import get_worker
 
     try:
+        get_worker()
         # a Dask worker's parallelism is its threads: one Numba thread each (the count is per calling thread)
         numba.set_num_threads(1)
     except ValueError:
-        pass  # not on a worker (a graph computed in this process)
+        pass  # not on a worker (a graph computed in this process keeps every core)
     key = hashlib.sha256(payload).hexdigest()
     f = _BUILT.get(key)
     if f is None:

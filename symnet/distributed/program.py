@@ -27,8 +27,8 @@ class Program:
                                             name="replica_gradients", target=target)
             summed = [sn.tensor(f"summed_{k}", p.dtype, ndim=p.ndim) for k, p in enumerate(params)]
             moves = [sn.tensor(f"moved_{k}", v.dtype, ndim=v.ndim) for k, (v, _) in enumerate(averaged)]
-            self.apply_fn = sn.function(summed + moves, [], updates=list(updates(summed)) + [(v, v + d) for (v, _), d in zip(averaged, moves)],
-                                        name="replica_apply", target=target)
+            moved = [(v, v + d) for (v, _), d in zip(averaged, moves)]
+            self.apply_fn = sn.function(summed + moves, [], updates=list(updates(summed)) + moved, name="replica_apply", target=target)
             self.shapes = [p.type.shape for p in params] + [v.type.shape for v, _ in averaged]
             self.dtype = np.result_type(*[p.dtype for p in params], *[v.dtype for v, _ in averaged])
             functions = [self.gradients_fn, self.apply_fn]
