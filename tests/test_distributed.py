@@ -137,7 +137,7 @@ def test_graph_level_data_parallel_sums_the_gradients_of_a_users_step(client):
 def test_local_sgd_converges_and_leaves_one_set_of_weights(client):
     xs, ys = _data()
     m = _model(optimizer=nn.optimizers.Adam(0.01))
-    h = m.fit(xs, ys, batch_size=64, epochs=6, verbose=0, distribute=client, sync_every=4, validation_split=0.25)
+    h = m.fit(xs, ys, batch_size=64, epochs=6, verbose=1, distribute=client, sync_every=4, validation_split=0.25)
     assert h.history["loss"][-1] < 0.8 * h.history["loss"][0]
     assert h.history["val_accuracy"][-1] > 0.6
     dp = m._data_parallel[id(client), False, 4]
@@ -146,6 +146,24 @@ def test_local_sgd_converges_and_leaves_one_set_of_weights(client):
         np.testing.assert_array_equal(a, b)  # averaged: the same on every worker
     for a, v in zip(states[0], dp.program.state):
         np.testing.assert_array_equal(a, v.get_value())  # and on the client
+
+
+def test_early_stopping_and_batch_hooks_on_a_cluster(client):
+    xs, ys = _data(256)
+
+    class Batches(nn.callbacks.Callback):
+        seen: list = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.seen.append((batch, logs["loss"]))
+
+    m = _model()
+    batches = Batches()
+    h = m.fit(xs, ys, batch_size=64, epochs=10, verbose=0, distribute=client,
+              callbacks=[nn.callbacks.EarlyStopping(monitor="loss", min_delta=10.0, patience=1), batches])
+    assert h.epoch == [0, 1]  # no epoch improved the loss by 10
+    assert [b for b, _ in batches.seen] == [0, 1, 2, 3] * 2 and all(np.isfinite(v) for _, v in batches.seen)
+    assert np.mean([v for _, v in batches.seen[:4]]) == pytest.approx(h.history["loss"][0], rel=1e-5)
 
 
 def test_dask_arrays_stay_on_their_workers_and_train(client):

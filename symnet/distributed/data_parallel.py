@@ -118,6 +118,14 @@ class DataParallel:
     def close(self) -> None:
         self.replicas = []
 
+    def abort(self) -> None:
+        """Stop every replica's run (each raises ``Aborted`` at its next exchange)."""
+        for r in self.replicas:
+            try:
+                r.abort()
+            except Exception:  # noqa: BLE001  (a lost worker's replica cannot be reached)
+                pass
+
     # -- state -------------------------------------------------------------------------------
     def push(self) -> None:
         """The client's shared values to every replica."""
@@ -155,11 +163,7 @@ class DataParallel:
                 failure = (min(waiting), TimeoutError(f"no answer for {self.timeout + 30:g} s"))
             time.sleep(0.01 if waiting else 0)  # a 2-core machine has no core to spare for a busy client
         if failure is not None:
-            for r in self.replicas:  # the others wait for the lost one's sums: stop them
-                try:
-                    r.abort()
-                except Exception:  # noqa: BLE001
-                    pass
+            self.abort()  # the others wait for the lost one's sums
         if failure is not None:
             k, e = failure
             raise WorkerLost(f"replica {k} on {self.addresses[k]}: {type(e).__name__}: {e}")

@@ -49,11 +49,13 @@ class Callback:
 
 
 class History(Callback):
-    """``history[name]`` is the list of per-epoch values of ``loss``, metrics and ``val_*``."""
+    """``history[name]`` is the list of per-epoch values of ``loss``, metrics and ``val_*``;
+    ``events``, what went wrong on a cluster and was recovered (``fit(distribute=)``)."""
 
     def __init__(self):
         self.history: dict = {}
         self.epoch: list = []
+        self.events: list = []
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)

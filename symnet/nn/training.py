@@ -153,12 +153,15 @@ class Training:
                 if self.stop_training:
                     break
         except KeyboardInterrupt:
-            # a native call is never cut short, so every weight is as after some whole batch
+            # a native call is never cut short, so every weight is as after some whole batch;
+            # on a cluster the client's weights are pulled at an epoch's end
             if bar is not None:
                 bar.close()
+            if distribute is not None:
+                dp.abort()
             warnings.warn(f"fit: interrupted in epoch {epoch + 1}/{epochs}; the history has the "
-                          f"{len(history.epoch)} epochs that finished, the weights are those after the last whole batch",
-                          stacklevel=2)
+                          f"{len(history.epoch)} epochs that finished, the weights are those after "
+                          f"{'the last whole epoch' if distribute is not None else 'the last whole batch'}", stacklevel=2)
         for cb in cbs:
             cb.on_train_end()
         if distribute is not None:
