@@ -148,6 +148,25 @@ def test_local_sgd_converges_and_leaves_one_set_of_weights(client):
         np.testing.assert_array_equal(a, v.get_value())  # and on the client
 
 
+def test_metrics_with_state_count_every_workers_rows(client):
+    xs, ys = _data(512)
+    labels = (ys > 0).astype(sn.config.floatX)
+
+    def binary():
+        m = nn.Sequential([nn.Input((8,)), nn.Dense(8, activation="relu"), nn.Dense(1, activation="sigmoid")], seed=2)
+        m.compile(optimizer="adam", loss="binary_crossentropy", metrics=[nn.metrics.Precision(), nn.metrics.Recall(), "accuracy"])
+        return m
+
+    m = binary()
+    h = m.fit(xs, labels, batch_size=64, epochs=2, shuffle=False, verbose=0, distribute=client)
+    order = _same_batches(len(xs), 2, 64)
+    h1 = binary().fit(xs[order], labels[order], batch_size=64, epochs=2, shuffle=False, verbose=0)
+    for key in ("loss", "precision", "recall", "accuracy"):
+        np.testing.assert_allclose(h.history[key], h1.history[key], rtol=1e-5, err_msg=key)
+    local = binary().fit(xs, labels, batch_size=64, epochs=2, verbose=0, distribute=client, sync_every=3)
+    assert all(0 < v <= 1 for v in local.history["precision"] + local.history["recall"])
+
+
 def test_early_stopping_and_batch_hooks_on_a_cluster(client):
     xs, ys = _data(256)
 
@@ -222,8 +241,6 @@ def test_bad_inputs_are_named_before_training(client):
         m.fit(da.from_array(xs[:, :5], chunks=32), da.from_array(ys, chunks=32), distribute=client, verbose=0)
     with pytest.raises(TypeError, match="array of numbers"):
         m.fit(da.from_array(xs.astype(str), chunks=32), da.from_array(ys, chunks=32), distribute=client, verbose=0)
-    with pytest.raises(ValueError, match="metrics with state"):
-        _model(metrics=[nn.metrics.Precision()]).fit(xs, (ys > 0).astype(int), distribute=client, verbose=0)
     x, y = sn.matrix("x"), sn.vector("y")
     w = sn.shared(np.zeros((8, 1), sn.config.floatX))
     dp = DataParallel(client, [x, y], [sn.mean((x @ w)[:, 0] - y)], [w], lambda g: [(w, w - g[0])])

@@ -34,11 +34,11 @@ class DataParallel:
     shared variables hold the trained values."""
 
     def __init__(self, client, inputs, outputs, params, updates, averaged=(), sync_every: int = 1, target=None,
-                 timeout: float = 120.0, retries: int = 2):
+                 timeout: float = 120.0, retries: int = 2, counted=()):
         if isinstance(sync_every, bool) or not isinstance(sync_every, (int, np.integer)) or sync_every < 1:
             raise ValueError(f"DataParallel: sync_every must be a positive integer, got {sync_every!r}")
         self.client = client
-        self.program = Program(inputs, outputs, params, updates, averaged, int(sync_every), target)
+        self.program = Program(inputs, outputs, params, updates, averaged, int(sync_every), target, counted)
         self.timeout, self.retries = timeout, retries
         self.events: list = []  # what happened: workers lost, epochs retried
         self.replicas: list = []

@@ -24,17 +24,14 @@ def data_parallel(model, client, weighted: bool, sync_every: int) -> DataParalle
     ys = model._target_variables()
     weights = sn.vector("sample_weight") if weighted else None
     results, metric_updates = model._loss_and_metrics(outs, ys, penalty, weights)
-    if metric_updates:
-        stateful = sorted({type(m).__name__ for m in model.stateful.values()})
-        raise ValueError(f"fit(distribute=...): metrics with state ({', '.join(stateful)}) are not supported across "
-                         "workers yet; evaluate them after training (model.evaluate)")
     params = [w for layer in _all_layers(model) if layer.trainable for w in layer.weights if w not in layer.frozen]
     if not params:
         raise ValueError("fit(distribute=...): the model has no trainable weights")
     # a stream's counter moves by itself on each worker; a layer's state (moving statistics) is averaged
     averaged = [(v, new) for v, new in layer_updates if v.default_update is None]
     dp = DataParallel(client, xs + ys + ([weights] if weighted else []), results, params,
-                      lambda grads: model.optimizer.updates(params, grads), averaged, sync_every, target=model.target)
+                      lambda grads: model.optimizer.updates(params, grads), averaged, sync_every, target=model.target,
+                      counted=metric_updates)  # a metric's counts: every worker's added
     if model._saved_slots is not None:  # a loaded model: its optimizer goes on from its state
         saving.restore_slots(model.optimizer.slots, model._saved_slots, model.name)
         model._saved_slots = None

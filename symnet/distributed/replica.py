@@ -44,6 +44,7 @@ class Replica:
             v.set_value(a)
         for v, c in zip(self.program.counters, counters):
             v.set_value(np.int64(c + self.rank * COUNTER_STRIDE))
+        self.program.rebase()
         self.aborted = False
         self.inbox.clear()
 
@@ -86,11 +87,11 @@ class Replica:
             everyone = sum(max(0, min(n, (t + 1) * m) - t * m) for n, m in zip(self.sizes, local))  # DataParallel.step_rows
             start = time.perf_counter()
             if p.sync_every == 1:
-                outs, parts = p.gradients(batch, rows / everyone) if rows else (np.zeros(p.n_outputs), p.zero_parts())
+                outs, *parts = p.gradients(batch, rows / everyone) if rows else (np.zeros(p.n_outputs), *p.zero_parts())
                 exchange = time.perf_counter()
-                (summed,) = self.allreduce((epoch, t), [parts])
+                summed = self.allreduce((epoch, t), parts)
                 self.seconds["exchange"] += time.perf_counter() - exchange
-                p.apply(summed)
+                p.apply(*summed)
                 totals += rows * outs
             else:
                 if rows:
@@ -98,9 +99,11 @@ class Replica:
                 pending += 1
                 if pending == p.sync_every or t == first + count - 1:
                     exchange = time.perf_counter()
-                    (averaged,) = self.allreduce((epoch, t), [p.flat_state() * (self.sizes[self.rank] / sum(self.sizes))])
+                    share = self.sizes[self.rank] / sum(self.sizes)
+                    averaged, counts = self.allreduce((epoch, t), [p.flat_state() * share, p.count_moves()])
                     self.seconds["exchange"] += time.perf_counter() - exchange
                     p.set_flat_state(averaged)
+                    p.add_counts(counts)
                     pending = 0
             self.seconds["compute"] += time.perf_counter() - start
             self.seconds["steps"] += 1
