@@ -30,7 +30,9 @@ class DataParallel:
     proportion to their rows, the gradients of their shares are summed by an allreduce among
     the workers and every replica applies the same update: the training of one process with
     the same batches, to float rounding. ``sync_every=k``: local SGD, each replica steps on its
-    own rows and the replicas' states are averaged every k steps. After ``epoch`` the client's
+    own rows and the replicas' states are averaged every k steps. ``averaged``: updates of
+    state averaged by rows (batch-norm statistics); ``counted``: updates of counts that every
+    replica's moves are added to (a metric's true positives). After ``epoch`` the client's
     shared variables hold the trained values."""
 
     def __init__(self, client, inputs, outputs, params, updates, averaged=(), sync_every: int = 1, target=None,
